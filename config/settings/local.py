@@ -1,0 +1,6 @@
+"""Developer settings: DEBUG on, everything else from base (embedded default unless env says)."""
+
+from .base import *  # noqa: F403
+from .base import env
+
+DEBUG = env.bool("DJANGO_DEBUG", default=True)

@@ -1,0 +1,15 @@
+"""Test settings: fast hashing, in-memory email, static files without a manifest."""
+
+from .base import *  # noqa: F403
+from .base import STORAGES
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {
+    **STORAGES,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# Unit tests run tasks in-process; tests that prove the real broker path start their own worker
+# (tests/test_services_real.py) and switch this off for their duration.
+CELERY_TASK_ALWAYS_EAGER = True

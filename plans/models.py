@@ -1,0 +1,218 @@
+"""A plan is the template of shared/plan-template.md as rows, plus its state machine.
+
+Prose fields hold Markdown. Steps, their actions and files, and success criteria are rows so that
+they can be edited, reordered and queried. The status only ever changes through a transition,
+and only services call transitions (plans/services.py, reviews/services.py).
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+
+class PlanStatus(models.TextChoices):
+    DRAFT = "DRAFT", "Draft"
+    PENDING_REVIEW = "PENDING_REVIEW", "Pending review"
+    APPROVED = "APPROVED", "Approved"
+    NEEDS_REVISION = "NEEDS_REVISION", "Needs revision"
+    REJECTED = "REJECTED", "Rejected"
+
+
+class RiskLevel(models.TextChoices):
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+
+
+RISK_ORDER = {"": 0, RiskLevel.LOW: 1, RiskLevel.MEDIUM: 2, RiskLevel.HIGH: 3}
+
+
+class Plan(ConcurrentTransitionMixin, models.Model):
+    title = models.CharField(max_length=200, blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="plans"
+    )
+    status = FSMField(
+        default=PlanStatus.DRAFT, choices=PlanStatus.choices, protected=True, db_index=True
+    )
+    created_on = models.DateField(null=True, blank=True, help_text="The plan's *Created:* date.")
+
+    problem_statement = models.TextField(blank=True)
+    existing_system = models.TextField(blank=True)
+    research_findings = models.TextField(blank=True)
+    high_level_approach = models.TextField(blank=True)
+    technical_design = models.TextField(blank=True)
+    unit_testing = models.TextField(blank=True)
+    integration_testing = models.TextField(blank=True)
+    manual_testing = models.TextField(blank=True)
+    high_risk_items = models.TextField(blank=True)
+    medium_risk_items = models.TextField(blank=True)
+    risk_dependencies = models.TextField(blank=True)
+    rollback_if_fails = models.TextField(blank=True)
+    rollback_partial = models.TextField(blank=True)
+    review_checklist = models.TextField(
+        blank=True, help_text="The Review Checklist section as written (empty = the template's)."
+    )
+    extra_sections = models.JSONField(
+        default=list, blank=True, help_text="Sections outside the template, kept in place."
+    )
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        indexes = [models.Index(fields=["author", "status"])]
+
+    def __str__(self) -> str:
+        return self.title or f"Untitled plan #{self.pk}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("plans:detail", args=[self.pk])
+
+    # --- state machine (ConcurrentTransitionMixin includes FSMModelMixin); services call these
+    @transition(field=status, source=[PlanStatus.DRAFT, PlanStatus.NEEDS_REVISION],
+                target=PlanStatus.PENDING_REVIEW)
+    def submit(self) -> None:
+        """Send the plan for review (first submission or resubmission after revision)."""
+
+    @transition(field=status, source=PlanStatus.PENDING_REVIEW, target=PlanStatus.DRAFT)
+    def withdraw(self) -> None:
+        """The author takes the plan back while it is under review."""
+
+    @transition(field=status, source=PlanStatus.PENDING_REVIEW, target=PlanStatus.APPROVED)
+    def approve(self) -> None:
+        """The review policy is satisfied on the current revision."""
+
+    @transition(field=status, source=PlanStatus.PENDING_REVIEW, target=PlanStatus.NEEDS_REVISION)
+    def request_revision(self) -> None:
+        """A reviewer asked for changes."""
+
+    @transition(field=status, source=PlanStatus.PENDING_REVIEW, target=PlanStatus.REJECTED)
+    def reject(self) -> None:
+        """A reviewer rejected the plan; final."""
+
+    # --- derived values -----------------------------------------------------------------------
+    @property
+    def is_editable(self) -> bool:
+        return self.status in (PlanStatus.DRAFT, PlanStatus.NEEDS_REVISION)
+
+    @property
+    def total_estimated_hours(self) -> Decimal:
+        """Sum of parsed step estimates; uses prefetched steps when available."""
+        return sum((s.estimated_hours or Decimal(0) for s in self.steps.all()), Decimal(0))
+
+    @property
+    def highest_risk(self) -> str:
+        """The highest step risk ('' when no step has one); uses prefetched steps."""
+        return max((s.risk for s in self.steps.all()), key=RISK_ORDER.__getitem__, default="")
+
+
+class PlanStep(models.Model):
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveIntegerField(default=0)
+    title = models.CharField(max_length=300)
+    objective = models.TextField(blank=True)
+    dependencies = models.TextField(blank=True)
+    estimate = models.CharField(
+        max_length=100, blank=True, help_text="As written, e.g. '2-3 hours' or '1 day'."
+    )
+    estimated_hours = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+    risk = models.CharField(max_length=10, choices=RiskLevel.choices, blank=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return f"Step {self.position + 1}: {self.title}"
+
+
+class StepAction(models.Model):
+    step = models.ForeignKey(PlanStep, on_delete=models.CASCADE, related_name="actions")
+    position = models.PositiveIntegerField(default=0)
+    text = models.CharField(max_length=1000)
+    done = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class StepFile(models.Model):
+    step = models.ForeignKey(PlanStep, on_delete=models.CASCADE, related_name="files")
+    position = models.PositiveIntegerField(default=0)
+    path = models.CharField(max_length=500, blank=True)
+    description = models.CharField(max_length=1000, blank=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.path or self.description
+
+
+class SuccessCriterion(models.Model):
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="success_criteria")
+    position = models.PositiveIntegerField(default=0)
+    text = models.CharField(max_length=1000)
+    done = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name_plural = "success criteria"
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class PlanRevision(models.Model):
+    """An immutable snapshot taken at each submission: the canonical Markdown and its SHA-256."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField()
+    content = models.TextField(help_text="Canonical Markdown (status/approval as placeholders).")
+    content_hash = models.CharField(max_length=64, db_index=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["plan", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "number"], name="unique_revision_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan} r{self.number} ({self.content_hash[:12]})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("plans:revision", args=[self.plan_id, self.number])
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("Plan revisions are immutable.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Plan revisions are immutable.")
+
+
+class PlanEditor(models.Model):
+    """Everyone who changed a plan's content: they may never review it (co-authors)."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="editors")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "user"], name="unique_plan_editor"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} edited {self.plan}"

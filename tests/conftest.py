@@ -1,0 +1,60 @@
+"""Shared fixtures and the service gate.
+
+Tests that need a real service (PostgreSQL, Redis, a Celery worker, chromium) call
+`require_service(...)`: without the service they skip with a message, except under
+REQUIRE_SERVICES=1 (CI), where they fail.
+"""
+
+import os
+
+import pytest
+from django.db import connection
+
+from tests.factories import AdminFactory, AuthorFactory, ReviewerFactory
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def require_service(available: bool, why: str) -> None:
+    if available:
+        return
+    if REQUIRE_SERVICES:
+        pytest.fail(f"REQUIRE_SERVICES=1 but {why}")
+    pytest.skip(why)
+
+
+@pytest.fixture
+def require_postgres():
+    require_service(connection.vendor == "postgresql", "needs PostgreSQL (set DATABASE_URL)")
+
+
+@pytest.fixture
+def require_redis(settings):
+    require_service(bool(settings.REDIS_URL), "needs Redis (set REDIS_URL)")
+    return settings.REDIS_URL
+
+
+@pytest.fixture
+def author(db):
+    return AuthorFactory(username="alice")
+
+
+@pytest.fixture
+def reviewer(db):
+    return ReviewerFactory(username="rob")
+
+
+@pytest.fixture
+def reviewer2(db):
+    return ReviewerFactory(username="rita")
+
+
+@pytest.fixture
+def admin_user(db):
+    return AdminFactory(username="ada")
+
+
+@pytest.fixture
+def author_client(client, author):
+    client.force_login(author)
+    return client
