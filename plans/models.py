@@ -191,13 +191,13 @@ class PlanRevision(models.Model):
     def __str__(self) -> str:
         return f"{self.plan} r{self.number} ({self.content_hash[:12]})"
 
-    def get_absolute_url(self) -> str:
-        return reverse("plans:revision", args=[self.plan_id, self.number])
-
     def save(self, *args, **kwargs):
         if self.pk is not None:
             raise ValueError("Plan revisions are immutable.")
         super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("plans:revision", args=[self.plan_id, self.number])
 
     def delete(self, *args, **kwargs):
         raise ValueError("Plan revisions are immutable.")
