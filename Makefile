@@ -54,3 +54,6 @@ check-deploy: install
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3 .pytest_cache .ruff_cache
+
+bench: migrate
+	$(PY) -m bench $(BENCH)
