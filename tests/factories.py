@@ -21,20 +21,22 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     @factory.post_generation
     def roles(self, create, extracted, **kwargs):
-        if create and extracted:
-            self.groups.add(*Group.objects.filter(name__in=extracted))
+        """Group names; each subclass below adds its role unless `roles=` says otherwise."""
+        wanted = extracted if extracted is not None else kwargs.get("default", ())
+        if create and wanted:
+            self.groups.add(*Group.objects.filter(name__in=wanted))
 
 
 class AuthorFactory(UserFactory):
-    roles = (AUTHORS,)
+    roles__default = (AUTHORS,)
 
 
 class ReviewerFactory(UserFactory):
-    roles = (REVIEWERS,)
+    roles__default = (REVIEWERS,)
 
 
 class AdminFactory(UserFactory):
-    roles = (ADMINS,)
+    roles__default = (ADMINS,)
     is_staff = True
 
 
