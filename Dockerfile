@@ -1,0 +1,23 @@
+# Production image: gunicorn serves Django; the same image runs the Celery worker and beat.
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    DJANGO_SETTINGS_MODULE=config.settings.production
+
+WORKDIR /app
+RUN useradd --create-home --uid 1000 plangate
+
+COPY pyproject.toml README.md ./
+RUN pip install --upgrade pip && pip install .
+
+COPY . .
+# collectstatic needs settings to import; the real secret is supplied at run time.
+RUN DJANGO_SECRET_KEY=collectstatic-only DJANGO_ALLOWED_HOSTS=localhost \
+    python manage.py collectstatic --noinput
+
+USER plangate
+EXPOSE 8000
+CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", \
+     "--access-logfile", "-"]
