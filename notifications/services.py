@@ -1,10 +1,456 @@
-"""Notification entry point for the services that change plan state.
+"""Every notification write: recording events in the outbox, delivering, retrying, reminding.
 
-notify_plan_event() is called inside the caller's transaction; it records what must be sent and
-dispatch happens on commit. (Delivery is built in the notifications issue.)
+notify_plan_event() is called inside the transaction of the service that changed the plan. It
+writes one outbox row per recipient per chosen channel (and one per webhook endpoint), all in
+the caller's transaction, and asks for dispatch on commit: if the state change rolls back, no one
+hears about it; if it commits, the rows exist even when the broker is down, and the periodic
+sweep (outbox_sweep) dispatches whatever the broker never received.
 """
+
+import hashlib
+import hmac
+import json
+import logging
+import urllib.error
+import urllib.request
+from datetime import timedelta
+from functools import partial
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from audit.log import log
+
+from . import selectors
+from .events import EVENTS
+from .models import (
+    Channel,
+    Notification,
+    NotificationPreference,
+    OutboxMessage,
+    OutboxStatus,
+    ReminderKind,
+    ReminderSent,
+    WebhookEndpoint,
+)
+
+logger = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "X-Plangate-Signature"
+DELIVERY_HEADER = "X-Plangate-Delivery"
+#: A row left in "sending" this long belongs to a worker that died mid-send (see outbox_deliver).
+STALE_SENDING_AFTER = timedelta(minutes=15)
+#: A dispatched row still pending this long lost its task (e.g. Redis lost data): send it again.
+#: Longer than the broker's visibility_timeout, so a task Redis is about to redeliver wins.
+REDISPATCH_AFTER = timedelta(hours=2)
+
+
+class DeliveryError(Exception):
+    """A delivery attempt failed in a way worth retrying (SMTP error, webhook non-2xx, timeout)."""
+
+
+# --- recording ------------------------------------------------------------------------------------
+
+def _default_recipients(event: str, plan, revision, review) -> list:
+    if event in ("plan.submitted", "review.requested"):
+        return selectors.reviewer_pool(plan)
+    if event == "plan.resubmitted":
+        return selectors.reviewer_pool(plan) + selectors.earlier_reviewers(plan, revision)
+    if event == "plan.withdrawn":
+        return selectors.reviewers_with_started_reviews(plan, revision)
+    if event == "comment.posted":
+        return [plan.author, *selectors.reviewers_with_started_reviews(plan, revision)]
+    if event == "plan.reminder":
+        return selectors.reviewers_awaited(plan, revision) if revision else []
+    if event == "plan.escalated":
+        return selectors.admins()
+    # Decisions and concerns: the author hears about everything that happens to their plan.
+    return [plan.author]
+
+
+def _unique_recipients(users, actor) -> list:
+    seen, result = set(), []
+    for user in users:
+        if user is None or user.pk in seen or not user.is_active:
+            continue
+        if actor is not None and user.pk == actor.pk:
+            continue  # nobody is notified of their own action
+        seen.add(user.pk)
+        result.append(user)
+    return result
+
+
+def _headline(event: str, *, plan, actor, review) -> str:
+    actor_name = (actor.get_full_name() or actor.get_username()) if actor else "Plangate"
+    return EVENTS[event]["headline"].format(
+        actor=actor_name, plan=plan, hours=settings.PLANGATE_ADMIN_ESCALATION_HOURS,
+    )
+
+
+def _webhook_payload(event, *, plan, actor, revision, timestamp) -> dict:
+    return {
+        "event": event,
+        "plan_id": plan.pk,
+        "plan_title": plan.title,
+        "revision_hash": revision.content_hash if revision else "",
+        "actor": actor.get_username() if actor else None,
+        "timestamp": timestamp.isoformat(),
+    }
 
 
 def notify_plan_event(*, event: str, plan, actor, revision=None, review=None,
-                      comment: str = "", recipients=None) -> None:
-    """Record notifications for `event` on `plan`; delivered after the transaction commits."""
+                      comment: str = "", recipients=None) -> list[int]:
+    """Record notifications for `event` on `plan`; delivered after the transaction commits.
+
+    Recipients default by event (see _default_recipients); the actor is always left out. Each
+    recipient gets one row per channel they chose for this event (default: email and inbox), and
+    each active webhook endpoint that wants the event gets one row. Returns the outbox ids.
+    """
+    if event not in EVENTS:
+        raise ValueError(f"Unknown notification event {event!r}")
+    if revision is None and review is not None:
+        revision = review.revision
+    if revision is None:
+        revision = plan.revisions.order_by("-number").first()
+    if not comment and review is not None:
+        comment = review.comment
+    if recipients is None:
+        recipients = _default_recipients(event, plan, revision, review)
+    users = _unique_recipients(recipients, actor)
+
+    now = timezone.now()
+    headline = _headline(event, plan=plan, actor=actor, review=review)
+    url = settings.SITE_URL.rstrip("/") + plan.get_absolute_url()
+    context = {
+        "event": event, "headline": headline, "plan": plan, "actor": actor,
+        "revision": revision, "review": review, "comment": comment, "url": url,
+        "decision": review.get_decision_display() if review is not None and review.decision
+        else "",
+    }
+    body = render_to_string("notifications/inbox_body.txt", context).strip()
+    rows = []
+    preferences = selectors.channel_preferences(users, event)
+    for user in users:
+        wants_email, wants_inbox = preferences[user.pk]
+        common = {"event": event, "plan": plan, "actor": actor, "recipient": user,
+                  "subject": headline[:300], "url": url, "created_at": now}
+        if wants_email and user.email:
+            personal = {**context, "recipient": user}
+            rows.append(OutboxMessage(
+                channel=Channel.EMAIL, **common,
+                body_text=render_to_string("notifications/email/notification.txt", personal),
+                body_html=render_to_string("notifications/email/notification.html", personal),
+            ))
+        if wants_inbox:
+            rows.append(OutboxMessage(channel=Channel.INBOX, body_text=body, **common))
+    endpoints = [e for e in WebhookEndpoint.objects.filter(is_active=True) if e.wants(event)]
+    payload = _webhook_payload(event, plan=plan, actor=actor, revision=revision, timestamp=now)
+    for endpoint in endpoints:
+        rows.append(OutboxMessage(
+            channel=Channel.WEBHOOK, event=event, plan=plan, actor=actor, endpoint=endpoint,
+            subject=headline[:300], url=url, payload=payload, created_at=now,
+        ))
+    if not rows:
+        return []
+    with transaction.atomic():
+        OutboxMessage.objects.bulk_create(rows)
+        ids = [row.pk for row in rows]
+        transaction.on_commit(partial(dispatch, ids))
+    return ids
+
+
+# --- dispatch -------------------------------------------------------------------------------------
+
+def dispatch(outbox_ids: list[int]) -> int:
+    """Hand delivery tasks to the broker. Runs after commit; never raises.
+
+    A broker failure (Redis down: delay() raises after the publish retry policy gives up) is
+    logged and leaves the rows pending with dispatched_at empty, which is what the sweep looks
+    for. After the first failure the rest are not tried, so a request pays the timeout once.
+    Returns how many tasks were handed over.
+    """
+    from .tasks import deliver_notification
+
+    published = []
+    for outbox_id in outbox_ids:
+        try:
+            deliver_notification.delay(outbox_id)
+        except Exception:
+            logger.warning(
+                "Broker unavailable: %d notification(s) left pending for the outbox sweep",
+                len(outbox_ids) - len(published), exc_info=True,
+            )
+            break
+        published.append(outbox_id)
+    if published:
+        try:
+            OutboxMessage.objects.filter(
+                pk__in=published, status=OutboxStatus.PENDING
+            ).update(dispatched_at=timezone.now())
+        except Exception:  # the sweep may dispatch these again; delivery is idempotent
+            logger.warning("Could not mark notifications dispatched", exc_info=True)
+    return len(published)
+
+
+def retry_countdown(retries: int) -> float:
+    """Seconds before retry number `retries` + 1: exponential, capped (see settings)."""
+    return min(
+        settings.PLANGATE_NOTIFY_BACKOFF_BASE * (2 ** retries), settings.PLANGATE_NOTIFY_BACKOFF_MAX
+    )
+
+
+# --- delivery -------------------------------------------------------------------------------------
+
+def webhook_signature(secret: str, body: bytes) -> str:
+    digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return f"sha256={digest}"
+
+
+def webhook_body(payload: dict) -> bytes:
+    return json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
+
+
+def _post_webhook(message: OutboxMessage) -> None:
+    endpoint = message.endpoint
+    body = webhook_body(message.payload)
+    request = urllib.request.Request(  # noqa: S310 (admins configure http(s) URLs only)
+        endpoint.url, data=body, method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "User-Agent": "Plangate-Webhook/1",
+            SIGNATURE_HEADER: webhook_signature(endpoint.secret, body),
+            DELIVERY_HEADER: str(message.pk),
+        },
+    )
+    try:
+        with urllib.request.urlopen(  # noqa: S310
+            request, timeout=settings.PLANGATE_WEBHOOK_TIMEOUT
+        ) as response:
+            response.read(1024)
+    except urllib.error.HTTPError as exc:
+        raise DeliveryError(f"Webhook {endpoint.url} answered HTTP {exc.code}") from exc
+    except (urllib.error.URLError, OSError) as exc:
+        raise DeliveryError(f"Webhook {endpoint.url} unreachable: {exc}") from exc
+
+
+def _send_email(message: OutboxMessage) -> None:
+    email = EmailMultiAlternatives(
+        subject=f"[Plangate] {message.subject}", body=message.body_text,
+        from_email=settings.DEFAULT_FROM_EMAIL, to=[message.recipient.email],
+        headers={"X-Plangate-Outbox": str(message.pk)},
+    )
+    email.attach_alternative(message.body_html, "text/html")
+    try:
+        email.send()
+    except Exception as exc:
+        raise DeliveryError(f"Email to {message.recipient.email} failed: {exc}") from exc
+
+
+def _record_failure(message: OutboxMessage, error: str, *, final: bool) -> None:
+    message.status = OutboxStatus.FAILED if final else OutboxStatus.PENDING
+    message.last_error = error[:2000]
+    message.dispatched_at = timezone.now()  # a retry is scheduled; the sweep leaves it alone
+    message.save(update_fields=["status", "last_error", "dispatched_at"])
+
+
+def _mark_sent(message: OutboxMessage) -> None:
+    message.status = OutboxStatus.SENT
+    message.sent_at = timezone.now()
+    message.last_error = ""
+    message.save(update_fields=["status", "sent_at", "last_error", "attempts", "attempted_at"])
+
+
+def outbox_deliver(*, outbox_id: int, final_attempt: bool = False) -> str:
+    """Deliver one outbox row at most once. Returns "sent", "skipped" or "failed".
+
+    Raises DeliveryError when the attempt failed and another attempt is allowed (the task retries
+    with backoff); on the final attempt the row ends "failed" with the error instead.
+
+    Idempotency: the row is locked (select_for_update) and anything not "pending" is skipped, so
+    a redelivered or duplicated task finds the row sent (or being sent) and does nothing.
+
+    - inbox: the inbox item is created and the row marked sent in one transaction (exactly once;
+      the one-to-one from inbox item to outbox row backs this up).
+    - webhook: sent while the row lock is held and marked sent in the same transaction. If the
+      process dies after the receiver answered but before commit, the row is still pending and
+      is sent again: at-least-once. Receivers dedupe on the X-Plangate-Delivery header.
+    - email: SMTP cannot join a database transaction, and a second copy of an email is the
+      failure users notice. So the row is first committed as "sending", then sent, then marked
+      sent. A worker killed mid-send leaves it "sending": it is never sent again automatically
+      (at-most-once); the sweep turns stale "sending" rows into "failed" with an explanation so
+      an admin can decide to retry. An SMTP error is known not to have sent, so it goes back to
+      "pending" and is retried.
+    """
+    with transaction.atomic():
+        message = (
+            OutboxMessage.objects.select_for_update(of=("self",))
+            .select_related("endpoint", "recipient").filter(pk=outbox_id).first()
+        )
+        if message is None or message.status != OutboxStatus.PENDING:
+            return "skipped"
+        message.attempts += 1
+        message.attempted_at = timezone.now()
+        if message.channel == Channel.INBOX:
+            Notification.objects.create(
+                recipient=message.recipient, outbox=message, event=message.event,
+                plan_id=message.plan_id, title=message.subject, body=message.body_text,
+                url=message.url, created_at=message.created_at,
+            )
+            _mark_sent(message)
+            return "sent"
+        if message.channel == Channel.WEBHOOK:
+            try:
+                _post_webhook(message)
+            except DeliveryError as exc:
+                message.save(update_fields=["attempts", "attempted_at"])
+                _record_failure(message, str(exc), final=final_attempt)
+                error = exc
+            else:
+                _mark_sent(message)
+                return "sent"
+        else:
+            error = None
+            message.status = OutboxStatus.SENDING
+            message.save(update_fields=["status", "attempts", "attempted_at"])
+    if message.channel == Channel.WEBHOOK:
+        if final_attempt:
+            return "failed"
+        raise error
+
+    try:
+        _send_email(message)
+    except DeliveryError as exc:
+        _record_failure(message, str(exc), final=final_attempt)
+        if final_attempt:
+            return "failed"
+        raise
+    _mark_sent(message)
+    return "sent"
+
+
+# --- sweep, retry -------------------------------------------------------------------------------
+
+def outbox_sweep(*, older_than_seconds: int | None = None) -> int:
+    """Dispatch pending rows the broker never received; fail rows stuck in "sending".
+
+    A row qualifies when it is pending and either was never handed to the broker and is older
+    than `older_than_seconds` (default PLANGATE_OUTBOX_SWEEP_AFTER_SECONDS, so rows still
+    waiting for their on-commit dispatch are left alone), or was handed over long ago
+    (REDISPATCH_AFTER) and is still pending. Returns how many tasks were dispatched.
+    """
+    if older_than_seconds is None:
+        older_than_seconds = settings.PLANGATE_OUTBOX_SWEEP_AFTER_SECONDS
+    now = timezone.now()
+    stuck = OutboxMessage.objects.filter(
+        status=OutboxStatus.SENDING, attempted_at__lt=now - STALE_SENDING_AFTER
+    )
+    stuck.update(
+        status=OutboxStatus.FAILED,
+        last_error="The worker stopped while sending; the email may or may not have gone out. "
+                   "Retry only if the recipient did not get it.",
+    )
+    cutoff = now - timedelta(seconds=older_than_seconds)
+    never = OutboxMessage.objects.filter(
+        status=OutboxStatus.PENDING, dispatched_at__isnull=True, created_at__lte=cutoff
+    )
+    lost = OutboxMessage.objects.filter(
+        status=OutboxStatus.PENDING, dispatched_at__lt=now - REDISPATCH_AFTER
+    )
+    ids = {*never.values_list("pk", flat=True), *lost.values_list("pk", flat=True)}
+    return dispatch(sorted(ids)) if ids else 0
+
+
+@transaction.atomic
+def notification_retry(*, actor, outbox_ids) -> int:
+    """Send failed (or stuck pending) outbox rows again, e.g. from the admin. Returns the count."""
+    rows = OutboxMessage.objects.select_for_update().filter(
+        pk__in=list(outbox_ids), status__in=[OutboxStatus.FAILED, OutboxStatus.PENDING]
+    )
+    ids = list(rows.values_list("pk", flat=True))
+    if not ids:
+        return 0
+    OutboxMessage.objects.filter(pk__in=ids).update(
+        status=OutboxStatus.PENDING, dispatched_at=None
+    )
+    log("notification.retried", actor=actor, payload={"outbox_ids": ids})
+    transaction.on_commit(partial(dispatch, ids))
+    return len(ids)
+
+
+# --- inbox, preferences ---------------------------------------------------------------------------
+
+def notification_mark_read(*, actor, notification: Notification) -> Notification:
+    if notification.recipient_id != actor.pk:
+        raise PermissionError("Not your notification.")
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])
+    return notification
+
+
+def notifications_mark_all_read(*, actor) -> int:
+    return Notification.objects.filter(recipient=actor, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
+
+
+@transaction.atomic
+def notification_preferences_update(*, actor, choices: dict[str, tuple[bool, bool]]) -> None:
+    """Save the actor's channels per event: {event: (email, inbox)}; unknown events refused."""
+    unknown = set(choices) - set(EVENTS)
+    if unknown:
+        raise ValueError(f"Unknown events: {', '.join(sorted(unknown))}")
+    for event, (email, inbox) in choices.items():
+        NotificationPreference.objects.update_or_create(
+            user=actor, event=event, defaults={"email": bool(email), "inbox": bool(inbox)}
+        )
+
+
+# --- reminders ------------------------------------------------------------------------------------
+
+def _remind_once(revision, kind: str, notify) -> bool:
+    """Record the (revision, kind) wait and notify, in one transaction; False if already done."""
+    try:
+        with transaction.atomic():
+            _, created = ReminderSent.objects.get_or_create(revision=revision, kind=kind)
+            if created:
+                notify()
+            return created
+    except IntegrityError:  # a concurrent run recorded it first
+        return False
+
+
+def review_reminders_send(*, now=None) -> dict[str, int]:
+    """Nudge reviewers about plans waiting on them longer than PLANGATE_REMINDER_AFTER_HOURS
+    and tell admins about plans waiting longer than PLANGATE_ADMIN_ESCALATION_HOURS.
+
+    A wait is one submitted revision: each (revision, kind) is reminded at most once.
+    """
+    from plans.models import Plan, PlanStatus
+
+    now = now or timezone.now()
+    remind_after = timedelta(hours=settings.PLANGATE_REMINDER_AFTER_HOURS)
+    escalate_after = timedelta(hours=settings.PLANGATE_ADMIN_ESCALATION_HOURS)
+    sent = {"reviewer": 0, "admin": 0}
+    plans = Plan.objects.filter(status=PlanStatus.PENDING_REVIEW).select_related("author")
+    for plan in plans:
+        revision = plan.revisions.order_by("-number").first()
+        if revision is None:
+            continue
+        waited = now - revision.created_at
+        if waited >= remind_after and _remind_once(
+            revision, ReminderKind.REVIEWER,
+            partial(notify_plan_event, event="plan.reminder", plan=plan, actor=None,
+                    revision=revision),
+        ):
+            sent["reviewer"] += 1
+        if waited >= escalate_after and _remind_once(
+            revision, ReminderKind.ADMIN,
+            partial(notify_plan_event, event="plan.escalated", plan=plan, actor=None,
+                    revision=revision),
+        ):
+            sent["admin"] += 1
+    return sent

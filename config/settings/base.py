@@ -8,6 +8,7 @@ to the console. DATABASE_URL selects PostgreSQL and REDIS_URL selects Redis (bro
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 env = environ.Env()
@@ -73,6 +74,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.roles",
+                "notifications.context_processors.unread_notifications",
             ],
         },
     },
@@ -145,7 +147,19 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
+CELERY_BEAT_SCHEDULE: dict = {
+    # Outbox rows whose dispatch never reached the broker (it was down at commit time).
+    "notifications-sweep-outbox": {
+        "task": "notifications.tasks.sweep_outbox",
+        "schedule": 60.0,
+    },
+    # Reviewer reminders and admin escalations, once a day.
+    "notifications-review-reminders": {
+        "task": "notifications.tasks.send_review_reminders",
+        "schedule": crontab(hour=7, minute=0),
+    },
+}
 
 # Markdown editing: previews go through the same sanitising renderer as the plan pages.
 MARKDOWNX_MARKDOWNIFY_FUNCTION = "plans.rendering.render_markdown"
@@ -168,6 +182,14 @@ SPECTACULAR_SETTINGS = {"TITLE": "Plangate API", "VERSION": "0.1.0"}
 # Plangate policy knobs that are not per-plan (per-plan policy lives in the database).
 PLANGATE_REMINDER_AFTER_HOURS = env.int("PLANGATE_REMINDER_AFTER_HOURS", default=24)
 PLANGATE_ADMIN_ESCALATION_HOURS = env.int("PLANGATE_ADMIN_ESCALATION_HOURS", default=48)
+
+# Notification delivery. Retry n waits min(BASE * 2**n, MAX) seconds; MAX stays far below the
+# broker's visibility_timeout (3600 s) so a countdown never outlives it and runs twice.
+PLANGATE_NOTIFY_MAX_RETRIES = env.int("PLANGATE_NOTIFY_MAX_RETRIES", default=5)
+PLANGATE_NOTIFY_BACKOFF_BASE = env.float("PLANGATE_NOTIFY_BACKOFF_BASE", default=10.0)
+PLANGATE_NOTIFY_BACKOFF_MAX = env.float("PLANGATE_NOTIFY_BACKOFF_MAX", default=600.0)
+PLANGATE_OUTBOX_SWEEP_AFTER_SECONDS = env.int("PLANGATE_OUTBOX_SWEEP_AFTER_SECONDS", default=60)
+PLANGATE_WEBHOOK_TIMEOUT = env.float("PLANGATE_WEBHOOK_TIMEOUT", default=5.0)
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,68 @@
+from django.contrib import admin, messages
+
+from . import services
+from .models import (
+    Notification,
+    NotificationPreference,
+    OutboxMessage,
+    OutboxStatus,
+    ReminderSent,
+    WebhookEndpoint,
+)
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(admin.ModelAdmin):
+    list_display = ("id", "event", "channel", "recipient", "endpoint", "status", "attempts",
+                    "short_error", "created_at", "sent_at")
+    list_filter = ("status", "channel", "event")
+    search_fields = ("subject", "recipient__username", "recipient__email", "last_error")
+    list_select_related = ("recipient", "endpoint")
+    date_hierarchy = "created_at"
+    actions = ["retry_selected"]
+    readonly_fields = [f.name for f in OutboxMessage._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False  # rows change only through delivery or the retry action
+
+    @admin.display(description="Last error")
+    def short_error(self, obj):
+        return (obj.last_error[:80] + "…") if len(obj.last_error) > 80 else obj.last_error
+
+    @admin.action(description="Retry selected failed notifications")
+    def retry_selected(self, request, queryset):
+        ids = list(queryset.filter(
+            status__in=[OutboxStatus.FAILED, OutboxStatus.PENDING]
+        ).values_list("pk", flat=True))
+        count = services.notification_retry(actor=request.user, outbox_ids=ids)
+        level = messages.SUCCESS if count else messages.WARNING
+        self.message_user(request, f"Queued {count} notification(s) for another attempt.", level)
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    list_display = ("name", "url", "is_active", "events", "created_at")
+    list_filter = ("is_active",)
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ("title", "recipient", "event", "created_at", "read_at")
+    list_filter = ("event",)
+    list_select_related = ("recipient",)
+    raw_id_fields = ("recipient", "outbox", "plan")
+
+
+@admin.register(NotificationPreference)
+class NotificationPreferenceAdmin(admin.ModelAdmin):
+    list_display = ("user", "event", "email", "inbox")
+    list_filter = ("event",)
+
+
+@admin.register(ReminderSent)
+class ReminderSentAdmin(admin.ModelAdmin):
+    list_display = ("revision", "kind", "created_at")
+    list_filter = ("kind",)

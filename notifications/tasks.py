@@ -1,0 +1,46 @@
+"""Celery tasks: thin wrappers that take ids and call back into notifications.services.
+
+Delivery retries with exponential backoff (services.retry_countdown: BASE * 2**n seconds, capped
+at PLANGATE_NOTIFY_BACKOFF_MAX = 600 s by default). Countdowns stay far below the Redis
+transport's visibility_timeout (3600 s): a message whose ETA lies beyond it is redelivered to a
+second worker and runs twice. Tasks are acks_late with reject_on_worker_lost (settings), so a
+killed worker's task is redelivered; outbox_deliver() is idempotent, so redelivery is safe.
+"""
+
+import os
+
+from celery import shared_task
+from django.conf import settings
+from django.core.cache import cache
+
+from . import services
+
+
+@shared_task(bind=True, acks_late=True, ignore_result=True)
+def deliver_notification(self, outbox_id: int) -> str:
+    retries = self.request.retries
+    max_retries = settings.PLANGATE_NOTIFY_MAX_RETRIES
+    try:
+        return services.outbox_deliver(outbox_id=outbox_id, final_attempt=retries >= max_retries)
+    except services.DeliveryError as exc:
+        raise self.retry(
+            exc=exc, countdown=services.retry_countdown(retries), max_retries=max_retries
+        ) from exc
+
+
+@shared_task(ignore_result=True)
+def sweep_outbox() -> int:
+    return services.outbox_sweep()
+
+
+@shared_task(ignore_result=True)
+def send_review_reminders() -> dict:
+    return services.review_reminders_send()
+
+
+@shared_task(ignore_result=True)
+def ping(token: str) -> int:
+    """Health probe: record the pid of the process that ran it in the cache (Redis) under
+    `token`, so a caller without a result backend can see which process ran it."""
+    cache.set(f"plangate:ping:{token}", os.getpid(), timeout=300)
+    return os.getpid()

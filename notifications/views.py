@@ -1,0 +1,54 @@
+from django.contrib import messages
+from django.http import HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST
+
+from . import selectors, services
+from .events import EVENTS
+from .models import Notification
+
+
+def _next_url(request, default: str) -> str:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()},
+                                                   require_https=request.is_secure()):
+        return target
+    return default
+
+
+def inbox(request):
+    items = selectors.inbox_for_user(request.user)
+    return render(request, "notifications/inbox.html", {"items": items})
+
+
+@require_POST
+def mark_read(request, pk: int):
+    # Someone else's notification is a 404: its existence is not the visitor's business.
+    notification = get_object_or_404(Notification, pk=pk, recipient=request.user)
+    services.notification_mark_read(actor=request.user, notification=notification)
+    return redirect(_next_url(request, "notifications:inbox"))
+
+
+@require_POST
+def mark_all_read(request):
+    count = services.notifications_mark_all_read(actor=request.user)
+    messages.success(request, f"Marked {count} notification{'s' if count != 1 else ''} as read.")
+    return redirect("notifications:inbox")
+
+
+@require_http_methods(["GET", "POST"])
+def preferences(request):
+    if request.method == "POST":
+        choices = {
+            event: (f"{event}:email" in request.POST, f"{event}:inbox" in request.POST)
+            for event in EVENTS
+        }
+        try:
+            services.notification_preferences_update(actor=request.user, choices=choices)
+        except ValueError as exc:
+            return HttpResponseBadRequest(str(exc))
+        messages.success(request, "Notification settings saved.")
+        return redirect("notifications:preferences")
+    rows = selectors.preferences_for_user(request.user)
+    return render(request, "notifications/preferences.html", {"rows": rows})
