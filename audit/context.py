@@ -2,12 +2,24 @@
 
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
 class RequestInfo:
     ip_address: str | None
     user_agent: str
+    # The signed-in user (lazy), so that signal handlers (group membership changes made in the
+    # admin) can name the actor. Services pass their actor explicitly and never read this.
+    user: Any = None
 
 
 current_request: ContextVar[RequestInfo | None] = ContextVar("audit_request", default=None)
+
+
+def request_info(request) -> RequestInfo:
+    return RequestInfo(
+        ip_address=request.META.get("REMOTE_ADDR") or None,
+        user_agent=request.META.get("HTTP_USER_AGENT", "")[:500],
+        user=getattr(request, "user", None),
+    )

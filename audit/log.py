@@ -2,18 +2,25 @@
 
 Each entry stores the SHA-256 of (previous entry's hash + its own canonical content), so editing
 or deleting any entry breaks the chain (see `manage.py audit_verify`).
+
+Appends are serialised so that concurrent writers never fork the chain: on PostgreSQL a
+transaction-scoped advisory lock is taken before the last hash is read (and held until the
+caller's transaction commits, so chain order is commit order); SQLite has one global write lock.
 """
 
 import hashlib
 import json
 
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.utils import timezone
 
+from .actions import check
 from .context import current_request
 from .models import AuditEntry
 
 GENESIS_HASH = "0" * 64
+# pg_advisory_xact_lock key: any constant that no other code uses ("audit" in ASCII).
+ADVISORY_LOCK_KEY = 0x6175646974
 
 
 def canonical_content(entry: AuditEntry) -> str:
@@ -42,27 +49,45 @@ def chain_hash(prev_hash: str, entry: AuditEntry) -> str:
     return hashlib.sha256((prev_hash + canonical_content(entry)).encode()).hexdigest()
 
 
+def _lock_chain(using: str) -> None:
+    connection = connections[using]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK_KEY])
+
+
+def _normalise_ip(value: str | None) -> str | None:
+    """The form the database will hand back, so the hash matches after a reload."""
+    if not value:
+        return None
+    return AuditEntry._meta.get_field("ip_address").get_prep_value(value)
+
+
 def log(action: str, *, actor=None, obj=None, plan=None, revision_hash: str = "",
         payload: dict | None = None) -> AuditEntry:
     """Append one audit entry. Call inside the service's transaction."""
+    check(action)
     request_info = current_request.get()
-    with transaction.atomic():
-        entry = AuditEntry(
-            action=action,
-            actor=actor if actor is not None and actor.is_authenticated else None,
-            actor_repr=actor.get_username() if actor is not None and actor.is_authenticated else "",
-            created_at=timezone.now(),
-            object_type=obj._meta.label_lower if obj is not None else "",
-            object_id=str(obj.pk) if obj is not None else "",
-            object_repr=str(obj)[:300] if obj is not None else "",
-            plan=plan,
-            revision_hash=revision_hash,
-            ip_address=request_info.ip_address if request_info else None,
-            user_agent=request_info.user_agent if request_info else "",
-            payload=json.loads(json.dumps(payload or {}, default=str)),
-        )
-        last = AuditEntry.objects.select_for_update().order_by("-id").only("entry_hash").first()
+    authenticated = actor is not None and actor.is_authenticated
+    entry = AuditEntry(
+        action=action,
+        actor=actor if authenticated else None,
+        actor_repr=actor.get_username() if authenticated else "",
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        object_repr=str(obj)[:300] if obj is not None else "",
+        plan=plan,
+        revision_hash=revision_hash,
+        ip_address=_normalise_ip(request_info.ip_address) if request_info else None,
+        user_agent=request_info.user_agent if request_info else "",
+        payload=json.loads(json.dumps(payload or {}, default=str)),
+    )
+    using = router.db_for_write(AuditEntry)
+    with transaction.atomic(using=using):
+        _lock_chain(using)
+        last = AuditEntry.objects.using(using).order_by("-id").only("entry_hash").first()
+        entry.created_at = timezone.now()
         entry.prev_hash = last.entry_hash if last else GENESIS_HASH
         entry.entry_hash = chain_hash(entry.prev_hash, entry)
-        entry.save()
+        entry.save(using=using)
     return entry

@@ -1,4 +1,13 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "audit"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.entry_list, name="list"),
+    path("export.<str:fmt>", views.export, name="export"),
+    path("plans/<int:plan_id>/", views.plan_timeline, name="timeline"),
+    path("plans/<int:plan_id>/certificate/", views.certificate, name="certificate"),
+    path("plans/<int:plan_id>/certificate.md", views.certificate_markdown,
+         name="certificate_markdown"),
+]

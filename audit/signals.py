@@ -1,0 +1,53 @@
+"""Audit entries for events that no Plangate service performs: failed logins (Django's auth) and
+group membership changes (made in the admin, by `seed_demo`, or anywhere `user.groups` changes).
+Connected in AuditConfig.ready()."""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+from .context import current_request, request_info
+from .log import log
+
+
+def _request_user():
+    info = current_request.get()
+    user = info.user if info else None
+    return user if user is not None and user.is_authenticated else None
+
+
+def login_failed(sender, credentials, request=None, **kwargs):
+    """Record the username tried, never the password (nor any other credential)."""
+    username = credentials.get(get_user_model().USERNAME_FIELD, "")
+    token = None
+    if request is not None and current_request.get() is None:
+        token = current_request.set(request_info(request))
+    try:
+        log("auth.login_failed", payload={"username": str(username)[:150]})
+    finally:
+        if token is not None:
+            current_request.reset(token)
+
+
+def groups_changed(sender, instance, action, reverse, model, pk_set, **kwargs):
+    """User.groups changed from either side: user.groups.add(...) or group.user_set.add(...)."""
+    if action == "pre_clear":
+        related = instance.user_set if reverse else instance.groups
+        instance._audit_cleared_ids = set(related.values_list("pk", flat=True))
+        return
+    if action == "post_clear":
+        pk_set = instance.__dict__.pop("_audit_cleared_ids", set())
+        verb = "removed"
+    elif action in ("post_add", "post_remove"):
+        verb = "added" if action == "post_add" else "removed"
+    else:
+        return
+    if not pk_set:
+        return
+    if reverse:  # instance is a Group, pk_set holds user ids
+        pairs = [(user, instance) for user in get_user_model().objects.filter(pk__in=pk_set)]
+    else:
+        pairs = [(instance, group) for group in Group.objects.filter(pk__in=pk_set)]
+    actor = _request_user()
+    for user, group in sorted(pairs, key=lambda pair: (pair[0].pk, pair[1].pk)):
+        log(f"group.member_{verb}", actor=actor, obj=user,
+            payload={"user": user.get_username(), "group": group.name})

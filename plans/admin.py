@@ -1,0 +1,136 @@
+"""Plans in the Django admin: read-only rows (plans change through the app's services, which
+record editors, revisions and the audit trail), with actions that call those same services."""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from accounts.admin import ReadOnlyModelAdmin, ReadOnlyTabularInline
+from accounts.roles import is_admin
+
+from . import services
+from .exceptions import PlanConflict
+from .models import (
+    Plan,
+    PlanEditor,
+    PlanRevision,
+    PlanStep,
+    StepAction,
+    StepFile,
+    SuccessCriterion,
+)
+
+
+class PlanStepInline(ReadOnlyTabularInline):
+    model = PlanStep
+    fields = ("position", "title", "objective", "estimate", "risk")
+
+
+class SuccessCriterionInline(ReadOnlyTabularInline):
+    model = SuccessCriterion
+    fields = ("position", "text", "done")
+
+
+class PlanRevisionInline(ReadOnlyTabularInline):
+    model = PlanRevision
+    fields = ("number", "content_hash", "created_by", "created_at")
+
+
+class PlanEditorInline(ReadOnlyTabularInline):
+    model = PlanEditor
+    fields = ("user",)
+
+
+def _run_service(modeladmin, request, queryset, service, done: str) -> None:
+    succeeded = 0
+    for plan in queryset:
+        try:
+            service(actor=request.user, plan=plan)
+        except (PermissionDenied, PlanConflict, ValidationError) as exc:
+            message = getattr(exc, "message", None) or "; ".join(getattr(exc, "messages", [])) \
+                or str(exc)
+            modeladmin.message_user(request, f"{plan}: {message}", messages.ERROR)
+        else:
+            succeeded += 1
+    if succeeded:
+        modeladmin.message_user(request, f"{done} {succeeded} plan(s).", messages.SUCCESS)
+
+
+@admin.register(Plan)
+class PlanAdmin(ReadOnlyModelAdmin):
+    list_display = ("id", "title", "author", "status", "created_at", "updated_at")
+    list_display_links = ("id", "title")
+    list_filter = ("status", "created_at", "updated_at")
+    search_fields = ("title", "author__username", "problem_statement")
+    list_select_related = ("author",)
+    date_hierarchy = "created_at"
+    inlines = (PlanStepInline, SuccessCriterionInline, PlanRevisionInline, PlanEditorInline)
+    actions = ("submit_plans", "withdraw_plans")
+
+    def has_service_permission(self, request) -> bool:
+        return is_admin(request.user)
+
+    @admin.action(description="Submit selected plans for review", permissions=["service"])
+    def submit_plans(self, request, queryset):
+        _run_service(self, request, queryset, services.plan_submit, "Submitted")
+
+    @admin.action(description="Withdraw selected plans from review", permissions=["service"])
+    def withdraw_plans(self, request, queryset):
+        _run_service(self, request, queryset, services.plan_withdraw, "Withdrew")
+
+
+class StepActionInline(ReadOnlyTabularInline):
+    model = StepAction
+    fields = ("position", "text", "done")
+
+
+class StepFileInline(ReadOnlyTabularInline):
+    model = StepFile
+    fields = ("position", "path", "description")
+
+
+@admin.register(PlanStep)
+class PlanStepAdmin(ReadOnlyModelAdmin):
+    list_display = ("title", "plan", "position", "estimate", "risk")
+    list_filter = ("risk",)
+    search_fields = ("title", "objective", "plan__title")
+    list_select_related = ("plan",)
+    inlines = (StepActionInline, StepFileInline)
+
+
+@admin.register(StepAction)
+class StepActionAdmin(ReadOnlyModelAdmin):
+    list_display = ("text", "step", "done")
+    list_filter = ("done",)
+    search_fields = ("text", "step__title")
+    list_select_related = ("step",)
+
+
+@admin.register(StepFile)
+class StepFileAdmin(ReadOnlyModelAdmin):
+    list_display = ("path", "description", "step")
+    search_fields = ("path", "description", "step__title")
+    list_select_related = ("step",)
+
+
+@admin.register(SuccessCriterion)
+class SuccessCriterionAdmin(ReadOnlyModelAdmin):
+    list_display = ("text", "plan", "done")
+    list_filter = ("done",)
+    search_fields = ("text", "plan__title")
+    list_select_related = ("plan",)
+
+
+@admin.register(PlanRevision)
+class PlanRevisionAdmin(ReadOnlyModelAdmin):
+    list_display = ("plan", "number", "content_hash", "created_by", "created_at")
+    list_filter = ("created_at",)
+    search_fields = ("plan__title", "content_hash", "created_by__username")
+    list_select_related = ("plan", "created_by")
+    date_hierarchy = "created_at"
+
+
+@admin.register(PlanEditor)
+class PlanEditorAdmin(ReadOnlyModelAdmin):
+    list_display = ("plan", "user")
+    search_fields = ("plan__title", "user__username")
+    list_select_related = ("plan", "user")
