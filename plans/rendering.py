@@ -15,3 +15,85 @@ def render_markdown(text: str) -> str:
         url_schemes=_ALLOWED_URL_SCHEMES,
         link_rel="noopener noreferrer nofollow",
     )
+
+
+def render_inline(text: str) -> str:
+    """Like render_markdown, without the paragraph around a single line (checklist items)."""
+    html = render_markdown(text).strip()
+    if html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
+        return html[3:-4]
+    return html
+
+
+RENDER_VERSION = 1  # bump when the renderer's output changes, to drop cached HTML
+CACHE_SECONDS = 60 * 60 * 24 * 7
+PLAN_PROSE_FIELDS = [
+    "problem_statement", "existing_system", "research_findings", "high_level_approach",
+    "technical_design", "unit_testing", "integration_testing", "manual_testing",
+    "high_risk_items", "medium_risk_items", "risk_dependencies", "rollback_if_fails",
+    "rollback_partial", "review_checklist",
+]  # fmt: skip
+
+
+def _plan_sources(plan) -> dict:
+    """Every Markdown text the plan page shows (uses prefetched steps, actions, files)."""
+    return {
+        "fields": {name: getattr(plan, name) for name in PLAN_PROSE_FIELDS},
+        "steps": [
+            {
+                "objective": step.objective,
+                "dependencies": step.dependencies,
+                "actions": [a.text for a in step.actions.all()],
+                "files": [f.description for f in step.files.all()],
+            }
+            for step in plan.steps.all()
+        ],
+        "criteria": [c.text for c in plan.success_criteria.all()],
+        "extras": [e.get("body", "") for e in plan.extra_sections or []],
+    }
+
+
+def plan_html(plan) -> dict:
+    """The plan's Markdown rendered to safe HTML, in the shape of _plan_sources.
+
+    Cached under the SHA-256 of the sources, so a plan's HTML is rendered once per content
+    (i.e. per revision) whoever views it, and any change of content misses the cache.
+    """
+    import hashlib
+    import json
+
+    from django.core.cache import cache
+
+    sources = _plan_sources(plan)
+    digest = hashlib.sha256(json.dumps(sources, sort_keys=True).encode()).hexdigest()
+    key = f"plans:html:v{RENDER_VERSION}:{digest}"
+    html = cache.get(key)
+    if html is None:
+        html = {
+            "fields": {k: render_markdown(v) for k, v in sources["fields"].items()},
+            "steps": [
+                {
+                    "objective": render_markdown(s["objective"]),
+                    "dependencies": render_markdown(s["dependencies"]),
+                    "actions": [render_inline(t) for t in s["actions"]],
+                    "files": [render_inline(t) for t in s["files"]],
+                }
+                for s in sources["steps"]
+            ],
+            "criteria": [render_inline(t) for t in sources["criteria"]],
+            "extras": [render_markdown(t) for t in sources["extras"]],
+        }
+        cache.set(key, html, CACHE_SECONDS)
+    return html
+
+
+def revision_html(revision) -> str:
+    """A frozen revision's Markdown as safe HTML, cached by its content hash."""
+    from django.core.cache import cache
+
+    key = f"plans:revision-html:v{RENDER_VERSION}:{revision.content_hash}"
+    html = cache.get(key)
+    if html is None:
+        html = render_markdown(revision.content)
+        cache.set(key, html, CACHE_SECONDS)
+    return html

@@ -35,11 +35,127 @@ def _refresh_for_write(plan: Plan) -> Plan:
 
 
 @transaction.atomic
-def plan_create(*, actor, title: str = "", **fields) -> Plan:
+def plan_create(*, actor, title: str = "", steps: list[dict] | None = None,
+                success_criteria: list | None = None, **fields) -> Plan:
+    """Create a draft plan; optionally with its steps and success criteria (editor form)."""
     plan = Plan.objects.create(author=actor, title=title, **fields)
+    if steps:
+        _write_steps(plan, steps)
+    if success_criteria:
+        _write_criteria(plan, success_criteria)
     _record_editor(plan, actor)
-    log("plan.created", actor=actor, obj=plan, plan=plan, payload={"title": title})
+    log("plan.created", actor=actor, obj=plan, plan=plan,
+        payload={"title": title, "steps": len(steps or [])})
     return plan
+
+
+_EDITABLE_SCALARS = {
+    "title", "created_on", "problem_statement", "existing_system", "research_findings",
+    "high_level_approach", "technical_design", "unit_testing", "integration_testing",
+    "manual_testing", "high_risk_items", "medium_risk_items", "risk_dependencies",
+    "rollback_if_fails", "rollback_partial", "review_checklist",
+}  # fmt: skip
+
+
+def _step_values(number: int, data: dict) -> dict:
+    """A step dict from the editor (or API) checked and reduced to PlanStep fields."""
+    from .markdown import parse_estimate_hours
+    from .models import RiskLevel
+
+    title = (data.get("title") or "").strip()
+    if not title:
+        raise ValidationError(f"Step {number}: a title is required.")
+    estimate = (data.get("estimate") or "").strip()
+    try:
+        hours = parse_estimate_hours(estimate)
+    except ValueError as exc:
+        raise ValidationError(f"Step {number}: {exc}.") from None
+    risk = (data.get("risk") or "").lower()
+    if risk and risk not in RiskLevel.values:
+        raise ValidationError(f"Step {number}: risk must be Low, Medium or High.")
+    return {
+        "title": title, "objective": data.get("objective") or "",
+        "dependencies": data.get("dependencies") or "",
+        "estimate": estimate if hours is not None else "", "estimated_hours": hours, "risk": risk,
+    }  # fmt: skip
+
+
+def _write_steps(plan: Plan, steps: list[dict]) -> None:
+    """Make the plan's steps exactly ``steps``, in order. Steps keep their id (concerns and
+    comments point at them) when the dict carries it; actions and files are rewritten."""
+    from .models import PlanStep, StepAction, StepFile
+
+    existing = {step.pk: step for step in PlanStep.objects.filter(plan=plan)}
+    kept, actions, files = set(), [], []
+    for position, data in enumerate(steps):
+        values = _step_values(position + 1, data)
+        step = existing.get(data.get("id") or None)
+        if step is None or step.pk in kept:
+            step = PlanStep(plan=plan)
+        for name, value in values.items():
+            setattr(step, name, value)
+        step.position = position
+        step.save()
+        kept.add(step.pk)
+        actions += [StepAction(step=step, position=i, text=text, done=done)
+                    for i, (text, done) in enumerate(data.get("actions") or [])]
+        files += [StepFile(step=step, position=i, path=path, description=description)
+                  for i, (path, description) in enumerate(data.get("files") or [])]
+    PlanStep.objects.filter(plan=plan).exclude(pk__in=kept).delete()
+    StepAction.objects.filter(step__plan=plan).delete()
+    StepFile.objects.filter(step__plan=plan).delete()
+    StepAction.objects.bulk_create(actions)
+    StepFile.objects.bulk_create(files)
+
+
+def _write_criteria(plan: Plan, items: list) -> None:
+    from .models import SuccessCriterion
+
+    SuccessCriterion.objects.filter(plan=plan).delete()
+    SuccessCriterion.objects.bulk_create(
+        SuccessCriterion(plan=plan, position=i, text=text, done=done)
+        for i, (text, done) in enumerate(items)
+    )
+
+
+@transaction.atomic
+def plan_update(*, actor, plan: Plan, fields: dict | None = None, steps: list[dict] | None = None,
+                success_criteria: list | None = None, expected_updated_at=None) -> Plan:
+    """Save the editor's whole form in one go: scalar fields, steps (with actions and files, in
+    order) and success criteria. ``None`` leaves that part alone.
+
+    ``expected_updated_at`` (the plan's updated_at when the form was loaded) makes a save over
+    someone else's newer save fail with PlanConflict instead of silently overwriting it.
+    """
+    current = Plan.objects.select_for_update().get(pk=plan.pk)
+    _require(permissions.can_edit(current, actor), edit_refusal_reason(current, actor))
+    if expected_updated_at is not None and current.updated_at != expected_updated_at:
+        raise PlanConflict("Someone saved this plan after you opened it. Reload to see their "
+                           "changes, then apply yours again.")
+    fields = fields or {}
+    unknown = set(fields) - _EDITABLE_SCALARS
+    if unknown:
+        raise ValidationError(f"Not editable here: {', '.join(sorted(unknown))}.")
+    for name, value in fields.items():
+        setattr(current, name, value)
+    current.save()  # always: updated_at is the content identity the detail cache keys on
+    if steps is not None:
+        _write_steps(current, steps)
+    if success_criteria is not None:
+        _write_criteria(current, success_criteria)
+    _record_editor(current, actor)
+    log("plan.edited", actor=actor, obj=current, plan=current,
+        payload={"fields": sorted(fields), "steps": None if steps is None else len(steps),
+                 "success_criteria": None if success_criteria is None
+                 else len(success_criteria)})
+    return current
+
+
+def edit_refusal_reason(plan: Plan, actor) -> str:
+    if not plan.is_editable:
+        return (f"This plan is {plan.get_status_display().lower()}; it can be edited only as a "
+                "draft or after it is sent back for revision.")
+    return "Only the plan's author or an admin can edit this plan."
 
 
 @transaction.atomic
@@ -101,7 +217,7 @@ def plan_submit(*, actor, plan: Plan) -> PlanRevision:
     missing = missing_for_submission(plan)
     if missing:
         raise ValidationError("Fill in before submitting: " + "; ".join(missing) + ".")
-    resubmission = plan.status == PlanStatus.NEEDS_REVISION or plan.revisions.exists()
+    previous = plan.revisions.order_by("-number").only("number", "content_hash").first()
     previous_status = plan.status
     try:
         plan.submit()
@@ -110,12 +226,17 @@ def plan_submit(*, actor, plan: Plan) -> PlanRevision:
         raise PlanConflict() from exc
     content, content_hash = revision_snapshot(plan)
     revision = PlanRevision.objects.create(
-        plan=plan, number=plan.revisions.count() + 1, content=content,
+        plan=plan, number=(previous.number if previous else 0) + 1, content=content,
         content_hash=content_hash, created_by=actor,
     )
-    event = "plan.resubmitted" if resubmission else "plan.submitted"
+    # Approvals are bound to a content hash (reviews/policy.py): an unchanged resubmission keeps
+    # them, a changed one makes them stale.
+    unchanged = previous is not None and previous.content_hash == content_hash
+    event = "plan.resubmitted" if previous is not None else "plan.submitted"
     log(event, actor=actor, obj=plan, plan=plan, revision_hash=content_hash,
-        payload={"from": previous_status, "to": plan.status, "revision": revision.number})
+        payload={"from": previous_status, "to": plan.status, "revision": revision.number,
+                 "previous_revision": previous.number if previous else None,
+                 "content_unchanged": unchanged})
     notify_plan_event(event=event, plan=plan, actor=actor, revision=revision)
     return revision
 

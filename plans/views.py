@@ -1,13 +1,274 @@
-from django.shortcuts import get_object_or_404, render
+"""Plan pages: lists, the editor (create/edit), detail, import/export, revisions and diffs.
 
+Views parse input, ask permissions, call a service and render. The editor's add/remove/reorder
+of steps is a round trip of the typed (unsaved) rows: htmx swaps just the steps section, and
+without JavaScript the same buttons submit the whole form and the page comes back rearranged.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.text import slugify
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from . import permissions, selectors, services
+from .diff import section_diff
+from .exceptions import PlanConflict, PlanPermissionDenied, ValidationError
+from .forms import (
+    STEP_PREFIX,
+    ImportForm,
+    PlanFilterForm,
+    PlanForm,
+    StepFormSet,
+    apply_step_op,
+    step_initial,
+    steps_from_post,
+    totals_from_rows,
+    unbound_step_formset,
+)
 from .models import Plan
+from .rendering import plan_html, revision_html
+from .selectors import RANK_RISK
+
+PAGE_SIZE = 25
 
 
-def plan_list(request):
-    plans = Plan.objects.select_related("author")[:50]
-    return render(request, "plans/plan_list.html", {"plans": plans})
+# --- lists -------------------------------------------------------------------------------------
 
 
-def plan_detail(request, pk: int):
-    plan = get_object_or_404(Plan, pk=pk)
-    return render(request, "plans/plan_detail.html", {"plan": plan})
+@require_GET
+def plan_list(request: HttpRequest) -> HttpResponse:
+    filters = PlanFilterForm(request.GET)
+    values = filters.cleaned_data if filters.is_valid() else {}
+    plans = selectors.plan_list(
+        user=request.user,
+        mine=bool(values.get("mine")),
+        status=values.get("status", ""),
+        author=values.get("author", ""),
+        risk=values.get("risk", ""),
+        q=values.get("q", ""),
+    )
+    page = Paginator(plans, PAGE_SIZE).get_page(request.GET.get("page"))
+    for plan in page.object_list:
+        plan.highest_risk_value = RANK_RISK.get(plan.risk_rank or 0, "")
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "plans/plan_list.html", {
+        "page": page,
+        "filters": filters,
+        "mine": bool(values.get("mine")),
+        "authors": selectors.plan_authors(),
+        "query": query.urlencode(),
+    })  # fmt: skip
+
+
+# --- editor ------------------------------------------------------------------------------------
+
+
+def _editor_context(form, formset, plan: Plan | None, rows: list[dict]) -> dict:
+    return {
+        "form": form,
+        "formset": formset,
+        "plan": plan,
+        "totals": totals_from_rows(rows),
+        "loaded_at": plan.updated_at.isoformat() if plan is not None else "",
+    }
+
+
+def _cannot_edit(request: HttpRequest, plan: Plan, reason: str) -> HttpResponse:
+    return render(request, "plans/cannot_edit.html", {"plan": plan, "reason": reason}, status=403)
+
+
+def _editor(request: HttpRequest, plan: Plan | None) -> HttpResponse:
+    template = "plans/plan_form.html"
+    if request.method == "GET":
+        form = PlanForm(instance=plan)
+        rows = step_initial(plan) if plan is not None else [{"risk": ""}]
+        formset = unbound_step_formset(rows)
+        return render(request, template, _editor_context(form, formset, plan, rows))
+
+    op = request.POST.get("op", "")
+    form = PlanForm(request.POST, instance=plan if plan is not None else Plan())
+    if op:  # no-JS add/remove/reorder: re-render with the rows rearranged, nothing saved
+        rows = apply_step_op(steps_from_post(request.POST), op)
+        formset = unbound_step_formset(rows)
+        return render(request, template, _editor_context(form, formset, plan, rows))
+
+    formset = StepFormSet(request.POST, prefix=STEP_PREFIX)
+    rows = steps_from_post(request.POST)
+    if form.is_valid() and formset.is_valid():
+        steps = [f.step_data() for f in formset.forms]
+        criteria = form.cleaned_data["success_criteria"]
+        try:
+            if plan is None:
+                plan = services.plan_create(
+                    actor=request.user, steps=steps, success_criteria=criteria,
+                    **form.scalar_data(),
+                )  # fmt: skip
+                messages.success(request, "Plan created.")
+            else:
+                plan = services.plan_update(
+                    actor=request.user, plan=plan, fields=form.scalar_data(), steps=steps,
+                    success_criteria=criteria,
+                    expected_updated_at=_parse_loaded_at(request.POST.get("loaded_at")),
+                )  # fmt: skip
+                messages.success(request, "Plan saved.")
+        except PlanPermissionDenied as exc:
+            return _cannot_edit(request, plan, str(exc))
+        except PlanConflict as exc:
+            form.add_error(None, exc.message)
+            context = _editor_context(form, formset, plan, rows)
+            return render(request, template, context, status=409)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            return redirect(plan)
+    return render(request, template, _editor_context(form, formset, plan, rows))
+
+
+def _parse_loaded_at(value: str | None):
+    try:
+        return datetime.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+@require_http_methods(["GET", "POST"])
+def plan_create(request: HttpRequest) -> HttpResponse:
+    return _editor(request, None)
+
+
+@require_http_methods(["GET", "POST"])
+def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = selectors.plan_with_content(pk)
+    if not permissions.can_edit(plan, request.user):
+        return _cannot_edit(request, plan, services.edit_refusal_reason(plan, request.user))
+    return _editor(request, plan)
+
+
+@require_POST
+def editor_steps(request: HttpRequest) -> HttpResponse:
+    """htmx: the steps section again, with one step added, removed or moved (nothing saved)."""
+    rows = apply_step_op(steps_from_post(request.POST), request.POST.get("op", ""))
+    return render(request, "plans/includes/editor_steps.html", {
+        "formset": unbound_step_formset(rows), "totals": totals_from_rows(rows), "oob": True,
+    })  # fmt: skip
+
+
+@require_POST
+def editor_totals(request: HttpRequest) -> HttpResponse:
+    """htmx: total hours and highest risk of the steps as currently typed."""
+    totals = totals_from_rows(steps_from_post(request.POST))
+    return render(request, "plans/includes/editor_totals.html", {"totals": totals})
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+
+@require_GET
+def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = selectors.plan_with_content(pk)
+    html = plan_html(plan)
+    steps = [
+        {
+            "step": step,
+            "html": step_html,
+            "actions": list(zip(step.actions.all(), step_html["actions"], strict=True)),
+            "files": list(zip(step.files.all(), step_html["files"], strict=True)),
+        }
+        for step, step_html in zip(plan.steps.all(), html["steps"], strict=True)
+    ]
+    criteria = list(zip(plan.success_criteria.all(), html["criteria"], strict=True))
+    extras = [
+        {"heading": extra.get("heading", ""), "html": body}
+        for extra, body in zip(plan.extra_sections or [], html["extras"], strict=True)
+    ]
+    can_edit = permissions.can_edit(plan, request.user)
+    return render(request, "plans/plan_detail.html", {
+        "plan": plan,
+        "html": html["fields"],
+        "steps": steps,
+        "criteria": criteria,
+        "extras": extras,
+        "can_edit": can_edit,
+        "edit_refusal": "" if can_edit else services.edit_refusal_reason(plan, request.user),
+        "is_author": plan.author_id == request.user.pk,
+    })  # fmt: skip
+
+
+@require_GET
+def plan_export(request: HttpRequest, pk: int) -> HttpResponse:
+    from .markdown import export_plan
+
+    plan = selectors.plan_with_content(pk)
+    response = HttpResponse(export_plan(plan), content_type="text/markdown; charset=utf-8")
+    filename = f"{slugify(plan.title) or f'plan-{plan.pk}'}.md"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def plan_import(request: HttpRequest) -> HttpResponse:
+    from .markdown import MarkdownImportError
+
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        field, content = form.source()
+        try:
+            plan = services.plan_import_markdown(actor=request.user, text=content)
+        except MarkdownImportError as exc:
+            where = f"Line {exc.line}: " if exc.line else ""
+            form.add_error(field, f"{where}{exc.message}")
+        else:
+            messages.success(request, "Plan imported. Check it, then submit it for review.")
+            return redirect(plan)
+    status = 400 if form.errors else 200
+    return render(request, "plans/plan_import.html", {"form": form}, status=status)
+
+
+# --- revisions ---------------------------------------------------------------------------------
+
+
+@require_GET
+def plan_revisions(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = get_object_or_404(Plan.objects.select_related("author"), pk=pk)
+    revisions = list(selectors.plan_revisions(plan))
+    return render(request, "plans/revision_list.html", {"plan": plan, "revisions": revisions})
+
+
+@require_GET
+def plan_revision(request: HttpRequest, pk: int, number: int) -> HttpResponse:
+    plan = get_object_or_404(Plan.objects.select_related("author"), pk=pk)
+    revision = selectors.plan_revision(plan, number)
+    return render(request, "plans/revision_detail.html", {
+        "plan": plan, "revision": revision, "html": revision_html(revision),
+    })  # fmt: skip
+
+
+@require_GET
+def plan_diff(request: HttpRequest, pk: int) -> HttpResponse:
+    """Section diff between two revisions: ?from=N&to=M (default: the last two)."""
+    plan = get_object_or_404(Plan.objects.select_related("author"), pk=pk)
+    revisions = list(selectors.plan_revisions(plan))
+    by_number = {r.number: r for r in revisions}
+    if len(revisions) < 2:
+        messages.info(request, "A diff needs two revisions; this plan has fewer.")
+        return redirect("plans:revisions", plan.pk)
+    try:
+        old = by_number[int(request.GET.get("from", revisions[1].number))]
+        new = by_number[int(request.GET.get("to", revisions[0].number))]
+    except (KeyError, ValueError):
+        return render(request, "plans/revision_list.html", {
+            "plan": plan, "revisions": revisions,
+            "error": "Pick two revisions of this plan to compare.",
+        }, status=400)  # fmt: skip
+    sections = section_diff(old.content, new.content)
+    return render(request, "plans/revision_diff.html", {
+        "plan": plan, "old": old, "new": new, "sections": sections, "revisions": revisions,
+        "changed": sum(1 for s in sections if s.changed),
+    })  # fmt: skip
