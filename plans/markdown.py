@@ -738,7 +738,8 @@ def render_plan(doc: PlanDocument) -> str:
             out += [*_render_checklist(doc.success_criteria), ""]
         elif key == "approval":
             a = doc.approval
-            comments = f" {a.comments}" if a.comments.strip() else ""
+            # One line stays on the label's line; more go below it (a fence must open a line).
+            comments = f"\n{a.comments}" if "\n" in a.comments else f" {a.comments}".rstrip()
             out += [f"**Reviewer**: {a.reviewer}", f"**Date**: {a.date}",
                     f"**Status**: {a.status}", f"**Comments**:{comments}", ""]  # fmt: skip
         elif subsections:

@@ -230,7 +230,7 @@ def test_steps_round_trip_with_every_kind_of_line():
     text = render_plan(doc)
     assert "- [x] done\n- [ ] todo\n  with more detail\n" in text
     assert "- `a/b.py` - New\n- `c.py`\n- Some free text\n" in text
-    assert "**Comments**: Fine.\nShip it.\n" in text
+    assert "**Comments**:\nFine.\nShip it.\n" in text
     assert parse_plan(text) == doc
 
 
