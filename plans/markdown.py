@@ -281,7 +281,8 @@ def _decode(text: str | bytes) -> str:
         raise MarkdownImportError(None, "the text is larger than the 1 MB limit")
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     if "\x00" in text:
-        raise MarkdownImportError(text.count("\n", 0, text.index("\x00")) + 1, "NUL character")
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise MarkdownImportError(line, "the text contains a NUL character; remove it")
     return text
 
 
