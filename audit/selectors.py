@@ -66,13 +66,21 @@ class Certificate:
 
     @property
     def required_approvals(self) -> int | None:
-        key = "high_risk_min_approvals" if self.high_risk else "min_approvals"
-        return self.policy.get(key)
+        """As reviews.policy.requirements(): high risk raises the minimum, never lowers it."""
+        if not self.policy:
+            return None
+        minimum = self.policy.get("min_approvals", 1)
+        if self.high_risk:
+            minimum = max(minimum, self.policy.get("high_risk_min_approvals", minimum))
+        return max(minimum, 1)
 
     @property
     def required_groups(self) -> list[str]:
-        key = "high_risk_required_groups" if self.high_risk else "required_groups"
-        return self.policy.get(key, [])
+        groups = list(self.policy.get("required_groups", []))
+        if self.high_risk:
+            groups += [g for g in self.policy.get("high_risk_required_groups", [])
+                       if g not in groups]
+        return groups
 
 
 def approval_certificate(plan: Plan) -> Certificate | None:
@@ -93,16 +101,28 @@ def approval_certificate(plan: Plan) -> Certificate | None:
     if entry and entry.revision_hash:
         revision = revisions.filter(content_hash=entry.revision_hash).first()
     revision = revision or revisions.first()
-    approvals = []
+    approvals: list[Review] = []
     if revision is not None:
-        approvals = list(
-            Review.objects.filter(revision=revision, decision=Decision.APPROVED)
-            .select_related("reviewer")
+        # Approvals of an earlier revision with the same content count too (reviews.policy).
+        reviews = (
+            Review.objects.filter(plan=plan, decision=Decision.APPROVED,
+                                  revision__content_hash=revision.content_hash)
+            .select_related("reviewer", "revision")
             .prefetch_related(
                 Prefetch("answers", queryset=ChecklistAnswer.objects.order_by("id"))
             )
-            .order_by("decided_at", "id")
+            .order_by("-revision__number", "decided_at", "id")
         )
+        named = entry.payload.get("approvals") if entry else None
+        seen: set[int] = set()
+        for review in reviews:
+            if review.reviewer_id in seen:
+                continue
+            if isinstance(named, list) and review.reviewer.get_username() not in named:
+                continue
+            seen.add(review.reviewer_id)
+            approvals.append(review)
+        approvals.sort(key=lambda r: (r.decided_at is None, r.decided_at, r.pk))
     recorded = bool(entry and isinstance(entry.payload.get("policy"), dict))
     if recorded:
         policy = entry.payload["policy"]
