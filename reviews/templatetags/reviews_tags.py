@@ -1,9 +1,25 @@
 from django import template
 
+from accounts.roles import is_admin
+
 register = template.Library()
 
 
 @register.inclusion_tag("reviews/includes/review_panel.html", takes_context=True)
 def review_panel(context, plan):
-    """The review side of a plan page: state, whose turn it is, what is missing, actions."""
-    return {"plan": plan, "user": context["user"], "request": context.get("request")}
+    """The review side of a plan page: state, whose turn it is, what is missing, actions.
+
+    A fixed number of queries (reviews/selectors.review_panel), however many reviews there are.
+    """
+    from django.contrib.auth.models import Group
+
+    from reviews.selectors import review_panel as load_panel
+
+    user = context["user"]
+    panel = load_panel(plan, user)
+    return {
+        "plan": plan, "user": user, "request": context.get("request"), "panel": panel,
+        "is_admin": is_admin(user),
+        "groups": list(Group.objects.order_by("name")) if panel.can_request else [],
+        "csrf_token": context.get("csrf_token"),
+    }

@@ -1,0 +1,65 @@
+"""Input parsing for the review views; the rules themselves live in services and policy."""
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+from .models import Answer, Decision
+
+SECTIONS = [
+    ("", "Whole plan"),
+    ("problem-statement", "Problem Statement"),
+    ("current-state", "Current State Analysis"),
+    ("proposed-solution", "Proposed Solution"),
+    ("implementation-steps", "Implementation Steps"),
+    ("testing-strategy", "Testing Strategy"),
+    ("risk-assessment", "Risk Assessment"),
+    ("success-criteria", "Success Criteria"),
+    ("rollback-plan", "Rollback Plan"),
+]
+SECTION_LABELS = dict(SECTIONS)
+
+
+class AnswerForm(forms.Form):
+    item = forms.IntegerField()
+    answer = forms.ChoiceField(choices=Answer.choices)
+    note = forms.CharField(required=False, max_length=5000)
+    revision = forms.IntegerField(required=False)
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=Decision.choices, widget=forms.RadioSelect)
+    comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}),
+                              max_length=20000)
+    revision = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+
+class ConcernForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    body = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    section = forms.CharField(required=False, max_length=100)
+    step = forms.IntegerField(required=False)
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=20000)
+    parent = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    section = forms.CharField(required=False, max_length=100)
+    step = forms.IntegerField(required=False)
+
+
+class RequestForm(forms.Form):
+    usernames = forms.CharField(required=False, help_text="Reviewer usernames, comma-separated.")
+    group = forms.ModelChoiceField(queryset=Group.objects.order_by("name"), required=False)
+
+    def clean(self):
+        data = super().clean()
+        names = [n.strip() for n in (data.get("usernames") or "").split(",") if n.strip()]
+        users = list(get_user_model().objects.filter(username__in=names))
+        unknown = sorted(set(names) - {u.get_username() for u in users})
+        if unknown:
+            raise forms.ValidationError(f"No such user: {', '.join(unknown)}.")
+        if not users and not data.get("group"):
+            raise forms.ValidationError("Name a reviewer or pick a group.")
+        data["users"] = users
+        return data

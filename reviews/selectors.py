@@ -1,0 +1,222 @@
+"""Reads for the review pages: each does a fixed number of queries, however many rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.shortcuts import get_object_or_404
+
+from plans.models import Plan, PlanRevision, PlanStatus, PlanStep
+
+from . import permissions, policy
+from .models import ChecklistAnswer, ChecklistGroup, Comment, Concern, Review, ReviewRequest
+
+
+def section_diff(old_text: str, new_text: str):
+    """The plans app's section diff (plans/diff.py); difflib lines as one section if absent."""
+    try:
+        from plans.diff import section_diff as plans_section_diff
+    except ImportError:  # pragma: no cover - plans/diff.py ships with the plans UI
+        import difflib
+        from types import SimpleNamespace
+
+        lines = [
+            SimpleNamespace(kind={"+": "insert", "-": "delete"}.get(line[:1], "equal"),
+                            text=line[1:])
+            for line in difflib.ndiff(old_text.splitlines(), new_text.splitlines())
+            if not line.startswith("?")
+        ]
+        changed = any(line.kind != "equal" for line in lines)
+        return [SimpleNamespace(heading="Plan", status="changed" if changed else "unchanged",
+                                changed=changed, lines=lines)]
+    return plans_section_diff(old_text, new_text)
+
+
+def _reviews(plan: Plan):
+    return (
+        Review.objects.filter(plan=plan)
+        .select_related("revision", "reviewer")
+        .defer("revision__content")
+        .prefetch_related("reviewer__groups")
+        .order_by("revision__number", "created_at", "id")
+    )
+
+
+@dataclass
+class Panel:
+    """What the review panel on the plan page shows."""
+
+    plan: Plan
+    revision: PlanRevision | None
+    status: policy.PolicyStatus
+    reviews: list[Review]  # on the current revision
+    concerns: list[Concern]  # open ones
+    requests: list[ReviewRequest]
+    turn: str
+    my_review: Review | None = None
+    can_submit: bool = False
+    can_withdraw: bool = False
+    can_review: bool = False
+    can_request: bool = False
+    can_raise_concern: bool = False
+    missing_for_submission: list[str] = field(default_factory=list)
+
+
+def review_panel(plan: Plan, user) -> Panel:
+    """Status, whose turn it is, what is missing, open concerns and the actions `user` may take.
+
+    About 9 queries whatever the number of reviews, concerns and requests.
+    """
+    from plans import permissions as plan_permissions
+    from plans.services import missing_for_submission
+
+    revision = policy.current_revision(plan)
+    reviews = list(_reviews(plan))
+    concerns = list(
+        Concern.objects.filter(plan=plan, resolved_at__isnull=True)
+        .select_related("raised_by", "step").order_by("created_at", "id")
+    )
+    requests = list(ReviewRequest.objects.filter(plan=plan).select_related("user", "group"))
+    editors = policy.editor_ids(plan)
+    steps = list(PlanStep.objects.filter(plan=plan).only("id", "risk", "objective", "plan_id"))
+    status = policy.evaluate(
+        plan=plan, revision=revision, reviews=reviews, open_concerns=len(concerns),
+        policy=policy.active_policy(), high_risk=any(s.risk == "high" for s in steps),
+        editors=editors,
+    )
+    current = [r for r in reviews if revision is not None and r.revision_id == revision.pk]
+    panel = Panel(
+        plan=plan, revision=revision, status=status, reviews=current, concerns=concerns,
+        requests=requests, turn=_turn(plan, current, requests, status),
+    )
+    panel.my_review = next((r for r in current if r.reviewer_id == user.pk), None)
+    panel.can_submit = plan_permissions.can_submit(plan, user)
+    panel.can_withdraw = plan_permissions.can_withdraw(plan, user)
+    panel.can_review = permissions.can_review(plan, user, editor_ids=editors)
+    panel.can_request = permissions.can_request_reviewers(plan, user)
+    panel.can_raise_concern = permissions.can_raise_concern(plan, user, editor_ids=editors)
+    if panel.can_submit:
+        plan._prefetched_objects_cache = getattr(plan, "_prefetched_objects_cache", {})
+        if "steps" not in plan._prefetched_objects_cache:
+            plan._prefetched_objects_cache["steps"] = steps
+        panel.missing_for_submission = missing_for_submission(plan)
+    return panel
+
+
+def _turn(plan: Plan, current: list[Review], requests, status) -> str:
+    if plan.status in (PlanStatus.DRAFT, PlanStatus.NEEDS_REVISION):
+        return f"{plan.author.get_full_name() or plan.author.get_username()} (the author)"
+    if plan.status != PlanStatus.PENDING_REVIEW:
+        return ""
+    decided = set(status.decisions) | {r.reviewer_id for r in status.kept_approvals}
+    waiting = [r.user.get_username() for r in requests if r.user and r.user_id not in decided]
+    waiting += [f"the {r.group.name} group" for r in requests if r.group]
+    if waiting:
+        return "Reviewers: " + ", ".join(waiting)
+    if status.open_concerns and not status.missing_approvals:
+        return "Resolving the open concerns"
+    return "Any reviewer"
+
+
+@dataclass
+class ReviewPage:
+    review: Review
+    plan: Plan
+    revision: PlanRevision
+    current: PlanRevision | None
+    groups: list  # [(group, [(item, answer or None)])]
+    answered: int
+    total: int
+    concerns: list[Concern]
+    status: policy.PolicyStatus
+    stale_reviews: list[Review]  # my approvals of earlier, different content
+    diff: list  # section diff from the revision I last reviewed to this one
+    diff_from: PlanRevision | None
+    is_current: bool
+    can_answer: bool
+    can_raise_concern: bool
+    steps: list[PlanStep]
+
+
+def review_page(review_id: int, user) -> ReviewPage:
+    """The review page: the revision, the checklist with answers, concerns, what changed."""
+    review = get_object_or_404(
+        Review.objects.select_related("plan__author", "revision", "reviewer", "checklist"),
+        pk=review_id,
+    )
+    plan = review.plan
+    groups = list(
+        ChecklistGroup.objects.filter(template=review.checklist_id).prefetch_related("items")
+    )
+    answers = {a.item_id: a for a in ChecklistAnswer.objects.filter(review=review)}
+    rows = [(g, [(item, answers.get(item.pk)) for item in g.items.all()]) for g in groups]
+    total = sum(len(items) for _, items in rows)
+    answered = sum(1 for _, items in rows for _, a in items if a is not None)
+    reviews = list(_reviews(plan))
+    current = PlanRevision.objects.filter(plan=plan).order_by("-number").only(
+        "id", "number", "content_hash", "plan_id"
+    ).first()
+    concerns = list(
+        Concern.objects.filter(plan=plan, resolved_at__isnull=True)
+        .select_related("raised_by", "step")
+    )
+    editors = policy.editor_ids(plan)
+    steps = list(PlanStep.objects.filter(plan=plan).only("id", "title", "position", "risk",
+                                                        "plan_id"))
+    status = policy.evaluate(
+        plan=plan, revision=current, reviews=reviews, open_concerns=len(concerns),
+        policy=policy.active_policy(), high_risk=any(s.risk == "high" for s in steps),
+        editors=editors,
+    )
+    mine_earlier = [
+        r for r in reviews
+        if r.reviewer_id == review.reviewer_id and r.revision.number < review.revision.number
+        and r.decision
+    ]
+    diff, diff_from = [], None
+    if mine_earlier:
+        last = mine_earlier[-1]
+        if last.revision.content_hash != review.revision.content_hash:
+            diff_from = PlanRevision.objects.get(pk=last.revision_id)
+            diff = [s for s in section_diff(diff_from.content, review.revision.content)
+                    if s.changed]
+    stale = [r for r in status.stale_approvals if r.reviewer_id == review.reviewer_id]
+    is_current = current is not None and review.revision_id == current.pk
+    return ReviewPage(
+        review=review, plan=plan, revision=review.revision, current=current, groups=rows,
+        answered=answered, total=total, concerns=concerns, status=status,
+        stale_reviews=stale, diff=diff, diff_from=diff_from, is_current=is_current,
+        can_answer=(is_current and not review.decision and plan.status == PlanStatus.PENDING_REVIEW
+                    and permissions.owns_review(review, user)),
+        can_raise_concern=permissions.can_raise_concern(plan, user, editor_ids=editors),
+        steps=steps,
+    )
+
+
+def plan_for_reviews(plan_id: int) -> Plan:
+    return get_object_or_404(Plan.objects.select_related("author"), pk=plan_id)
+
+
+def comment_threads(plan: Plan) -> list[dict]:
+    """Top-level comments each with their replies (any depth), from one query."""
+    comments = list(
+        Comment.objects.filter(plan=plan).select_related("author", "step").order_by("created_at",
+                                                                                  "id")
+    )
+    children: dict[int | None, list[Comment]] = {}
+    for c in comments:
+        children.setdefault(c.parent_id, []).append(c)
+
+    def node(comment: Comment, depth: int) -> dict:
+        return {"comment": comment, "depth": depth,
+                "replies": [node(r, depth + 1) for r in children.get(comment.pk, [])]}
+
+    return [node(c, 0) for c in children.get(None, [])]
+
+
+def flat_threads(threads: list[dict]) -> list[dict]:
+    out = []
+    for t in threads:
+        out.append(t)
+        out.extend(flat_threads(t["replies"]))
+    return out

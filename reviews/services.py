@@ -1,0 +1,356 @@
+"""Every write of the review workflow: reviews, answers, decisions, concerns, comments, requests.
+
+Each service runs in one transaction, locks the plan row (select_for_update) and re-checks the
+plan's state and current revision inside the lock, so two people clicking at once never both act
+on a stale state: the loser gets PlanConflict (HTTP 409). Every service writes the audit trail and
+records notifications (delivered on commit).
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+from django_fsm import ConcurrentTransition, TransitionNotAllowed
+
+from accounts.roles import is_admin
+from audit.log import log
+from notifications.services import notify_plan_event
+from plans.exceptions import PlanConflict, PlanPermissionDenied, ValidationError
+from plans.models import Plan, PlanRevision, PlanStatus, PlanStep
+
+from . import events, permissions, policy
+from .models import (
+    Answer,
+    ChecklistAnswer,
+    ChecklistItem,
+    ChecklistTemplate,
+    Comment,
+    Concern,
+    Decision,
+    Review,
+    ReviewPolicy,
+    ReviewRequest,
+)
+
+NOT_UNDER_REVIEW = "This plan is no longer under review. Reload the page."
+REVISION_CHANGED = "The plan was resubmitted since you loaded it: this revision is stale. Reload."
+
+
+def _lock_plan(plan_id: int) -> Plan:
+    return Plan.objects.select_for_update().get(pk=plan_id)
+
+
+def _lock_review(review_id: int) -> tuple[Plan, Review, PlanRevision | None]:
+    """Lock the plan, then the review (always in that order), and load the current revision."""
+    plan_id = Review.objects.values_list("plan_id", flat=True).get(pk=review_id)
+    plan = _lock_plan(plan_id)
+    review = Review.objects.select_for_update().get(pk=review_id)
+    return plan, review, policy.current_revision(plan)
+
+
+def _require(allowed: bool, message: str) -> None:
+    if not allowed:
+        raise PlanPermissionDenied(message)
+
+
+def default_checklist() -> ChecklistTemplate:
+    template = ChecklistTemplate.objects.filter(is_default=True).first()
+    if template is None:
+        raise ValidationError("No default review checklist is configured (ask an admin).")
+    return template
+
+
+def _check_current(plan: Plan, review: Review, current: PlanRevision | None,
+                   expected_revision: int | None) -> None:
+    if plan.status != PlanStatus.PENDING_REVIEW:
+        raise PlanConflict(NOT_UNDER_REVIEW)
+    if current is None or review.revision_id != current.pk:
+        raise PlanConflict(REVISION_CHANGED)
+    if expected_revision is not None and int(expected_revision) != current.number:
+        raise PlanConflict(REVISION_CHANGED)
+
+
+# --- reviews ------------------------------------------------------------------------------------
+@transaction.atomic
+def review_start(*, actor, plan: Plan) -> Review:
+    """Open (or return) the actor's review of the plan's current revision.
+
+    A reviewer who reviewed an earlier revision starts from their earlier answers (not their
+    decision): the review page shows what changed since.
+    """
+    plan = _lock_plan(plan.pk)
+    _require(policy.may_review(plan, actor),
+             "You cannot review this plan (its author and editors never review it).")
+    if plan.status != PlanStatus.PENDING_REVIEW:
+        raise PlanConflict(NOT_UNDER_REVIEW)
+    revision = policy.current_revision(plan)
+    review = Review.objects.filter(revision=revision, reviewer=actor).first()
+    if review is not None:
+        return review
+    review = Review.objects.create(
+        plan=plan, revision=revision, reviewer=actor, checklist=default_checklist()
+    )
+    previous = (
+        Review.objects.filter(plan=plan, reviewer=actor).exclude(pk=review.pk)
+        .order_by("-revision__number").first()
+    )
+    copied = 0
+    if previous is not None:
+        items = set(ChecklistItem.objects.filter(group__template=review.checklist_id)
+                    .values_list("pk", flat=True))
+        rows = [
+            ChecklistAnswer(review=review, item_id=a.item_id, group_title=a.group_title,
+                            item_text=a.item_text, answer=a.answer, note=a.note)
+            for a in previous.answers.all() if a.item_id in items
+        ]
+        copied = len(ChecklistAnswer.objects.bulk_create(rows))
+    log(events.REVIEW_STARTED, actor=actor, obj=review, plan=plan,
+        revision_hash=revision.content_hash,
+        payload={"revision": revision.number, "answers_copied": copied})
+    return review
+
+
+@transaction.atomic
+def review_answer(*, actor, review: Review, item: ChecklistItem | int, answer: str,
+                  note: str = "", expected_revision: int | None = None) -> ChecklistAnswer:
+    """Save one checklist answer (yes / no / na, optional note); keeps the item's text."""
+    plan, review, current = _lock_review(review.pk)
+    _require(permissions.owns_review(review, actor), "This is not your review.")
+    if review.decision:
+        raise PlanConflict("This review is decided; a decision is final for its revision.")
+    _check_current(plan, review, current, expected_revision)
+    if answer not in Answer.values:
+        raise ValidationError("Answer yes, no or N/A.")
+    item_id = item.pk if isinstance(item, ChecklistItem) else item
+    item = (ChecklistItem.objects.select_related("group")
+            .filter(pk=item_id, group__template=review.checklist_id).first())
+    if item is None:
+        raise ValidationError("That item is not on this review's checklist.")
+    row, _ = ChecklistAnswer.objects.update_or_create(
+        review=review, item=item,
+        defaults={"group_title": item.group.title, "item_text": item.text, "answer": answer,
+                  "note": note.strip()},
+    )
+    log(events.REVIEW_ANSWERED, actor=actor, obj=review, plan=plan,
+        revision_hash=current.content_hash,
+        payload={"item": item.text, "answer": answer, "note": row.note})
+    return row
+
+
+def missing_for_approval(review: Review) -> list[str]:
+    """Checklist items unanswered or answered "no" (an approval needs neither)."""
+    answers = {a.item_id: a for a in review.answers.all()}
+    problems = []
+    for item in ChecklistItem.objects.filter(group__template=review.checklist_id).select_related(
+        "group"
+    ).order_by("group__position", "group_id", "position", "id"):
+        answer = answers.get(item.pk)
+        if answer is None:
+            problems.append(f"unanswered: {item.text}")
+        elif answer.answer == Answer.NO:
+            problems.append(f"answered no: {item.text}")
+    return problems
+
+
+@transaction.atomic
+def review_decide(*, actor, review: Review, decision: str, comment: str = "",
+                  expected_revision: int | None = None) -> Review:
+    """Record the reviewer's decision on the current revision, then apply the policy's outcome."""
+    plan, review, current = _lock_review(review.pk)
+    _require(permissions.owns_review(review, actor), "This is not your review.")
+    _require(policy.may_review(plan, actor), "You cannot decide on your own plan.")
+    if review.decision:
+        raise PlanConflict("You already decided on this revision; a decision is final.")
+    _check_current(plan, review, current, expected_revision)
+    comment = (comment or "").strip()
+    if decision not in Decision.values:
+        raise ValidationError("Choose approve, needs revision or reject.")
+    if decision == Decision.APPROVED:
+        problems = missing_for_approval(review)
+        if problems:
+            raise ValidationError(
+                "To approve, answer every item and none with no: " + "; ".join(problems) + "."
+            )
+    elif not comment:
+        raise ValidationError(
+            "Say what to change or why: a comment is required to ask for revision or reject."
+        )
+    review.decision = decision
+    review.comment = comment
+    review.decided_at = timezone.now()
+    review.save(update_fields=["decision", "comment", "decided_at"])
+    log(events.REVIEW_DECIDED, actor=actor, obj=review, plan=plan,
+        revision_hash=current.content_hash,
+        payload={"decision": decision, "comment": comment, "revision": current.number})
+    notify_plan_event(event=events.REVIEW_DECIDED, plan=plan, actor=actor, revision=current,
+                      review=review, comment=comment)
+    _apply_outcome(plan=plan, actor=actor, revision=current, review=review)
+    return review
+
+
+def _apply_outcome(*, plan: Plan, actor, revision: PlanRevision, review: Review | None = None):
+    """Move a plan under review to the policy's outcome (call with the plan row locked)."""
+    status = policy.evaluate_plan(plan, revision)
+    target = status.outcome
+    if plan.status != PlanStatus.PENDING_REVIEW or target == PlanStatus.PENDING_REVIEW:
+        return status
+    transition = {
+        PlanStatus.APPROVED: plan.approve,
+        PlanStatus.NEEDS_REVISION: plan.request_revision,
+        PlanStatus.REJECTED: plan.reject,
+    }[target]
+    previous = plan.status
+    try:
+        transition()
+        plan.save()
+    except (ConcurrentTransition, TransitionNotAllowed) as exc:
+        raise PlanConflict() from exc
+    action = events.OUTCOME_ACTIONS[target]
+    log(action, actor=actor, obj=plan, plan=plan, revision_hash=revision.content_hash,
+        payload={
+            "from": previous, "to": plan.status, "revision": revision.number,
+            "approvals": sorted(r.reviewer.get_username() for r in status.approvals),
+            "decision_review": review.pk if review else None,
+        })
+    notify_plan_event(event=action, plan=plan, actor=actor, revision=revision, review=review,
+                      comment=review.comment if review else "")
+    return status
+
+
+# --- concerns -----------------------------------------------------------------------------------
+def _step_of(plan: Plan, step) -> PlanStep | None:
+    if step in (None, ""):
+        return None
+    step_id = step.pk if isinstance(step, PlanStep) else int(step)
+    found = PlanStep.objects.filter(plan=plan, pk=step_id).first()
+    if found is None:
+        raise ValidationError("That step is not part of this plan.")
+    return found
+
+
+@transaction.atomic
+def concern_raise(*, actor, plan: Plan, title: str, body: str = "", section: str = "",
+                  step=None) -> Concern:
+    """A named blocking concern; while open, the plan cannot be approved."""
+    plan = _lock_plan(plan.pk)
+    if plan.status in permissions.FINAL:
+        raise PlanConflict("This plan's review is over; its decision is final.")
+    _require(permissions.can_raise_concern(plan, actor),
+             "Only a reviewer of this plan (or an admin) can raise a concern.")
+    title = (title or "").strip()
+    if not title:
+        raise ValidationError("Name the concern.")
+    concern = Concern.objects.create(
+        plan=plan, raised_by=actor, title=title[:200], body=(body or "").strip(),
+        section=(section or "")[:100], step=_step_of(plan, step),
+    )
+    revision = policy.current_revision(plan)
+    log(events.CONCERN_RAISED, actor=actor, obj=concern, plan=plan,
+        revision_hash=revision.content_hash if revision else "",
+        payload={"title": concern.title, "section": concern.section, "step": concern.step_id})
+    notify_plan_event(event=events.CONCERN_RAISED, plan=plan, actor=actor, revision=revision,
+                      comment=concern.title)
+    return concern
+
+
+@transaction.atomic
+def concern_resolve(*, actor, concern: Concern) -> Concern:
+    """Only the raiser or an admin resolves; resolving may complete an approval."""
+    plan = _lock_plan(concern.plan_id)
+    concern = Concern.objects.select_for_update().get(pk=concern.pk)
+    if not concern.is_open:
+        raise PlanConflict("This concern is already resolved.")
+    _require(permissions.can_resolve_concern(concern, actor),
+             "Only the reviewer who raised this concern, or an admin, can resolve it.")
+    concern.resolved_by = actor
+    concern.resolved_at = timezone.now()
+    concern.save(update_fields=["resolved_by", "resolved_at"])
+    revision = policy.current_revision(plan)
+    log(events.CONCERN_RESOLVED, actor=actor, obj=concern, plan=plan,
+        revision_hash=revision.content_hash if revision else "",
+        payload={"title": concern.title})
+    if plan.status == PlanStatus.PENDING_REVIEW and revision is not None:
+        _apply_outcome(plan=plan, actor=actor, revision=revision)
+    return concern
+
+
+# --- comments -----------------------------------------------------------------------------------
+@transaction.atomic
+def comment_post(*, actor, plan: Plan, body: str, parent: Comment | None = None,
+                 section: str = "", step=None) -> Comment:
+    plan = _lock_plan(plan.pk)
+    _require(permissions.can_comment(plan, actor), "You cannot comment on this plan.")
+    body = (body or "").strip()
+    if not body:
+        raise ValidationError("Write a comment.")
+    if parent is not None and parent.plan_id != plan.pk:
+        raise ValidationError("You can only reply to a comment on the same plan.")
+    comment = Comment.objects.create(
+        plan=plan, author=actor, parent=parent, body=body, section=(section or "")[:100],
+        step=_step_of(plan, step),
+    )
+    revision = policy.current_revision(plan)
+    log(events.COMMENT_POSTED, actor=actor, obj=comment, plan=plan,
+        revision_hash=revision.content_hash if revision else "",
+        payload={"parent": parent.pk if parent else None, "section": comment.section,
+                 "step": comment.step_id})
+    notify_plan_event(event=events.COMMENT_POSTED, plan=plan, actor=actor, revision=revision,
+                      comment=body)
+    return comment
+
+
+# --- review requests ------------------------------------------------------------------------------
+@transaction.atomic
+def review_request(*, actor, plan: Plan, users=(), groups=()) -> list[ReviewRequest]:
+    """Ask named reviewers and/or groups to review; returns the new requests."""
+    plan = _lock_plan(plan.pk)
+    _require(permissions.can_request_reviewers(plan, actor),
+             "Only the plan's author or an admin can request reviewers.")
+    users, groups = list(users), list(groups)
+    if not users and not groups:
+        raise ValidationError("Name a reviewer or a group.")
+    editors = policy.editor_ids(plan)
+    ineligible = [u.get_username() for u in users if not policy.may_review(plan, u,
+                                                                           editor_ids=editors)]
+    if ineligible:
+        raise ValidationError(
+            "Cannot review this plan (not a reviewer, or its author or editor): "
+            + ", ".join(ineligible) + "."
+        )
+    existing = ReviewRequest.objects.filter(plan=plan)
+    have_users = set(existing.exclude(user=None).values_list("user_id", flat=True))
+    have_groups = set(existing.exclude(group=None).values_list("group_id", flat=True))
+    created = [
+        ReviewRequest.objects.create(plan=plan, user=u, requested_by=actor)
+        for u in users if u.pk not in have_users
+    ] + [
+        ReviewRequest.objects.create(plan=plan, group=g, requested_by=actor)
+        for g in groups if g.pk not in have_groups
+    ]
+    recipients = {u.pk: u for u in users}
+    if groups:
+        members = get_user_model().objects.filter(groups__in=groups, is_active=True).distinct()
+        for member in members.prefetch_related("groups"):
+            if policy.may_review(plan, member, editor_ids=editors):
+                recipients.setdefault(member.pk, member)
+    log(events.REVIEW_REQUESTED, actor=actor, obj=plan, plan=plan,
+        payload={"users": [u.get_username() for u in users], "groups": [g.name for g in groups]})
+    notify_plan_event(event=events.REVIEW_REQUESTED, plan=plan, actor=actor,
+                      revision=policy.current_revision(plan), recipients=list(recipients.values()))
+    return created
+
+
+# --- policy -------------------------------------------------------------------------------------
+def policy_changed(*, actor, policy_row: ReviewPolicy, changes: dict) -> None:
+    """Audit an admin's edit of the review policy (the admin form saved it)."""
+    _require(is_admin(actor), "Only admins change the review policy.")
+    log(events.POLICY_CHANGED, actor=actor, obj=policy_row, payload={
+        "changes": changes,
+        "min_approvals": policy_row.min_approvals,
+        "high_risk_min_approvals": policy_row.high_risk_min_approvals,
+        "required_groups": sorted(g.name for g in policy_row.required_groups.all()),
+        "high_risk_required_groups": sorted(
+            g.name for g in policy_row.high_risk_required_groups.all()
+        ),
+    })

@@ -1,0 +1,237 @@
+"""Thin views over reviews/services.py. Errors map the same way everywhere:
+
+PlanConflict -> 409 ("This plan changed, reload") for htmx/JSON, a flash message and a redirect in
+the browser; PlanPermissionDenied -> 403 with the message; ValidationError -> 400 for htmx/JSON,
+a flash message and a redirect in the browser.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import wraps
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from plans import services as plan_services
+from plans.exceptions import PlanConflict, PlanPermissionDenied, ValidationError
+from plans.models import Plan
+
+from . import selectors, services
+from .forms import SECTION_LABELS, AnswerForm, CommentForm, ConcernForm, DecisionForm, RequestForm
+from .models import ChecklistItem, Comment, Concern, Review
+
+CONFLICT_PREFIX = "This plan changed, reload."
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return (request.content_type == "application/json"
+            or "application/json" in request.headers.get("Accept", ""))
+
+
+def _message(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return " ".join(exc.messages)
+    return getattr(exc, "message", "") or str(exc) or "You cannot do that."
+
+
+def _error(request: HttpRequest, exc: Exception, status: int, back: str) -> HttpResponse:
+    text = _message(exc)
+    if status == 409 and not text.startswith(CONFLICT_PREFIX):
+        text = f"{CONFLICT_PREFIX} {text}"
+    if _wants_json(request):
+        return JsonResponse({"error": text, "status": status}, status=status)
+    if request.htmx:
+        return HttpResponse(text, status=status, content_type="text/plain; charset=utf-8")
+    if status == 403:
+        return render(request, "reviews/error.html", {"message": text}, status=403)
+    messages.error(request, text)
+    return redirect(back)
+
+
+def plan_errors(back):
+    """Map service errors for a view; `back(request, **kwargs)` is where the browser returns."""
+    def decorate(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            try:
+                return view(request, *args, **kwargs)
+            except PlanConflict as exc:
+                return _error(request, exc, 409, back(request, **kwargs))
+            except PlanPermissionDenied as exc:
+                return _error(request, exc, 403, back(request, **kwargs))
+            except ValidationError as exc:
+                return _error(request, exc, 400, back(request, **kwargs))
+        return wrapper
+    return decorate
+
+
+def _plan_url(request, plan_id, **_):
+    return reverse("plans:detail", args=[plan_id])
+
+
+def _review_url(request, pk, **_):
+    return reverse("reviews:review", args=[pk])
+
+
+def _concern_back(request, pk, **_):
+    plan_id = Concern.objects.filter(pk=pk).values_list("plan_id", flat=True).first()
+    return reverse("plans:detail", args=[plan_id]) if plan_id else "/"
+
+
+def _data(request: HttpRequest):
+    if request.content_type == "application/json":
+        try:
+            return json.loads(request.body or b"{}")
+        except ValueError:
+            raise ValidationError("The request body is not valid JSON.") from None
+    return request.POST
+
+
+# --- transitions the author makes -----------------------------------------------------------------
+@require_POST
+@plan_errors(_plan_url)
+def plan_submit(request: HttpRequest, plan_id: int) -> HttpResponse:
+    plan = get_object_or_404(Plan, pk=plan_id)
+    revision = plan_services.plan_submit(actor=request.user, plan=plan)
+    messages.success(request, f"Submitted for review as revision {revision.number}.")
+    return redirect(plan)
+
+
+@require_POST
+@plan_errors(_plan_url)
+def plan_withdraw(request: HttpRequest, plan_id: int) -> HttpResponse:
+    plan = get_object_or_404(Plan, pk=plan_id)
+    plan_services.plan_withdraw(actor=request.user, plan=plan)
+    messages.success(request, "Withdrawn from review; the plan is a draft again.")
+    return redirect(plan)
+
+
+@require_POST
+@plan_errors(_plan_url)
+def request_reviewers(request: HttpRequest, plan_id: int) -> HttpResponse:
+    plan = get_object_or_404(Plan, pk=plan_id)
+    form = RequestForm(request.POST)
+    if not form.is_valid():
+        raise ValidationError(" ".join(e for errs in form.errors.values() for e in errs))
+    group = form.cleaned_data.get("group")
+    services.review_request(actor=request.user, plan=plan, users=form.cleaned_data["users"],
+                            groups=[group] if group else [])
+    messages.success(request, "Review requested.")
+    return redirect(plan)
+
+
+# --- reviews ------------------------------------------------------------------------------------
+@require_POST
+@plan_errors(_plan_url)
+def review_start(request: HttpRequest, plan_id: int) -> HttpResponse:
+    plan = get_object_or_404(Plan, pk=plan_id)
+    review = services.review_start(actor=request.user, plan=plan)
+    return redirect("reviews:review", review.pk)
+
+
+@require_GET
+def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    from plans.rendering import render_markdown
+
+    page = selectors.review_page(pk, request.user)
+    return render(request, "reviews/review.html", {
+        "page": page, "review": page.review, "plan": page.plan,
+        "plan_html": render_markdown(page.revision.content),
+        "decision_form": DecisionForm(initial={"revision": page.revision.number}),
+        "concern_form": ConcernForm(), "sections": SECTION_LABELS,
+    })  # fmt: skip
+
+
+@require_POST
+@plan_errors(_review_url)
+def review_answer(request: HttpRequest, pk: int) -> HttpResponse:
+    review = get_object_or_404(Review, pk=pk)
+    form = AnswerForm(request.POST)
+    if not form.is_valid():
+        raise ValidationError("Answer yes, no or N/A for a checklist item.")
+    row = services.review_answer(
+        actor=request.user, review=review, item=form.cleaned_data["item"],
+        answer=form.cleaned_data["answer"], note=form.cleaned_data["note"],
+        expected_revision=form.cleaned_data["revision"],
+    )
+    if request.htmx:
+        item = ChecklistItem.objects.get(pk=row.item_id)
+        return render(request, "reviews/includes/answer_row.html", {
+            "item": item, "answer": row, "review": review, "can_answer": True,
+            "revision": review.revision.number, "saved": True,
+        })  # fmt: skip
+    return redirect("reviews:review", review.pk)
+
+
+@require_POST
+@plan_errors(_review_url)
+def review_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    """Browser form, htmx and JSON: POST decision, comment, revision (the number seen)."""
+    review = get_object_or_404(Review, pk=pk)
+    form = DecisionForm(_data(request))
+    if not form.is_valid():
+        raise ValidationError("Choose approve, needs revision or reject.")
+    review = services.review_decide(
+        actor=request.user, review=review, decision=form.cleaned_data["decision"],
+        comment=form.cleaned_data["comment"], expected_revision=form.cleaned_data["revision"],
+    )
+    review.plan.refresh_from_db(fields=["status"])
+    if _wants_json(request):
+        return JsonResponse({"review": review.pk, "decision": review.decision,
+                             "plan_status": review.plan.status})
+    messages.success(request, f"Decision recorded: {review.get_decision_display()}. "
+                              f"The plan is {review.plan.get_status_display().lower()}.")
+    return redirect("reviews:review", review.pk)
+
+
+# --- concerns and comments ------------------------------------------------------------------------
+@require_POST
+@plan_errors(_plan_url)
+def concern_raise(request: HttpRequest, plan_id: int) -> HttpResponse:
+    plan = get_object_or_404(Plan, pk=plan_id)
+    form = ConcernForm(request.POST)
+    if not form.is_valid():
+        raise ValidationError("Name the concern.")
+    services.concern_raise(actor=request.user, plan=plan, **form.cleaned_data)
+    messages.success(request, "Concern raised; the plan cannot be approved while it is open.")
+    return redirect(request.POST.get("next") or plan.get_absolute_url())
+
+
+@require_POST
+@plan_errors(_concern_back)
+def concern_resolve(request: HttpRequest, pk: int) -> HttpResponse:
+    concern = get_object_or_404(Concern, pk=pk)
+    services.concern_resolve(actor=request.user, concern=concern)
+    messages.success(request, f"Concern resolved: {concern.title}.")
+    return redirect(request.POST.get("next") or reverse("plans:detail", args=[concern.plan_id]))
+
+
+def _comments_url(request, plan_id, **_):
+    return reverse("reviews:comments", args=[plan_id])
+
+
+@require_http_methods(["GET", "POST"])
+@plan_errors(_comments_url)
+def comments(request: HttpRequest, plan_id: int) -> HttpResponse:
+    plan = selectors.plan_for_reviews(plan_id)
+    form = CommentForm(request.POST or None)
+    if request.method == "POST":
+        if not form.is_valid():
+            raise ValidationError("Write a comment.")
+        parent_id = form.cleaned_data["parent"]
+        parent = get_object_or_404(Comment, pk=parent_id) if parent_id else None
+        services.comment_post(
+            actor=request.user, plan=plan, body=form.cleaned_data["body"], parent=parent,
+            section=form.cleaned_data["section"], step=form.cleaned_data["step"],
+        )
+        messages.success(request, "Comment posted.")
+        return redirect("reviews:comments", plan.pk)
+    threads = selectors.comment_threads(plan)
+    return render(request, "reviews/comments.html", {
+        "plan": plan, "comments": selectors.flat_threads(threads), "form": form,
+        "sections": SECTION_LABELS, "steps": list(plan.steps.only("id", "title", "position")),
+    })  # fmt: skip
