@@ -1,11 +1,11 @@
 """Plans survive Markdown -> document -> Markdown, and document -> models -> document."""
 
-import os
 import re
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.db import transaction
 
 from plans.document import Approval, CheckItem, ExtraSection, FileChange, PlanDocument, Step
@@ -23,7 +23,7 @@ from plans.markdown import (
 from plans.models import PlanStep, SuccessCriterion
 from tests.factories import PlanFactory
 
-SHARED = Path(os.environ.get("PLANGATE_SHARED_DIR", "/work/shared"))
+SHARED = Path(settings.PLANGATE_SHARED_DIR)
 EXAMPLES = sorted((SHARED / "examples").glob("*.md"))
 SAMPLES = [pytest.param(TEMPLATE, id="bare-template")] + [
     pytest.param(path.read_text(encoding="utf-8"), id=path.name) for path in EXAMPLES
@@ -357,3 +357,10 @@ def test_content_hash_text_ignores_status_and_approval():
     assert text == canonical_text(document_from_plan(plan))
     assert "*Status: PENDING_REVIEW*" in text  # the placeholder, whatever the plan's status
     assert export_plan(plan, Approval("Rob", status="APPROVED")) != text
+
+
+def test_the_shared_examples_are_there():
+    """Without shared/examples the round trip would only cover the bare template."""
+    from tests.conftest import require_service
+
+    require_service(bool(EXAMPLES), f"no example plans in {SHARED / 'examples'}")

@@ -21,7 +21,7 @@ DEMO_USERS = [
 
 def examples_dir() -> Path:
     """shared/examples beside the checkout (the design card's layout), if present."""
-    return Path(settings.BASE_DIR).parent / "shared" / "examples"
+    return Path(settings.PLANGATE_SHARED_DIR) / "examples"
 
 
 class Command(BaseCommand):
