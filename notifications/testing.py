@@ -130,7 +130,7 @@ class CeleryWorker:
             "DJANGO_DEBUG": "0",
             "DATABASE_URL": self.database_url,
             "REDIS_URL": self.redis_url,
-            "EMAIL_URL": f"filemail://{self.email_dir.resolve()}",
+            "EMAIL_URL": f"filemail:///{self.email_dir.resolve()}",  # four slashes: absolute
             "CELERY_TASK_DEFAULT_QUEUE": self.queue,
             "PLANGATE_NOTIFY_BACKOFF_BASE": "0.2",
             "PLANGATE_NOTIFY_MAX_RETRIES": "3",
@@ -202,9 +202,7 @@ def set_broker(url: str) -> None:
     from config.celery_app import app
 
     app.conf.broker_url = url
-    with contextlib.suppress(Exception):
-        app.pool.force_close_all()
-    app._pool = None
+    app._pool = None  # kombu's producer pools are keyed by connection URL, so old ones stay valid
     with contextlib.suppress(AttributeError):
         app.amqp._producer_pool = None
 

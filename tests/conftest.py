@@ -58,3 +58,14 @@ def admin_user(db):
 def author_client(client, author):
     client.force_login(author)
     return client
+
+
+@pytest.fixture
+def real_worker(require_postgres, require_redis, transactional_db, tmp_path):
+    """A real `celery worker` subprocess over Redis, on a queue of its own, using this test's
+    database (use with transaction=True tests so its rows are committed and visible). Emails it
+    sends land as files in `real_worker.email_dir`."""
+    from notifications.testing import CeleryWorker
+
+    with CeleryWorker(redis_url=require_redis, email_dir=tmp_path / "emails") as worker:
+        yield worker
