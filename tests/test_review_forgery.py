@@ -1,0 +1,152 @@
+"""Forged requests get 403 / 409 with a message, and change nothing (issue #4, Safety)."""
+
+import pytest
+
+from plans.models import PlanStatus
+from plans.services import plan_submit
+from reviews import services
+from reviews.models import ChecklistAnswer, Review
+from tests.factories import AuthorFactory, ReviewerFactory, ready_plan
+from tests.reviewkit import actions, answer_all, items_of, revise, submitted_plan
+
+pytestmark = pytest.mark.django_db
+
+
+def test_reviewer_cannot_withdraw_someone_elses_plan(client, author, reviewer):
+    plan = submitted_plan(author)
+    client.force_login(reviewer)
+    response = client.post(f"/reviews/plan/{plan.pk}/withdraw/")
+    assert response.status_code == 403
+    assert "Only the author can withdraw this plan." in response.content.decode()
+    plan.refresh_from_db()
+    assert plan.status == PlanStatus.PENDING_REVIEW
+    assert "plan.withdrawn" not in actions(plan)
+
+
+def test_other_author_cannot_submit_a_plan(client, author):
+    plan = ready_plan(author=author)
+    client.force_login(AuthorFactory(username="mallory"))
+    response = client.post(f"/reviews/plan/{plan.pk}/submit/", HTTP_HX_REQUEST="true")
+    assert response.status_code == 403
+    assert response.content.decode() == "Only the author can submit this plan."
+    plan.refresh_from_db()
+    assert plan.status == PlanStatus.DRAFT and not plan.revisions.exists()
+
+
+def test_answering_someone_elses_review_is_forbidden(client, author, reviewer, reviewer2):
+    plan = submitted_plan(author)
+    review = services.review_start(actor=reviewer, plan=plan)
+    client.force_login(reviewer2)
+    response = client.post(f"/reviews/{review.pk}/answer/",
+                           {"item": items_of(review)[0].pk, "answer": "no"},
+                           HTTP_HX_REQUEST="true")
+    assert response.status_code == 403
+    assert response.content.decode() == "This is not your review."
+    assert not ChecklistAnswer.objects.filter(review=review).exists()
+
+
+def test_deciding_someone_elses_review_is_forbidden(client, author, reviewer, reviewer2):
+    plan = submitted_plan(author)
+    review = services.review_start(actor=reviewer, plan=plan)
+    answer_all(review, reviewer)
+    client.force_login(reviewer2)
+    response = client.post(f"/reviews/{review.pk}/decide", {"decision": "APPROVED"},
+                           content_type="application/json")
+    assert response.status_code == 403
+    assert response.json()["error"] == "This is not your review."
+    review.refresh_from_db()
+    assert review.decision == ""
+
+
+def test_author_cannot_approve_own_plan_even_as_a_reviewer(client):
+    author = AuthorFactory(username="alice", roles=["Authors", "Reviewers"])
+    plan = submitted_plan(author)
+    client.force_login(author)
+    response = client.post(f"/reviews/plan/{plan.pk}/start/")
+    assert response.status_code == 403
+    assert "author and editors never review it" in response.content.decode()
+    assert not Review.objects.filter(plan=plan).exists()
+    with pytest.raises(services.PlanPermissionDenied):
+        services.review_start(actor=author, plan=plan)
+
+
+def test_co_author_cannot_review(author):
+    coauthor = ReviewerFactory(username="cora")
+    plan = ready_plan(author=author)
+    from plans.models import PlanEditor
+
+    PlanEditor.objects.create(plan=plan, user=coauthor)
+    plan_submit(actor=author, plan=plan)
+    with pytest.raises(services.PlanPermissionDenied):
+        services.review_start(actor=coauthor, plan=plan)
+
+
+def test_self_approval_via_a_forged_review_row_is_refused(author):
+    """Even a review row for the author (e.g. written by hand) cannot approve the plan."""
+    author.groups.add(*ReviewerFactory(username="x").groups.all())
+    plan = submitted_plan(author)
+    review = Review.objects.create(plan=plan, revision=plan.revisions.get(), reviewer=author,
+                                   checklist=services.default_checklist())
+    with pytest.raises(services.PlanPermissionDenied, match="your own plan"):
+        services.review_decide(actor=author, review=review, decision="REJECTED", comment="x")
+
+
+def test_decision_on_a_stale_revision_is_a_conflict(client, author, reviewer):
+    plan = submitted_plan(author)
+    review = services.review_start(actor=reviewer, plan=plan)
+    answer_all(review, reviewer)
+    from plans.services import plan_withdraw
+
+    plan_withdraw(actor=author, plan=plan)
+    plan = revise(plan, author, "A different problem now.")
+    plan_submit(actor=author, plan=plan)
+    client.force_login(reviewer)
+    response = client.post(f"/reviews/{review.pk}/decide/",
+                           {"decision": "APPROVED", "revision": 1}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 409
+    assert response.content.decode().startswith("This plan changed, reload.")
+    response = client.post(f"/reviews/{review.pk}/decide", {"decision": "APPROVED"},
+                           content_type="application/json")
+    assert response.status_code == 409 and "stale" in response.json()["error"]
+    # In the browser: a message and back to the review page.
+    response = client.post(f"/reviews/{review.pk}/decide/", {"decision": "APPROVED"},
+                           follow=True)
+    assert response.redirect_chain[-1][0] == f"/reviews/{review.pk}/"
+    assert "This plan changed, reload." in response.content.decode()
+    review.refresh_from_db()
+    assert review.decision == ""
+    plan.refresh_from_db()
+    assert plan.status == PlanStatus.PENDING_REVIEW
+
+
+def test_decision_with_an_outdated_revision_number_is_a_conflict(client, author, reviewer):
+    plan = submitted_plan(author)
+    review = services.review_start(actor=reviewer, plan=plan)
+    answer_all(review, reviewer)
+    client.force_login(reviewer)
+    response = client.post(f"/reviews/{review.pk}/decide", {"decision": "APPROVED",
+                                                            "revision": 7},
+                           content_type="application/json")
+    assert response.status_code == 409
+
+
+def test_non_reviewer_cannot_raise_a_concern(client, author):
+    plan = submitted_plan(author)
+    client.force_login(AuthorFactory(username="mallory"))
+    response = client.post(f"/reviews/plan/{plan.pk}/concerns/", {"title": "Blocked!"})
+    assert response.status_code == 403
+    assert not plan.concerns.exists()
+
+
+def test_only_author_or_admin_requests_reviewers(client, author, reviewer, reviewer2):
+    plan = submitted_plan(author)
+    client.force_login(reviewer)
+    response = client.post(f"/reviews/plan/{plan.pk}/request/", {"usernames": "rita"})
+    assert response.status_code == 403
+    assert not plan.review_requests.exists()
+
+
+def test_get_cannot_change_state(client, author):
+    plan = ready_plan(author=author)
+    client.force_login(author)
+    assert client.get(f"/reviews/plan/{plan.pk}/submit/").status_code == 405
