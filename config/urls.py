@@ -3,6 +3,8 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from plans import views as plans_views
+
 from . import views
 
 urlpatterns = [
@@ -12,6 +14,8 @@ urlpatterns = [
     path("reviews/", include("reviews.urls")),
     path("audit/", include("audit.urls")),
     path("notifications/", include("notifications.urls")),
+    # Before markdownx's own urls: the same upload, refusing files that are not raster images.
+    path("markdownx/upload/", plans_views.MarkdownxUploadView.as_view(), name="markdownx_upload"),
     path("markdownx/", include("markdownx.urls")),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),

@@ -11,7 +11,9 @@ import re
 from decimal import Decimal
 
 from django import forms
+from markdownx.forms import ImageForm
 from markdownx.widgets import MarkdownxWidget
+from PIL import Image, UnidentifiedImageError
 
 from .models import Plan, PlanStatus, RiskLevel
 
@@ -306,3 +308,28 @@ class PlanFilterForm(forms.Form):
     author = forms.CharField(required=False)
     risk = forms.ChoiceField(required=False, choices=[("", "Any risk"), *RiskLevel.choices])
     mine = forms.BooleanField(required=False)
+
+
+
+class MarkdownxImageForm(ImageForm):
+    """markdownx's upload form, plus: the bytes must really be a PNG, JPEG or GIF image.
+
+    markdownx trusts the declared content type; an SVG or HTML file sent as image/png would
+    otherwise reach Pillow inside save() and fail with a server error.
+    """
+
+    def clean(self):
+        cleaned = super().clean()
+        upload = self.files.get("image")
+        if upload is not None and not self.errors:
+            try:
+                with Image.open(upload) as image:
+                    kind = image.format
+                    image.verify()
+            except (UnidentifiedImageError, OSError, ValueError):
+                kind = None
+            finally:
+                upload.seek(0)
+            if kind not in ("PNG", "JPEG", "GIF"):
+                raise forms.ValidationError("Upload a PNG, JPEG or GIF image.")
+        return cleaned

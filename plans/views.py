@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from markdownx.views import ImageUploadView
 
 from . import permissions, selectors, services
 from .diff import section_diff
@@ -22,6 +23,7 @@ from .exceptions import PlanConflict, PlanPermissionDenied, ValidationError
 from .forms import (
     STEP_PREFIX,
     ImportForm,
+    MarkdownxImageForm,
     PlanFilterForm,
     PlanForm,
     StepFormSet,
@@ -272,3 +274,9 @@ def plan_diff(request: HttpRequest, pk: int) -> HttpResponse:
         "plan": plan, "old": old, "new": new, "sections": sections, "revisions": revisions,
         "changed": sum(1 for s in sections if s.changed),
     })  # fmt: skip
+
+
+class MarkdownxUploadView(ImageUploadView):
+    """markdownx's image upload, checking the file really is a raster image (no SVG, no HTML)."""
+
+    form_class = MarkdownxImageForm
