@@ -1,0 +1,52 @@
+"""Concurrent writers never fork the chain: appends are serialised (PostgreSQL advisory lock)."""
+
+import threading
+
+import pytest
+from django.core.management import call_command
+from django.db import connection, transaction
+
+from audit.log import log
+from audit.models import AuditEntry
+from plans.services import plan_create
+from tests.factories import UserFactory
+
+WRITERS = 20
+PER_WRITER = 5
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_twenty_concurrent_writers_leave_an_unbroken_chain(require_postgres, capsys):
+    users = [UserFactory(username=f"writer{i}") for i in range(WRITERS)]
+    before = AuditEntry.objects.count()
+    start = threading.Barrier(WRITERS)
+    errors: list[BaseException] = []
+
+    def writer(user):
+        try:
+            start.wait(timeout=30)
+            for n in range(PER_WRITER):
+                if n % 2:
+                    plan_create(actor=user, title=f"{user.username} plan {n}")
+                else:
+                    with transaction.atomic():  # a longer transaction around the append
+                        log("comment.posted", actor=user, payload={"n": n})
+                        AuditEntry.objects.filter(actor=user).count()
+        except BaseException as exc:  # reported below, in the test's thread
+            errors.append(exc)
+        finally:
+            connection.close()  # each thread had its own connection
+
+    threads = [threading.Thread(target=writer, args=(u,)) for u in users]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert not errors, errors
+    assert AuditEntry.objects.count() == before + WRITERS * PER_WRITER
+    prev_hashes = list(AuditEntry.objects.values_list("prev_hash", flat=True))
+    assert len(prev_hashes) == len(set(prev_hashes)), "two entries claim the same predecessor"
+    call_command("audit_verify")
+    assert capsys.readouterr().out.strip() == f"{before + WRITERS * PER_WRITER} entries verified"
