@@ -1,0 +1,172 @@
+"""Reading plans: the detail document, its HTML cache, lists with filters, import and export."""
+
+from pathlib import Path
+from unittest import mock
+
+import pytest
+from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from plans import services
+from plans.models import Plan, RiskLevel
+from tests.factories import (
+    AuthorFactory,
+    PlanFactory,
+    PlanStepFactory,
+    ReviewerFactory,
+    StepActionFactory,
+    StepFileFactory,
+    SuccessCriterionFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+TEMPLATE = Path(__file__).resolve().parents[2] / "shared" / "plan-template.md"
+EXAMPLES = sorted((TEMPLATE.parent / "examples").glob("*.md"))
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    cache.clear()
+
+
+def test_detail_reads_as_a_document_with_steps_and_totals(client):
+    plan = PlanFactory(title="Session cache", problem_statement="Logins are **slow**")
+    step = PlanStepFactory(plan=plan, title="Add Redis", estimate="2-3 hours",
+                           estimated_hours=3, risk=RiskLevel.HIGH, dependencies="Ops *ok*")
+    StepActionFactory(step=step, text="Configure `CACHES`", done=True)
+    StepActionFactory(step=step, text="Write tests", done=False)
+    StepFileFactory(step=step, path="config/settings.py", description="cache backend")
+    SuccessCriterionFactory(plan=plan, text="p95 under 200ms")
+    client.force_login(ReviewerFactory())  # any signed-in user reads
+    page = client.get(plan.get_absolute_url()).content.decode()
+    assert '<article class="document">' in page
+    assert "<strong>slow</strong>" in page
+    assert "<h3>Step 1: Add Redis</h3>" in page
+    assert ('<input type="checkbox" disabled checked aria-label="done"> '
+            "Configure <code>CACHES</code>") in page
+    assert '<input type="checkbox" disabled aria-label="not done"> Write tests' in page
+    assert "<code>config/settings.py</code> - cache backend" in page
+    assert "2-3 hours" in page and "Ops <em>ok</em>" in page
+    assert "Total estimate: <strong data-total-hours>3 h</strong>" in page
+    assert 'data-highest-risk>High' in page
+    assert "p95 under 200ms" in page
+    assert 'class="card review-panel' in page or "review-panel" in page
+    assert reverse("plans:export", args=[plan.pk]) in page
+    assert reverse("plans:revisions", args=[plan.pk]) in page
+    assert reverse("plans:edit", args=[plan.pk]) not in page  # not the author
+
+
+def test_anonymous_users_are_sent_to_login(client):
+    plan = PlanFactory()
+    response = client.get(plan.get_absolute_url())
+    assert response.status_code == 302 and reverse("login") in response["Location"]
+
+
+def test_detail_html_is_cached_per_content(author_client, author):
+    plan = PlanFactory(author=author, problem_statement="First *text*")
+    url = plan.get_absolute_url()
+    assert "First <em>text</em>" in author_client.get(url).content.decode()
+    with mock.patch("plans.rendering.render_markdown", side_effect=AssertionError("rendered")):
+        page = author_client.get(url).content.decode()  # second view: from the cache
+    assert "First <em>text</em>" in page
+
+    services.plan_update(actor=author, plan=plan, fields={"problem_statement": "New *text*"})
+    with mock.patch("plans.rendering.render_markdown", wraps=lambda t: f"<p>{t}</p>") as spy:
+        page = author_client.get(url).content.decode()
+    assert spy.called  # new content, new cache entry
+    assert "New *text*" in page
+
+
+def test_list_columns_and_pagination(author_client, author):
+    plan = PlanFactory(author=author, title="Counted")
+    PlanStepFactory(plan=plan, estimated_hours=2, risk=RiskLevel.LOW)
+    PlanStepFactory(plan=plan, estimated_hours="1.5", risk=RiskLevel.MEDIUM)
+    for i in range(30):
+        PlanFactory(title=f"Filler {i}")
+    page = author_client.get(reverse("plans:list")).content.decode()
+    assert "Page 1 of 2 (31 plans)" in page
+    second = author_client.get(reverse("plans:list") + "?page=2").content.decode()
+    row = second.split(">Counted</a>", 1)[1].split("</tr>", 1)[0]
+    assert "<td>2</td>" in row and "<td>3.5</td>" in row and ">Medium<" in row
+    assert "status-DRAFT" in row and f"<td>{author.get_full_name()}</td>" in row
+
+
+def test_list_filters(author_client, author):
+    bob = AuthorFactory(username="bob")
+    mine = PlanFactory(author=author, title="Mine risky", problem_statement="about caching")
+    PlanStepFactory(plan=mine, risk=RiskLevel.HIGH)
+    PlanStepFactory(plan=mine, risk=RiskLevel.LOW)
+    theirs = PlanFactory(author=bob, title="Bob low", problem_statement="queues")
+    PlanStepFactory(plan=theirs, risk=RiskLevel.LOW)
+    PlanFactory(author=bob, title="Bob empty")
+
+    def titles(query):
+        page = author_client.get(reverse("plans:list") + query).content.decode()
+        return {t for t in ("Mine risky", "Bob low", "Bob empty") if f">{t}</a>" in page}
+
+    assert titles("") == {"Mine risky", "Bob low", "Bob empty"}
+    assert titles("?mine=1") == {"Mine risky"}
+    assert titles("?author=bob") == {"Bob low", "Bob empty"}
+    assert titles("?risk=high") == {"Mine risky"}
+    assert titles("?risk=low") == {"Bob low"}  # highest risk, not any risk
+    assert titles("?q=CACHING") == {"Mine risky"}  # problem statement, case-insensitive
+    assert titles("?q=bob") == {"Bob low", "Bob empty"}
+    assert titles("?status=APPROVED") == set()
+    assert titles("?status=DRAFT&author=bob&q=queues") == {"Bob low"}
+
+
+def test_export_downloads_markdown_named_after_the_title(author_client, author):
+    plan = PlanFactory(author=author, title="Session Cache: v2!")
+    PlanStepFactory(plan=plan, title="Add Redis", estimate="2-3 hours", estimated_hours=3)
+    response = author_client.get(reverse("plans:export", args=[plan.pk]))
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/markdown")
+    assert response["Content-Disposition"] == 'attachment; filename="session-cache-v2.md"'
+    text = response.content.decode()
+    assert text.startswith("# Implementation Plan - Session Cache: v2!")
+    assert "### Step 1: Add Redis" in text and "**Estimated Time**: 2-3 hours" in text
+
+
+@pytest.mark.parametrize("path", [TEMPLATE, *EXAMPLES], ids=lambda p: p.name)
+def test_import_by_upload_then_export_gives_the_text_back(author_client, author, path):
+    text = path.read_text()
+    upload = SimpleUploadedFile(path.name, text.encode(), content_type="text/markdown")
+    response = author_client.post(reverse("plans:import"), {"file": upload})
+    plan = Plan.objects.get()
+    assert response.status_code == 302 and response["Location"] == plan.get_absolute_url()
+    assert plan.author == author
+    exported = author_client.get(reverse("plans:export", args=[plan.pk])).content.decode()
+
+    def content(s: str) -> list[str]:  # the plan's content: status and approval are workflow
+        body = s.split("## Approval")[0]
+        return [line.rstrip() for line in body.strip().splitlines()
+                if not line.startswith("*Status:")]
+
+    assert content(exported) == content(text)
+
+
+def test_import_by_paste(author_client):
+    text = TEMPLATE.read_text().replace("[Feature Name]", "Pasted plan")
+    response = author_client.post(reverse("plans:import"), {"text": text})
+    assert response.status_code == 302
+    assert Plan.objects.get().title == "Pasted plan"
+
+
+def test_import_error_names_the_line_and_saves_nothing(author_client):
+    text = TEMPLATE.read_text().replace(
+        "**Risk Level**: Low/Medium/High", "**Risk Level**: Huge", 1)
+    response = author_client.post(reverse("plans:import"), {"text": text})
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert not Plan.objects.exists()
+    error = page.split('id="field-text"', 1)[1].split("</div>", 1)[0]
+    line = text.splitlines().index("**Risk Level**: Huge") + 1
+    assert f"Line {line}:" in error and "Huge" in error
+
+
+def test_import_requires_a_file_or_text(author_client):
+    response = author_client.post(reverse("plans:import"), {"text": "  "})
+    assert response.status_code == 400
+    assert "Choose a Markdown file or paste the plan" in response.content.decode()
