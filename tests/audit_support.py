@@ -18,6 +18,7 @@ def approve_through_services(*, author, reviewer, comment="Looks right."):
         review_answer(actor=reviewer, review=review, item=item, answer="yes")
     review_decide(actor=reviewer, review=review, decision="APPROVED", comment=comment)
     plan.refresh_from_db()
+    review.refresh_from_db()
     return plan, review
 
 
