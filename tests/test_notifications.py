@@ -392,3 +392,38 @@ def test_mark_read_requires_the_csrf_token(reviewer):
     client = Client(enforce_csrf_checks=True)
     client.force_login(reviewer)
     assert client.post(reverse("notifications:mark_read", args=[item.pk])).status_code == 403
+
+
+def test_inbox_page_query_count_does_not_grow_with_items(
+    client, reviewer, django_assert_max_num_queries
+):
+    client.force_login(reviewer)
+    _inbox_items(reviewer, 2)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as few:
+        client.get(reverse("notifications:inbox"))
+    _inbox_items(reviewer, 20)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert "Item 19" in client.get(reverse("notifications:inbox")).content.decode()
+
+
+def test_nothing_is_delivered_before_the_transaction_commits(
+    plan, reviewer, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        notify_plan_event(event="plan.submitted", plan=plan, actor=plan.author,
+                          recipients=[reviewer])
+    assert mail.outbox == [] and Notification.objects.count() == 0
+    assert len(callbacks) == 1
+    callbacks[0]()
+    assert len(mail.outbox) == 1 and Notification.objects.count() == 1
+
+
+def test_beat_schedule_names_real_tasks(settings):
+    from config.celery_app import app
+
+    app.loader.import_default_modules()
+    for entry in settings.CELERY_BEAT_SCHEDULE.values():
+        assert entry["task"] in app.tasks
