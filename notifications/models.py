@@ -7,6 +7,7 @@ pending → (sending →) sent, or → failed once retries are exhausted (an adm
 """
 
 from django.conf import settings
+from django.core.validators import URLValidator
 from django.db import models
 from django.utils import timezone
 
@@ -49,7 +50,7 @@ class WebhookEndpoint(models.Model):
     """An outgoing webhook configured by an admin; bodies are signed with HMAC-SHA256(secret)."""
 
     name = models.CharField(max_length=100)
-    url = models.URLField(max_length=500)
+    url = models.URLField(max_length=500, validators=[URLValidator(schemes=["http", "https"])])
     secret = models.CharField(max_length=200, help_text="Shared secret for X-Plangate-Signature.")
     events = models.JSONField(
         default=list, blank=True, help_text="Event names to send, e.g. [\"plan.approved\"]; "

@@ -145,7 +145,9 @@ def notify_plan_event(*, event: str, plan, actor, revision=None, review=None,
                 body_html=render_to_string("notifications/email/notification.html", personal),
             ))
         if wants_inbox:
-            rows.append(OutboxMessage(channel=Channel.INBOX, body_text=body, **common))
+            # In-app links stay relative to whichever host the user is on.
+            rows.append(OutboxMessage(channel=Channel.INBOX, body_text=body,
+                                      **{**common, "url": plan.get_absolute_url()}))
     endpoints = [e for e in WebhookEndpoint.objects.filter(is_active=True) if e.wants(event)]
     payload = _webhook_payload(event, plan=plan, actor=actor, revision=revision, timestamp=now)
     for endpoint in endpoints:

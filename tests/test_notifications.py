@@ -427,3 +427,19 @@ def test_beat_schedule_names_real_tasks(settings):
     app.loader.import_default_modules()
     for entry in settings.CELERY_BEAT_SCHEDULE.values():
         assert entry["task"] in app.tasks
+
+
+def test_inbox_items_link_to_the_plan_on_the_current_host(plan, reviewer):
+    for outbox_id in notify_plan_event(event="plan.submitted", plan=plan, actor=plan.author,
+                                       recipients=[reviewer]):
+        outbox_deliver(outbox_id=outbox_id)
+    assert Notification.objects.get().url == f"/plans/{plan.pk}/"
+    assert f"http://127.0.0.1:8000/plans/{plan.pk}/" in mail.outbox[0].body
+
+
+def test_webhook_urls_must_be_http(db):
+    from django.core.exceptions import ValidationError
+
+    endpoint = WebhookEndpoint(name="x", url="ftp://127.0.0.1/hook", secret="k")
+    with pytest.raises(ValidationError):
+        endpoint.full_clean()
