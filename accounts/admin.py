@@ -34,6 +34,9 @@ class RolePermissionsMixin:
 class ReadOnlyMixin:
     """For rows that only services write (or nobody does): view only."""
 
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields or [f.name for f in self.model._meta.fields]
+
     def has_add_permission(self, request, *args):
         return False
 
