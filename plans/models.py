@@ -65,7 +65,10 @@ class Plan(ConcurrentTransitionMixin, models.Model):
 
     class Meta:
         ordering = ["-updated_at", "-id"]
-        indexes = [models.Index(fields=["author", "status"])]
+        indexes = [
+            models.Index(fields=["author", "status"]),
+            models.Index(fields=["-updated_at", "-id"], name="plan_list_order_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.title or f"Untitled plan #{self.pk}"
