@@ -78,7 +78,9 @@ def review_panel(plan: Plan, user) -> Panel:
     )
     requests = list(ReviewRequest.objects.filter(plan=plan).select_related("user", "group"))
     editors = policy.editor_ids(plan)
-    steps = list(PlanStep.objects.filter(plan=plan).only("id", "risk", "objective", "plan_id"))
+    prefetched = getattr(plan, "_prefetched_objects_cache", {}).get("steps")
+    steps = list(prefetched if prefetched is not None else
+                 PlanStep.objects.filter(plan=plan).only("id", "risk", "objective", "plan_id"))
     status = policy.evaluate(
         plan=plan, revision=revision, reviews=reviews, open_concerns=len(concerns),
         policy=policy.active_policy(), high_risk=any(s.risk == "high" for s in steps),
@@ -96,9 +98,6 @@ def review_panel(plan: Plan, user) -> Panel:
     panel.can_request = permissions.can_request_reviewers(plan, user)
     panel.can_raise_concern = permissions.can_raise_concern(plan, user, editor_ids=editors)
     if panel.can_submit:
-        plan._prefetched_objects_cache = getattr(plan, "_prefetched_objects_cache", {})
-        if "steps" not in plan._prefetched_objects_cache:
-            plan._prefetched_objects_cache["steps"] = steps
         panel.missing_for_submission = missing_for_submission(plan)
     return panel
 

@@ -1,0 +1,74 @@
+"""The review page and the plan page (with its review panel) keep a fixed query count as reviews,
+checklist answers, concerns and requests grow."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from plans.services import plan_submit
+from reviews import services
+from reviews.models import ReviewPolicy
+from tests.factories import ReviewerFactory, ready_plan
+from tests.reviewkit import answer_all, items_of
+
+pytestmark = pytest.mark.django_db
+
+# The review page's own budget (session, user, groups, review, checklist, answers, reviews,
+# revisions, concerns, editors, steps, policy ...): it must not grow with the data.
+REVIEW_PAGE_MAX_QUERIES = 25
+
+
+def build(author, viewer, *, others: int, answers_all: bool):
+    """A plan under review; the viewer's review, plus `others` reviewers' reviews and concerns."""
+    ReviewPolicy.objects.update(min_approvals=50)
+    plan = ready_plan(author=author)
+    plan_submit(actor=author, plan=plan)
+    mine = services.review_start(actor=viewer, plan=plan)
+    if answers_all:
+        answer_all(mine, viewer)
+    else:
+        services.review_answer(actor=viewer, review=mine, item=items_of(mine)[0], answer="yes")
+    reviewers = [ReviewerFactory() for _ in range(others)]
+    for i, user in enumerate(reviewers):
+        review = services.review_start(actor=user, plan=plan)
+        answer_all(review, user)
+        if i % 2:
+            services.review_decide(actor=user, review=review, decision="APPROVED")
+        services.concern_raise(actor=user, plan=plan, title=f"Concern {i}")
+        services.comment_post(actor=user, plan=plan, body=f"Comment {i}")
+    if reviewers:
+        services.review_request(actor=author, plan=plan, users=reviewers)
+    return plan, mine
+
+
+def count(client, url) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+@pytest.mark.parametrize("page", ["review", "plan", "comments"])
+def test_query_count_does_not_grow(client, author, reviewer, page, django_assert_num_queries):
+    small_plan, small_review = build(author, reviewer, others=0, answers_all=False)
+    big_author = ReviewerFactory(username="bea")
+    big_plan, big_review = build(big_author, reviewer, others=8, answers_all=True)
+    urls = {
+        "review": lambda p, r: f"/reviews/{r.pk}/",
+        "plan": lambda p, r: f"/plans/{p.pk}/",
+        "comments": lambda p, r: f"/reviews/plan/{p.pk}/comments/",
+    }[page]
+    client.force_login(reviewer)
+    client.get(urls(small_plan, small_review))  # warm caches (content types, rendered HTML)
+    client.get(urls(big_plan, big_review))
+    small = count(client, urls(small_plan, small_review))
+    with django_assert_num_queries(small):
+        response = client.get(urls(big_plan, big_review))
+    body = response.content.decode()
+    if page == "review":
+        assert small <= REVIEW_PAGE_MAX_QUERIES
+        assert "15 / 15 answered" in body and "Concern 7" in body
+    elif page == "plan":
+        assert "Concern 7" in body and "Reviewers:" in body
+    else:
+        assert "Comment 7" in body
