@@ -19,8 +19,26 @@ from reviews.events import TRANSITION_ACTIONS
 from reviews.models import Review, ReviewPolicy
 from tests.reviewkit import answer_all, submitted_plan
 
-pytestmark = [pytest.mark.services,
-              pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def defaults(django_db_setup, django_db_blocker):
+    """Transactional tests start from flushed tables when another ran first: restore the rows the
+    data migrations create (the role groups, the default checklist and policy)."""
+    import importlib
+
+    from django.apps import apps
+    from django.contrib.auth.models import Group
+
+    from accounts.roles import ALL_ROLES
+
+    with django_db_blocker.unblock():
+        for name in ALL_ROLES:
+            Group.objects.get_or_create(name=name)
+        importlib.import_module(
+            "reviews.migrations.0002_default_checklist_and_policy"
+        ).create_defaults(apps, None)
 
 
 def run_together(*calls):

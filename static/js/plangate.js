@@ -5,6 +5,7 @@ document.addEventListener("htmx:responseError", (event) => {
   const box = document.createElement("div");
   box.className = "message error";
   box.setAttribute("role", "alert");
-  box.textContent = status === 409 ? "This plan changed, reload: " + text : text;
+  const stale = status === 409 && !text.startsWith("This plan changed");
+  box.textContent = stale ? "This plan changed, reload: " + text : text;
   document.querySelector("main").prepend(box);
 });
