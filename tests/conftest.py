@@ -5,14 +5,19 @@ Tests that need a real service (PostgreSQL, Redis, a Celery worker, chromium) ca
 REQUIRE_SERVICES=1 (CI), where they fail.
 """
 
+import importlib
 import os
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from tests.factories import AdminFactory, AuthorFactory, ReviewerFactory
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+DATA_MIGRATIONS = [
+    ("accounts.migrations.0001_roles", "create_roles"),
+    ("reviews.migrations.0002_default_checklist_and_policy", "create_defaults"),
+]
 
 
 def require_service(available: bool, why: str) -> None:
@@ -21,6 +26,23 @@ def require_service(available: bool, why: str) -> None:
     if REQUIRE_SERVICES:
         pytest.fail(f"REQUIRE_SERVICES=1 but {why}")
     pytest.skip(why)
+
+
+@pytest.fixture(autouse=True)
+def _baseline_rows(request):
+    """Rows the data migrations create (roles, default checklist, review policy) are there in
+    every database test, even after a transactional test's flush has emptied every table."""
+    uses_db = request.node.get_closest_marker("django_db") or {
+        "db", "transactional_db", "live_server"
+    } & set(request.fixturenames)
+    if not uses_db:
+        return
+    request.getfixturevalue("_django_db_helper")
+    from django.apps import apps
+
+    with transaction.atomic():
+        for module, function in DATA_MIGRATIONS:
+            getattr(importlib.import_module(module), function)(apps, None)
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ PER_WRITER = 5
 
 
 @pytest.mark.services
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_twenty_concurrent_writers_leave_an_unbroken_chain(require_postgres, capsys):
     users = [UserFactory(username=f"writer{i}") for i in range(WRITERS)]
     before = AuditEntry.objects.count()
