@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from plans.models import Plan, PlanRevision, PlanStatus
 from reviews.models import ChecklistAnswer, Decision, Review, ReviewPolicy
+from reviews.policy import describe_policy
 
 from .models import AuditEntry
 
@@ -36,22 +37,6 @@ def entries_filtered(*, plan: int | None = None, actor: str = "", action: str = 
 def plan_timeline(plan_id: int) -> QuerySet:
     """Everything that happened to one plan, oldest first."""
     return AuditEntry.objects.filter(plan_id=plan_id).order_by("id")
-
-
-def describe_policy(policy: ReviewPolicy | None) -> dict:
-    """A review policy as plain data (for audit payloads and the certificate)."""
-    if policy is None:
-        return {}
-    return {
-        "id": policy.pk,
-        "name": policy.name,
-        "min_approvals": policy.min_approvals,
-        "high_risk_min_approvals": policy.high_risk_min_approvals,
-        "required_groups": sorted(g.name for g in policy.required_groups.all()),
-        "high_risk_required_groups": sorted(
-            g.name for g in policy.high_risk_required_groups.all()
-        ),
-    }
 
 
 @dataclass

@@ -1,5 +1,7 @@
 from django.contrib import admin, messages
 
+from accounts.admin import PlangateModelAdmin, ReadOnlyModelAdmin
+
 from . import services
 from .models import (
     Notification,
@@ -12,7 +14,7 @@ from .models import (
 
 
 @admin.register(OutboxMessage)
-class OutboxMessageAdmin(admin.ModelAdmin):
+class OutboxMessageAdmin(PlangateModelAdmin):
     list_display = ("id", "event", "channel", "recipient", "endpoint", "status", "attempts",
                     "short_error", "created_at", "sent_at")
     list_filter = ("status", "channel", "event")
@@ -43,26 +45,25 @@ class OutboxMessageAdmin(admin.ModelAdmin):
 
 
 @admin.register(WebhookEndpoint)
-class WebhookEndpointAdmin(admin.ModelAdmin):
+class WebhookEndpointAdmin(PlangateModelAdmin):
     list_display = ("name", "url", "is_active", "events", "created_at")
     list_filter = ("is_active",)
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(ReadOnlyModelAdmin):
     list_display = ("title", "recipient", "event", "created_at", "read_at")
     list_filter = ("event",)
     list_select_related = ("recipient",)
-    raw_id_fields = ("recipient", "outbox", "plan")
 
 
 @admin.register(NotificationPreference)
-class NotificationPreferenceAdmin(admin.ModelAdmin):
+class NotificationPreferenceAdmin(PlangateModelAdmin):
     list_display = ("user", "event", "email", "inbox")
     list_filter = ("event",)
 
 
 @admin.register(ReminderSent)
-class ReminderSentAdmin(admin.ModelAdmin):
+class ReminderSentAdmin(ReadOnlyModelAdmin):
     list_display = ("revision", "kind", "created_at")
     list_filter = ("kind",)

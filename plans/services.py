@@ -251,7 +251,9 @@ def plan_withdraw(*, actor, plan: Plan) -> Plan:
         plan.save()
     except (ConcurrentTransition, TransitionNotAllowed) as exc:
         raise PlanConflict() from exc
+    revision = plan.revisions.order_by("-number").first()
     log("plan.withdrawn", actor=actor, obj=plan, plan=plan,
+        revision_hash=revision.content_hash if revision else "",
         payload={"from": PlanStatus.PENDING_REVIEW, "to": plan.status})
     notify_plan_event(event="plan.withdrawn", plan=plan, actor=actor)
     return plan

@@ -13,9 +13,8 @@ from accounts.admin import (
     ReadOnlyTabularInline,
 )
 from audit.log import log
-from audit.selectors import describe_policy
 
-from . import services
+from . import policy, services
 from .models import (
     ChecklistAnswer,
     ChecklistGroup,
@@ -112,7 +111,7 @@ class ReviewPolicyAdmin(PlangateModelAdmin):
 
     def delete_model(self, request, obj):
         log("policy.changed", actor=request.user, obj=obj,
-            payload={"changes": {"deleted": True}, "policy": describe_policy(obj)})
+            payload={"changes": {"deleted": True}, "policy": policy.describe_policy(obj)})
         super().delete_model(request, obj)
 
     def delete_queryset(self, request, queryset):

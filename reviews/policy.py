@@ -61,6 +61,22 @@ class PolicyStatus:
         return PlanStatus.PENDING_REVIEW
 
 
+def describe_policy(policy: ReviewPolicy | None) -> dict:
+    """A review policy as plain data (for audit payloads and the certificate)."""
+    if policy is None:
+        return {}
+    return {
+        "id": policy.pk,
+        "name": policy.name,
+        "min_approvals": policy.min_approvals,
+        "high_risk_min_approvals": policy.high_risk_min_approvals,
+        "required_groups": sorted(g.name for g in policy.required_groups.all()),
+        "high_risk_required_groups": sorted(
+            g.name for g in policy.high_risk_required_groups.all()
+        ),
+    }
+
+
 # --- who may review -------------------------------------------------------------------------------
 def may_review(plan: Plan, user, *, editor_ids: set[int] | None = None) -> bool:
     """Reviewers group, not the author, not anyone who edited the plan's content."""

@@ -212,6 +212,7 @@ def _apply_outcome(*, plan: Plan, actor, revision: PlanRevision, review: Review 
             "from": previous, "to": plan.status, "revision": revision.number,
             "approvals": sorted(r.reviewer.get_username() for r in status.approvals),
             "decision_review": review.pk if review else None,
+            "policy": policy.describe_policy(policy.active_policy()),
         })
     notify_plan_event(event=action, plan=plan, actor=actor, revision=revision, review=review,
                       comment=review.comment if review else "")

@@ -18,7 +18,7 @@ from reviews.models import ChecklistTemplate, ReviewPolicy
 from tests.audit_support import approve_through_services
 from tests.factories import ready_plan
 
-OUR_APPS = ("plans", "reviews", "audit")
+OUR_APPS = ("plans", "reviews", "audit", "notifications")
 
 
 def admin_url(model, view, *args):

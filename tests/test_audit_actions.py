@@ -85,9 +85,10 @@ def s_plan_submitted(author, reviewer, admin):
 
 
 def s_plan_withdrawn(author, reviewer, admin):
-    plan, _ = submitted(author)
+    plan, revision = submitted(author)
     plan_withdraw(actor=author, plan=plan)
     return dict(action="plan.withdrawn", actor=author, plan=plan, obj=plan,
+                revision_hash=revision.content_hash,
                 payload={"from": PlanStatus.PENDING_REVIEW, "to": PlanStatus.DRAFT})
 
 

@@ -196,6 +196,19 @@ def test_certificate_is_visible_to_every_signed_in_user(client, request, approve
     assert review.decided_at.strftime("%Y-%m-%d %H:%M:%S") in text
 
 
+def test_certificate_shows_the_policy_in_force_at_approval(client, author, approved):
+    """A later policy edit does not rewrite history: the certificate keeps the recorded one."""
+    from reviews.models import ReviewPolicy
+
+    plan, _review = approved
+    ReviewPolicy.objects.update(name="Stricter", min_approvals=3)
+    client.force_login(author)
+    text = body(client.get(reverse("audit:certificate", args=[plan.pk])))
+    assert "Default: 1 approval" in text
+    assert "Stricter" not in text
+    assert "did not record one" not in text
+
+
 def test_certificate_markdown_uses_the_approval_block(client, author, approved):
     plan, review = approved
     client.force_login(author)
