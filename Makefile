@@ -49,7 +49,8 @@ beat: install
 	$(BIN)/celery -A config.celery_app beat --loglevel=INFO
 
 check-deploy: install
-	DJANGO_SECRET_KEY=check-only-$$RANDOM$$RANDOM$$RANDOM$$RANDOM$$RANDOM DJANGO_ALLOWED_HOSTS=example.com \
+	DJANGO_SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+	DJANGO_ALLOWED_HOSTS=example.com \
 		$(PY) manage.py check --deploy --settings=config.settings.production --fail-level WARNING
 
 clean:
