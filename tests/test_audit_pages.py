@@ -196,6 +196,13 @@ def test_certificate_is_visible_to_every_signed_in_user(client, request, approve
     assert review.decided_at.strftime("%Y-%m-%d %H:%M:%S") in text
 
 
+def test_approved_plan_page_links_to_its_certificate(client, author, approved):
+    plan, _review = approved
+    client.force_login(author)
+    certificate = reverse("audit:certificate", args=[plan.pk])
+    assert f'href="{certificate}"' in body(client.get(plan.get_absolute_url()))
+
+
 def test_certificate_shows_the_policy_in_force_at_approval(client, author, approved):
     """A later policy edit does not rewrite history: the certificate keeps the recorded one."""
     from reviews.models import ReviewPolicy
