@@ -17,6 +17,9 @@ COPY . .
 RUN DJANGO_SECRET_KEY=collectstatic-only DJANGO_ALLOWED_HOSTS=localhost \
     python manage.py collectstatic --noinput
 
+# Uploaded images live on a volume (docker-compose `media`), owned by the app user.
+RUN mkdir -p /app/media && chown plangate /app/media
+
 USER plangate
 EXPOSE 8000
 CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", \

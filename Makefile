@@ -50,7 +50,7 @@ beat: install
 
 check-deploy: install
 	DJANGO_SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" \
-	DJANGO_ALLOWED_HOSTS=example.com \
+	DJANGO_ALLOWED_HOSTS=example.com EMAIL_URL=smtp://mail.example.com:25 \
 		$(PY) manage.py check --deploy --settings=config.settings.production --fail-level WARNING
 
 clean:

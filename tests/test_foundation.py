@@ -112,18 +112,67 @@ def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     )
 
 
+PRODUCTION_ENV = {
+    # A real key: Django's check rightly warns (W009) about short or low-entropy ones.
+    "DJANGO_SECRET_KEY": "a-long-random-secret-" + "x7Kp2mQ9" * 6,
+    "DJANGO_ALLOWED_HOSTS": "example.com",
+    "EMAIL_URL": "smtp://mail.example.com:25",
+}
+
+
 def test_production_settings_pass_check_deploy():
     result = _manage(
         "check", "--deploy", "--fail-level", "WARNING", "--settings=config.settings.production",
-        DJANGO_SECRET_KEY="a-long-random-secret-" + "x7Kp2mQ9" * 6,
-        DJANGO_ALLOWED_HOSTS="example.com",
+        **PRODUCTION_ENV,
     )
     assert result.returncode == 0, result.stderr + result.stdout
     assert "System check identified no issues" in result.stdout
 
 
-def test_production_settings_fail_fast_without_secret_key():
-    result = _manage("check", "--settings=config.settings.production",
-                     DJANGO_ALLOWED_HOSTS="example.com")
+@pytest.mark.parametrize("missing", sorted(PRODUCTION_ENV))
+def test_production_settings_fail_fast_without_required_setting(missing):
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != missing}
+    result = _manage("check", "--settings=config.settings.production", **env)
     assert result.returncode != 0
-    assert "DJANGO_SECRET_KEY" in result.stderr
+    assert "ImproperlyConfigured" in result.stderr
+    assert missing in result.stderr
+
+
+def test_production_health_probe_is_not_redirected_to_https():
+    script = (
+        "import django; django.setup();"
+        "from django.test import Client;"
+        "ok = Client().get('/healthz', HTTP_HOST='example.com');"
+        "page = Client().get('/accounts/login/', HTTP_HOST='example.com');"
+        "print(ok.status_code, page.status_code, page.get('Location'))"
+    )
+    clean_env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=BASE_DIR, capture_output=True, text=True,
+        env={**clean_env, **PRODUCTION_ENV, "DJANGO_SETTINGS_MODULE": "config.settings.production"},
+        timeout=120, check=False,
+    )
+    assert result.stdout.split() == ["200", "301", "https://example.com/accounts/login/"], (
+        result.stderr
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("proxies", "forwarded", "expected"),
+    [
+        (0, "203.0.113.9", "127.0.0.1"),  # no proxy configured: the header is not trusted
+        (1, "203.0.113.9", "203.0.113.9"),  # one proxy appended the client's address
+        (1, "6.6.6.6, 203.0.113.9", "203.0.113.9"),  # the client's own entry is ignored
+    ],
+)
+def test_audit_records_the_client_address_behind_trusted_proxies(
+    client, settings, author, proxies, forwarded, expected
+):
+    from audit.models import AuditEntry
+
+    settings.PLANGATE_TRUSTED_PROXIES = proxies
+    client.post("/accounts/login/", {"username": "alice", "password": "wrong"},
+                HTTP_X_FORWARDED_FOR=forwarded, REMOTE_ADDR="127.0.0.1")
+    entry = AuditEntry.objects.get(action="auth.login_failed")
+    assert entry.ip_address == expected

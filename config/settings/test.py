@@ -10,6 +10,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
-# Unit tests run tasks in-process; tests that prove the real broker path start their own worker
-# (tests/test_services_real.py) and switch this off for their duration.
+# Unit tests run tasks in-process; the tests that prove the real broker path
+# (tests/test_real_services.py, tests/test_notifications_real.py) start their own worker and
+# switch this off for their duration.
 CELERY_TASK_ALWAYS_EAGER = True
