@@ -45,6 +45,16 @@ def _baseline_rows(request):
             getattr(importlib.import_module(module), function)(apps, None)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_login_throttle(monkeypatch):
+    """Each test starts with no failed logins counted (the cache may be a shared Redis)."""
+    import uuid
+
+    from accounts import throttle
+
+    monkeypatch.setattr(throttle, "KEY_PREFIX", f"login-failures-{uuid.uuid4().hex}")
+
+
 @pytest.fixture
 def require_postgres():
     require_service(connection.vendor == "postgresql", "needs PostgreSQL (set DATABASE_URL)")

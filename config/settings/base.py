@@ -105,6 +105,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Failed-login throttling (accounts/throttle.py): attempts are refused for the rest of a window
+# once either counter reaches its limit.
+PLANGATE_LOGIN_MAX_FAILURES_PER_USER = env.int("PLANGATE_LOGIN_MAX_FAILURES_PER_USER", default=5)
+PLANGATE_LOGIN_MAX_FAILURES_PER_IP = env.int("PLANGATE_LOGIN_MAX_FAILURES_PER_IP", default=20)
+PLANGATE_LOGIN_LOCKOUT_SECONDS = env.int("PLANGATE_LOGIN_LOCKOUT_SECONDS", default=15 * 60)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "plans:list"
 LOGOUT_REDIRECT_URL = "login"
