@@ -14,7 +14,8 @@ class ThrottledAuthenticationForm(AuthenticationForm):
         if username and throttle.is_locked_out(username, self.request):
             minutes = max(1, settings.PLANGATE_LOGIN_LOCKOUT_SECONDS // 60)
             raise forms.ValidationError(
-                f"Too many failed login attempts. Try again in {minutes} minutes.",
+                f"Too many failed login attempts. Try again in {minutes} "
+                f"minute{'' if minutes == 1 else 's'}.",
                 code="throttled",
             )
         return super().clean()
