@@ -15,7 +15,7 @@ from markdownx.forms import ImageForm
 from markdownx.widgets import MarkdownxWidget
 from PIL import Image, UnidentifiedImageError
 
-from .models import Plan, PlanStatus, RiskLevel
+from .models import Plan, PlanStatus, RiskLevel, validate_list_item, validate_single_line
 
 PROSE_FIELDS = [
     "problem_statement",
@@ -86,6 +86,15 @@ def parse_files(text: str) -> list[tuple[str, str]]:
     return files
 
 
+def _check_items(texts, validator) -> None:
+    """Run a model validator over each parsed line, as a form error on the whole field."""
+    for text in texts:
+        try:
+            validator(text)
+        except forms.ValidationError as exc:
+            raise forms.ValidationError(f"{' '.join(exc.messages)} In: {text[:40]!r}") from None
+
+
 def format_files(items) -> str:
     lines = []
     for path, description in items:
@@ -139,6 +148,7 @@ class PlanForm(forms.ModelForm):
                 raise forms.ValidationError(
                     f"A criterion is longer than {_MAX_TEXT} characters: {text[:40]}…"
                 )
+        _check_items((text for text, _ in items), validate_list_item)
         return items
 
     def scalar_data(self) -> dict:
@@ -148,7 +158,8 @@ class PlanForm(forms.ModelForm):
 class StepForm(forms.Form):
     id = forms.IntegerField(required=False, widget=forms.HiddenInput)
     title = forms.CharField(
-        max_length=300, error_messages={"required": "Every step needs a title."}
+        max_length=300, error_messages={"required": "Every step needs a title."},
+        validators=[validate_single_line],
     )
     objective = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     actions = forms.CharField(
@@ -167,6 +178,7 @@ class StepForm(forms.Form):
         label="Estimated time",
         max_length=100,
         required=False,
+        validators=[validate_single_line],
         widget=forms.TextInput(attrs={"placeholder": "e.g. 2-3 hours, 30 minutes, 1 day"}),
     )
     risk = forms.ChoiceField(
@@ -185,6 +197,7 @@ class StepForm(forms.Form):
         items = parse_checklist(self.cleaned_data["actions"])
         if any(len(text) > _MAX_TEXT for text, _ in items):
             raise forms.ValidationError(f"Each action must be at most {_MAX_TEXT} characters.")
+        _check_items((text for text, _ in items), validate_list_item)
         return items
 
     def clean_files(self):
@@ -196,6 +209,8 @@ class StepForm(forms.Form):
                 raise forms.ValidationError(
                     f"A file description is longer than {_MAX_TEXT} characters."
                 )
+        _check_items((path for path, _ in items), validate_single_line)
+        _check_items((description for _, description in items), validate_list_item)
         return items
 
     def step_data(self) -> dict:

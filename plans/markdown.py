@@ -624,6 +624,7 @@ _UNITS = {
     "d": "day", "day": "day", "days": "day",
 }  # fmt: skip
 _NUMBER = r"\d+(?:\.\d+)?"
+MAX_ESTIMATE_HOURS = 100_000  # PlanStep.estimated_hours holds at most 999999.99
 _ESTIMATE_RE = re.compile(
     rf"^(?:{_NUMBER}[ \t]*[-–][ \t]*)?(?P<n>{_NUMBER})[ \t]*(?P<unit>[a-z]+)$"
 )
@@ -645,7 +646,13 @@ def parse_estimate_hours(text: str) -> Decimal | None:
             "expected an estimated time such as '4 hours', '30 minutes', '2-3 hours' or "
             f"'1 day', got {text.strip()!r}"
         )
-    return (Decimal(match["n"]) * _HOURS_PER_UNIT[unit]).quantize(Decimal("0.01"))
+    hours = (Decimal(match["n"]) * _HOURS_PER_UNIT[unit]).quantize(Decimal("0.01"))
+    if hours >= MAX_ESTIMATE_HOURS:
+        raise ValueError(
+            f"an estimated time must be under {MAX_ESTIMATE_HOURS:,} hours, got {text.strip()!r}; "
+            "split the step into smaller ones"
+        )
+    return hours
 
 
 # --- placeholders ----------------------------------------------------------------------------

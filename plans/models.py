@@ -5,12 +5,53 @@ they can be edited, reordered and queried. The status only ever changes through 
 and only services call transitions (plans/services.py, reviews/services.py).
 """
 
+import re
+import unicodedata
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+
+def _control_characters(text: str) -> list[str]:
+    """Control characters, line and paragraph separators in ``text`` (a tab is allowed)."""
+    return [
+        ch for ch in text
+        if ch != "\t" and unicodedata.category(ch) in ("Cc", "Zl", "Zp")
+    ]  # fmt: skip
+
+
+def validate_single_line(value: str) -> None:
+    """A title, path or similar: one line, no control characters. A line break here would
+    break out of its line in the Markdown export (a title could add sections) and in emails."""
+    bad = _control_characters(value or "")
+    if bad:
+        what = "a line break" if any(ch in "\n\r\u2028\u2029\x85\x0b\x0c" for ch in bad) \
+            else "a control character"
+        raise ValidationError(
+            f"This must be a single line; remove {what} ({bad[0]!r}).", code="single_line"
+        )
+
+
+_FENCE_LINE = re.compile(r"^ {0,3}(?:`{3}|~{3})")
+
+
+def validate_list_item(value: str) -> None:
+    """An action, file description or success criterion: one line, or lines that continue it
+    the way the Markdown template does (each further line indented, not blank, not a fence),
+    so the export keeps it inside its list item. No control characters."""
+    first, *rest = (value or "").split("\n")
+    validate_single_line(first)
+    for line in rest:
+        validate_single_line(line)
+        if not line[:1].isspace() or not line.strip() or _FENCE_LINE.match(line):
+            raise ValidationError(
+                "Keep this to one line (a further line must be indented, not blank and not a "
+                "code fence).", code="single_line",
+            )  # fmt: skip
 
 
 class PlanStatus(models.TextChoices):
@@ -31,7 +72,7 @@ RISK_ORDER = {"": 0, RiskLevel.LOW: 1, RiskLevel.MEDIUM: 2, RiskLevel.HIGH: 3}
 
 
 class Plan(ConcurrentTransitionMixin, models.Model):
-    title = models.CharField(max_length=200, blank=True)
+    title = models.CharField(max_length=200, blank=True, validators=[validate_single_line])
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="plans"
     )
@@ -117,11 +158,12 @@ class Plan(ConcurrentTransitionMixin, models.Model):
 class PlanStep(models.Model):
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="steps")
     position = models.PositiveIntegerField(default=0)
-    title = models.CharField(max_length=300)
+    title = models.CharField(max_length=300, validators=[validate_single_line])
     objective = models.TextField(blank=True)
     dependencies = models.TextField(blank=True)
     estimate = models.CharField(
-        max_length=100, blank=True, help_text="As written, e.g. '2-3 hours' or '1 day'."
+        max_length=100, blank=True, help_text="As written, e.g. '2-3 hours' or '1 day'.",
+        validators=[validate_single_line],
     )
     estimated_hours = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
     risk = models.CharField(max_length=10, choices=RiskLevel.choices, blank=True)
@@ -136,7 +178,7 @@ class PlanStep(models.Model):
 class StepAction(models.Model):
     step = models.ForeignKey(PlanStep, on_delete=models.CASCADE, related_name="actions")
     position = models.PositiveIntegerField(default=0)
-    text = models.CharField(max_length=1000)
+    text = models.CharField(max_length=1000, validators=[validate_list_item])
     done = models.BooleanField(default=False)
 
     class Meta:
@@ -149,8 +191,8 @@ class StepAction(models.Model):
 class StepFile(models.Model):
     step = models.ForeignKey(PlanStep, on_delete=models.CASCADE, related_name="files")
     position = models.PositiveIntegerField(default=0)
-    path = models.CharField(max_length=500, blank=True)
-    description = models.CharField(max_length=1000, blank=True)
+    path = models.CharField(max_length=500, blank=True, validators=[validate_single_line])
+    description = models.CharField(max_length=1000, blank=True, validators=[validate_list_item])
 
     class Meta:
         ordering = ["position", "id"]
@@ -162,7 +204,7 @@ class StepFile(models.Model):
 class SuccessCriterion(models.Model):
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="success_criteria")
     position = models.PositiveIntegerField(default=0)
-    text = models.CharField(max_length=1000)
+    text = models.CharField(max_length=1000, validators=[validate_list_item])
     done = models.BooleanField(default=False)
 
     class Meta:
@@ -173,8 +215,27 @@ class SuccessCriterion(models.Model):
         return self.text
 
 
+class PlanRevisionQuerySet(models.QuerySet):
+    """Revisions are never changed: bulk updates are refused like instance saves are.
+
+    Deleting stays possible so that deleting a plan cascades to its revisions; on PostgreSQL a
+    trigger (migration 0004) also rejects UPDATE at the database.
+    """
+
+    def update(self, **kwargs):
+        raise ValueError("Plan revisions are immutable.")
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        raise ValueError("Plan revisions are immutable.")
+
+    def update_or_create(self, *args, **kwargs):
+        raise ValueError("Plan revisions are immutable.")
+
+
 class PlanRevision(models.Model):
     """An immutable snapshot taken at each submission: the canonical Markdown and its SHA-256."""
+
+    objects = PlanRevisionQuerySet.as_manager()
 
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="revisions")
     number = models.PositiveIntegerField()

@@ -1,10 +1,37 @@
 """Markdown to safe HTML: Markdown renders, nh3 sanitises. Pages and markdownx previews use this."""
 
+import re
+from urllib.parse import urlsplit
+
 import markdown as md
 import nh3
+from django.conf import settings
 
 _EXTENSIONS = ["extra", "sane_lists"]
 _ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
+_URL_IGNORED = re.compile(r"[\t\n\r]")  # browsers drop these inside URLs
+
+
+def _local_image_src(src: str) -> str | None:
+    """``src`` when it points at this site (a relative URL or under MEDIA_URL), else None.
+
+    An image from elsewhere would tell its host who reads the plan, and when (and breaks on a
+    closed network), so only uploaded and relative images are shown.
+    """
+    url = _URL_IGNORED.sub("", src).strip()
+    media = settings.MEDIA_URL or ""
+    if "://" in media and url.startswith(media):
+        return url
+    if "\\" in url or url.startswith("//"):  # "/\\host" and "//host" leave the site
+        return None
+    parts = urlsplit(url)
+    return url if not parts.scheme and not parts.netloc else None
+
+
+def _attribute_filter(element: str, attribute: str, value: str) -> str | None:
+    if element == "img" and attribute == "src":
+        return _local_image_src(value)
+    return value
 
 
 def render_markdown(text: str) -> str:
@@ -14,6 +41,7 @@ def render_markdown(text: str) -> str:
         html,
         url_schemes=_ALLOWED_URL_SCHEMES,
         link_rel="noopener noreferrer nofollow",
+        attribute_filter=_attribute_filter,
     )
 
 
@@ -25,7 +53,7 @@ def render_inline(text: str) -> str:
     return html
 
 
-RENDER_VERSION = 1  # bump when the renderer's output changes, to drop cached HTML
+RENDER_VERSION = 2  # bump when the renderer's output changes, to drop cached HTML
 CACHE_SECONDS = 60 * 60 * 24 * 7
 PLAN_PROSE_FIELDS = [
     "problem_statement", "existing_system", "research_findings", "high_level_approach",

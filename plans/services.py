@@ -34,13 +34,63 @@ def _refresh_for_write(plan: Plan) -> Plan:
     return current
 
 
+def _text(value):
+    """Text as stored: line breaks normalised to "\\n" (browsers send textareas with CRLF, and
+    the content hash must not change when nothing did). Other values pass through."""
+    if isinstance(value, str):
+        return value.replace("\r\n", "\n").replace("\r", "\n")
+    return value
+
+
+def _checked(value: str, validator, where: str) -> str:
+    """Normalised ``value``, or ValidationError naming where it is (services don't all go
+    through forms, so the model validators run here too)."""
+    value = _text(value or "")
+    try:
+        validator(value)
+    except ValidationError as exc:
+        raise ValidationError(f"{where}: {' '.join(exc.messages)}") from None
+    return value
+
+
+def _plan_scalars(fields: dict) -> dict:
+    from .models import validate_single_line
+
+    fields = {name: _text(value) for name, value in fields.items()}
+    if "title" in fields:
+        fields["title"] = _checked(fields["title"], validate_single_line, "Title")
+    return fields
+
+
+def _clean_steps(steps: list[dict]) -> list[dict]:
+    """Steps with their actions and files normalised and checked (see _step_values)."""
+    from .models import validate_list_item, validate_single_line
+
+    cleaned = []
+    for number, data in enumerate(steps, start=1):
+        data = dict(data)
+        data["actions"] = [
+            (_checked(text, validate_list_item, f"Step {number}, action"), done)
+            for text, done in data.get("actions") or []
+        ]  # fmt: skip
+        data["files"] = [
+            (_checked(path, validate_single_line, f"Step {number}, file path"),
+             _checked(description, validate_list_item, f"Step {number}, file description"))
+            for path, description in data.get("files") or []
+        ]  # fmt: skip
+        cleaned.append(data)
+    return cleaned
+
+
 @transaction.atomic
 def plan_create(*, actor, title: str = "", steps: list[dict] | None = None,
                 success_criteria: list | None = None, **fields) -> Plan:
     """Create a draft plan; optionally with its steps and success criteria (editor form)."""
-    plan = Plan.objects.create(author=actor, title=title, **fields)
+    fields = _plan_scalars({"title": title, **fields})
+    plan = Plan.objects.create(author=actor, **fields)
+    title = plan.title
     if steps:
-        _write_steps(plan, steps)
+        _write_steps(plan, _clean_steps(steps))
     if success_criteria:
         _write_criteria(plan, success_criteria)
     _record_editor(plan, actor)
@@ -60,12 +110,14 @@ _EDITABLE_SCALARS = {
 def _step_values(number: int, data: dict) -> dict:
     """A step dict from the editor (or API) checked and reduced to PlanStep fields."""
     from .markdown import parse_estimate_hours
-    from .models import RiskLevel
+    from .models import RiskLevel, validate_single_line
 
-    title = (data.get("title") or "").strip()
+    title = _text(data.get("title") or "").strip()
     if not title:
         raise ValidationError(f"Step {number}: a title is required.")
-    estimate = (data.get("estimate") or "").strip()
+    title = _checked(title, validate_single_line, f"Step {number}, title")
+    estimate = _checked((data.get("estimate") or "").strip(), validate_single_line,
+                        f"Step {number}, estimated time")
     try:
         hours = parse_estimate_hours(estimate)
     except ValueError as exc:
@@ -74,8 +126,8 @@ def _step_values(number: int, data: dict) -> dict:
     if risk and risk not in RiskLevel.values:
         raise ValidationError(f"Step {number}: risk must be Low, Medium or High.")
     return {
-        "title": title, "objective": data.get("objective") or "",
-        "dependencies": data.get("dependencies") or "",
+        "title": title, "objective": _text(data.get("objective") or ""),
+        "dependencies": _text(data.get("dependencies") or ""),
         "estimate": estimate if hours is not None else "", "estimated_hours": hours, "risk": risk,
     }  # fmt: skip
 
@@ -109,13 +161,15 @@ def _write_steps(plan: Plan, steps: list[dict]) -> None:
 
 
 def _write_criteria(plan: Plan, items: list) -> None:
-    from .models import SuccessCriterion
+    from .models import SuccessCriterion, validate_list_item
 
-    SuccessCriterion.objects.filter(plan=plan).delete()
-    SuccessCriterion.objects.bulk_create(
-        SuccessCriterion(plan=plan, position=i, text=text, done=done)
+    rows = [
+        SuccessCriterion(plan=plan, position=i, done=done,
+                         text=_checked(text, validate_list_item, f"Success criterion {i + 1}"))
         for i, (text, done) in enumerate(items)
-    )
+    ]  # fmt: skip
+    SuccessCriterion.objects.filter(plan=plan).delete()
+    SuccessCriterion.objects.bulk_create(rows)
 
 
 @transaction.atomic
@@ -136,11 +190,12 @@ def plan_update(*, actor, plan: Plan, fields: dict | None = None, steps: list[di
     unknown = set(fields) - _EDITABLE_SCALARS
     if unknown:
         raise ValidationError(f"Not editable here: {', '.join(sorted(unknown))}.")
+    fields = _plan_scalars(fields)
     for name, value in fields.items():
         setattr(current, name, value)
     current.save()  # always: updated_at is the content identity the detail cache keys on
     if steps is not None:
-        _write_steps(current, steps)
+        _write_steps(current, _clean_steps(steps))
     if success_criteria is not None:
         _write_criteria(current, success_criteria)
     _record_editor(current, actor)
