@@ -228,6 +228,7 @@ _SECTIONS: list[tuple[str, str, list[tuple[str, str]]]] = [
     ("approval", "Approval", []),
 ]  # fmt: skip
 SECTION_KEYS = [key for key, _, _ in _SECTIONS]
+_SUBSECTION_OWNER = {sub.casefold(): heading for _, heading, subs in _SECTIONS for sub, _ in subs}
 _OPTIONAL_SECTIONS = {"review_checklist", "approval"}
 _PROSE_FIELDS = ["problem_statement"] + [f for _, _, subs in _SECTIONS for _, f in subs]
 
@@ -269,7 +270,7 @@ class MarkdownImportError(ValueError):
 def _decode(text: str | bytes) -> str:
     if isinstance(text, bytes):
         if len(text) > MAX_BYTES:
-            raise MarkdownImportError(None, f"the file is {len(text):,} bytes; the limit is 1 MB")
+            raise MarkdownImportError(None, "the file is larger than the 1 MB limit")
         try:
             text = text.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -487,6 +488,13 @@ class _Parser:
         steps = []
         for number, step_block in enumerate(blocks, start=1):
             match = _STEP_RE.match(step_block.title)
+            owner = _SUBSECTION_OWNER.get(step_block.title.strip().casefold())
+            if match is None and owner is not None:  # its '## ...' heading is missing
+                raise self.error(
+                    step_block.line,
+                    f"'### {step_block.title}' belongs under a '## {owner}' section; expected "
+                    f"'## {owner}' before it (or '### Step {number}: <title>')",
+                )
             if match is None:
                 raise self.error(
                     step_block.line,

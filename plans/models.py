@@ -235,8 +235,6 @@ class PlanRevisionQuerySet(models.QuerySet):
 class PlanRevision(models.Model):
     """An immutable snapshot taken at each submission: the canonical Markdown and its SHA-256."""
 
-    objects = PlanRevisionQuerySet.as_manager()
-
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="revisions")
     number = models.PositiveIntegerField()
     content = models.TextField(help_text="Canonical Markdown (status/approval as placeholders).")
@@ -245,6 +243,8 @@ class PlanRevision(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = PlanRevisionQuerySet.as_manager()
 
     class Meta:
         ordering = ["plan", "number"]

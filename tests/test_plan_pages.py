@@ -1,15 +1,17 @@
 """Reading plans: the detail document, its HTML cache, lists with filters, import and export."""
 
+from html import unescape
 from pathlib import Path
 from unittest import mock
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from plans import services
-from plans.models import Plan, RiskLevel
+from plans.models import Plan, PlanStep, RiskLevel
 from tests.factories import (
     AuthorFactory,
     PlanFactory,
@@ -22,7 +24,7 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-TEMPLATE = Path(__file__).resolve().parents[2] / "shared" / "plan-template.md"
+TEMPLATE = Path(settings.PLANGATE_SHARED_DIR) / "plan-template.md"
 EXAMPLES = sorted((TEMPLATE.parent / "examples").glob("*.md"))
 
 
@@ -154,16 +156,74 @@ def test_import_by_paste(author_client):
     assert Plan.objects.get().title == "Pasted plan"
 
 
-def test_import_error_names_the_line_and_saves_nothing(author_client):
-    text = TEMPLATE.read_text().replace(
-        "**Risk Level**: Low/Medium/High", "**Risk Level**: Huge", 1)
+def _template_with(old: str, new: str) -> str:
+    text = TEMPLATE.read_text()
+    assert old in text, old
+    return text.replace(old, new, 1)
+
+
+def _line_of(text: str, needle: str) -> int:
+    return next(n for n, line in enumerate(text.split("\n"), start=1) if line.startswith(needle))
+
+
+def _bad_utf8() -> tuple[bytes, int]:
+    text = _template_with("Brief description of the problem", "Caf\udce9 problem")
+    line = _line_of(text, "Caf")
+    return text.encode("utf-8", "surrogateescape"), line
+
+
+# (id, {"text": ...} or {"file": bytes}, expected line or None, words the error must contain)
+_MALFORMED = [
+    ("unknown-risk", lambda: _template_with("**Risk Level**: Low/Medium/High",
+                                            "**Risk Level**: Huge"),
+     "**Risk Level**: Huge", ["Huge", "Low, Medium or High"]),
+    ("missing-heading", lambda: _template_with("## Risk Assessment\n", ""),
+     "## Success Criteria", ["missing section '## Risk Assessment'", "before '## Success"]),
+    ("missing-testing-strategy", lambda: _template_with("## Testing Strategy\n", ""),
+     "### Unit Testing", ["expected '## Testing Strategy' before it"]),
+    ("empty-step-title", lambda: _template_with("### Step 2: [Description]", "### Step 2:"),
+     "### Step 2:", ["expected a title after 'Step 2:'"]),
+    ("non-numeric-estimate", lambda: _template_with("**Estimated Time**: X hours",
+                                                    "**Estimated Time**: soon"),
+     "**Estimated Time**: soon", ["expected an estimated time", "'soon'"]),
+]
+
+
+@pytest.mark.parametrize("make, needle, words", [case[1:] for case in _MALFORMED],
+                         ids=[case[0] for case in _MALFORMED])
+def test_import_error_names_the_line_and_saves_nothing(author_client, make, needle, words):
+    PlanStepFactory()  # counts start above zero
+    counts = Plan.objects.count(), PlanStep.objects.count()
+    text = make()
     response = author_client.post(reverse("plans:import"), {"text": text})
     page = response.content.decode()
     assert response.status_code == 400
-    assert not Plan.objects.exists()
-    error = page.split('id="field-text"', 1)[1].split("</div>", 1)[0]
-    line = text.splitlines().index("**Risk Level**: Huge") + 1
-    assert f"Line {line}:" in error and "Huge" in error
+    assert (Plan.objects.count(), PlanStep.objects.count()) == counts
+    error = unescape(page.split('id="field-text"', 1)[1].split("</div>", 1)[0])
+    assert f"Line {_line_of(text, needle)}:" in error
+    for word in words:
+        assert word in error
+
+
+@pytest.mark.parametrize("upload, words", [
+    (lambda: (b"# Implementation Plan - Big\n" + b"x" * 1_000_000, None),
+     ["larger than the 1 MB limit"]),
+    (_bad_utf8, ["not valid UTF-8", "save it as UTF-8"]),
+], ids=["over-1-MB", "not-utf-8"])  # fmt: skip
+def test_import_upload_errors_say_what_is_wrong_and_save_nothing(author_client, upload, words):
+    PlanStepFactory()
+    counts = Plan.objects.count(), PlanStep.objects.count()
+    content, line = upload()
+    response = author_client.post(reverse("plans:import"), {
+        "file": SimpleUploadedFile("plan.md", content, content_type="text/markdown")})
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert (Plan.objects.count(), PlanStep.objects.count()) == counts
+    error = unescape(page.split('id="field-file"', 1)[1].split("</div>", 1)[0])
+    if line is not None:
+        assert f"Line {line}:" in error
+    for word in words:
+        assert word in error
 
 
 def test_import_requires_a_file_or_text(author_client):

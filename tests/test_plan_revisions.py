@@ -93,3 +93,43 @@ def test_section_diff_reports_added_and_removed_sections():
     assert [(s.heading, s.status) for s in diff] == [
         ("A", "unchanged"), ("B", "unchanged"), ("Extra", "added")]
     assert [(s.heading, s.status) for s in section_diff(new, old)][-1] == ("Extra", "removed")
+
+
+# --- immutability ------------------------------------------------------------------------------
+
+
+def test_revisions_cannot_be_changed_through_a_queryset(author):
+    revision = services.plan_submit(actor=author, plan=ready_plan(author=author))
+    from plans.models import PlanRevision
+
+    with pytest.raises(ValueError, match="immutable"):
+        PlanRevision.objects.filter(pk=revision.pk).update(content="forged")
+    revision.content = "forged"
+    with pytest.raises(ValueError, match="immutable"):
+        PlanRevision.objects.bulk_update([revision], ["content"])
+    with pytest.raises(ValueError, match="immutable"):
+        Plan.objects.get(pk=revision.plan_id).revisions.update(content_hash="0" * 64)
+    stored = PlanRevision.objects.get(pk=revision.pk)
+    assert stored.content != "forged" and stored.content_hash == revision.content_hash
+
+
+def test_database_rejects_a_raw_update_of_a_revision(author, require_postgres):
+    from django.db import DatabaseError, connection, transaction
+
+    from plans.models import PlanRevision
+
+    revision = services.plan_submit(actor=author, plan=ready_plan(author=author))
+    with (pytest.raises(DatabaseError, match="immutable"), transaction.atomic(),
+          connection.cursor() as cursor):
+        cursor.execute("UPDATE plans_planrevision SET content = 'forged' WHERE id = %s",
+                       [revision.pk])
+    assert PlanRevision.objects.get(pk=revision.pk).content == revision.content
+
+
+def test_deleting_a_plan_still_deletes_its_revisions(author):
+    from plans.models import PlanRevision
+
+    plan = ready_plan(author=author)
+    services.plan_submit(actor=author, plan=plan)
+    Plan.objects.filter(pk=plan.pk).delete()  # the trigger leaves DELETE alone
+    assert not PlanRevision.objects.filter(plan_id=plan.pk).exists()

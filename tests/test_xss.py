@@ -191,3 +191,29 @@ def test_markdownx_upload_accepts_a_real_png(client, author, settings, tmp_path)
                            HTTP_X_REQUESTED_WITH="XMLHttpRequest")
     assert response.status_code == 200
     assert response.json()["image_code"].startswith("![](")
+
+
+@pytest.mark.parametrize("src", [
+    "https://tracker.example/pixel.png",
+    "http://tracker.example/pixel.png",
+    "//tracker.example/pixel.png",
+    "/\\tracker.example/pixel.png",
+    "/&#9;/tracker.example/pixel.png",
+])  # fmt: skip
+def test_images_from_other_sites_lose_their_source(client, author, src):
+    plan = PlanFactory(author=author, problem_statement=(
+        f'![pixel]({src}) and <img src="{src}" alt="raw">\n\n![ok](/media/markdownx/a.png)'))
+    client.force_login(author)
+    page = client.get(plan.get_absolute_url()).content.decode()
+    assert "tracker.example" not in page
+    assert '<img alt="pixel">' in page and '<img alt="raw">' in page
+    assert '<img alt="ok" src="/media/markdownx/a.png">' in page
+
+
+def test_relative_and_uploaded_images_are_kept():
+    from plans.rendering import render_markdown
+
+    assert render_markdown("![a](/media/markdownx/x.png)") == (
+        '<p><img alt="a" src="/media/markdownx/x.png"></p>')
+    assert render_markdown("![a](diagram.png)") == '<p><img alt="a" src="diagram.png"></p>'
+    assert "https://other.example" in render_markdown("[link](https://other.example)")
