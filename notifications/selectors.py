@@ -11,31 +11,42 @@ from .models import Notification, NotificationPreference
 User = get_user_model()
 
 
+def _eligible(plan, users) -> list:
+    """Only those who may review the plan (reviews.policy.may_review: in the Reviewers group,
+    active, neither its author nor an editor), in the given order."""
+    from reviews.policy import editor_ids, may_review
+
+    editors = editor_ids(plan)
+    result = []
+    for user in users:
+        # Prime accounts.roles' per-user cache from the prefetch: no query per user.
+        user._plangate_roles = {g.name for g in user.groups.all()}
+        if may_review(plan, user, editor_ids=editors):
+            result.append(user)
+    return result
+
+
 def requested_reviewers(plan) -> list:
-    """Reviewers asked by name or through a group (reviews.ReviewRequest), in request order."""
+    """Reviewers asked by name or through a group (reviews.ReviewRequest), in request order;
+    only group members (and named users) who may review this plan."""
     from reviews.models import ReviewRequest
 
     requests = ReviewRequest.objects.filter(plan=plan)
-    return list(
-        User.objects.filter(
-            Q(pk__in=requests.filter(user__isnull=False).values("user"))
-            | Q(groups__in=requests.filter(group__isnull=False).values("group")),
-            is_active=True,
-        ).distinct().order_by("pk")
-    )
+    return _eligible(plan, User.objects.filter(
+        Q(pk__in=requests.filter(user__isnull=False).values("user"))
+        | Q(groups__in=requests.filter(group__isnull=False).values("group")),
+        is_active=True,
+    ).distinct().order_by("pk").prefetch_related("groups"))
 
 
 def reviewer_pool(plan) -> list:
     """Who a submitted plan waits on: the requested reviewers, or else every member of the
-    Reviewers group who did not write the plan (its author and co-editors may not review it)."""
+    Reviewers group who may review it (its author and co-editors may not)."""
     requested = requested_reviewers(plan)
     if requested:
         return requested
-    editors = plan.editors.values("user")
-    return list(
-        User.objects.filter(groups__name=REVIEWERS, is_active=True)
-        .exclude(pk=plan.author_id).exclude(pk__in=editors).distinct().order_by("pk")
-    )
+    return _eligible(plan, User.objects.filter(groups__name=REVIEWERS, is_active=True)
+                     .distinct().order_by("pk").prefetch_related("groups"))
 
 
 def earlier_reviewers(plan, revision=None) -> list:

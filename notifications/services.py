@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 import urllib.error
 import urllib.request
 from datetime import timedelta
@@ -83,11 +84,16 @@ def _unique_recipients(users, actor) -> list:
     return result
 
 
+_LINE_BREAKS = re.compile(r"[\r\n\x0b\x0c\x85\u2028\u2029]+")
+
+
 def _headline(event: str, *, plan, actor, review) -> str:
+    """One line (it becomes the email subject): line breaks in a title or name become spaces."""
     actor_name = (actor.get_full_name() or actor.get_username()) if actor else "Plangate"
-    return EVENTS[event]["headline"].format(
+    text = EVENTS[event]["headline"].format(
         actor=actor_name, plan=plan, hours=settings.PLANGATE_ADMIN_ESCALATION_HOURS,
     )
+    return _LINE_BREAKS.sub(" ", text)
 
 
 def _webhook_payload(event, *, plan, actor, revision, timestamp) -> dict:
@@ -187,7 +193,9 @@ def dispatch(outbox_ids: list[int]) -> int:
             )
             break
         published.append(outbox_id)
-    if published:
+    if published and not deliver_notification.app.conf.task_always_eager:
+        # (Run eagerly, the task already finished: a row still pending failed its one attempt
+        # and is left undispatched on purpose, for the sweep.)
         try:
             OutboxMessage.objects.filter(
                 pk__in=published, status=OutboxStatus.PENDING
@@ -251,10 +259,13 @@ def _send_email(message: OutboxMessage) -> None:
         raise DeliveryError(f"Email to {message.recipient.email} failed: {exc}") from exc
 
 
-def _record_failure(message: OutboxMessage, error: str, *, final: bool) -> None:
+def _record_failure(message: OutboxMessage, error: str, *, final: bool,
+                    for_sweep: bool = False) -> None:
     message.status = OutboxStatus.FAILED if final else OutboxStatus.PENDING
     message.last_error = error[:2000]
-    message.dispatched_at = timezone.now()  # a retry is scheduled; the sweep leaves it alone
+    # A task retry is scheduled: the sweep leaves the row alone. Without one (for_sweep), an
+    # empty dispatched_at is what the next sweep looks for.
+    message.dispatched_at = None if for_sweep else timezone.now()
     message.save(update_fields=["status", "last_error", "dispatched_at"])
 
 
@@ -265,11 +276,17 @@ def _mark_sent(message: OutboxMessage) -> None:
     message.save(update_fields=["status", "sent_at", "last_error", "attempts", "attempted_at"])
 
 
-def outbox_deliver(*, outbox_id: int, final_attempt: bool = False) -> str:
-    """Deliver one outbox row at most once. Returns "sent", "skipped" or "failed".
+def outbox_deliver(*, outbox_id: int, final_attempt: bool = False,
+                   retry_later: bool = False) -> str:
+    """Deliver one outbox row at most once. Returns "sent", "skipped", "failed" or "pending".
 
     Raises DeliveryError when the attempt failed and another attempt is allowed (the task retries
     with backoff); on the final attempt the row ends "failed" with the error instead.
+
+    `retry_later` (embedded mode: the task runs eagerly inside the user's request) never raises
+    and never waits: a failed attempt is recorded and the row stays "pending" for the outbox
+    sweep (or the admin's retry), returning "pending"; once the row has had
+    1 + PLANGATE_NOTIFY_MAX_RETRIES attempts it ends "failed".
 
     Idempotency: the row is locked (select_for_update) and anything not "pending" is skipped, so
     a redelivered or duplicated task finds the row sent (or being sent) and does nothing.
@@ -303,12 +320,15 @@ def outbox_deliver(*, outbox_id: int, final_attempt: bool = False) -> str:
             )
             _mark_sent(message)
             return "sent"
+        final = final_attempt or (
+            retry_later and message.attempts > settings.PLANGATE_NOTIFY_MAX_RETRIES
+        )
         if message.channel == Channel.WEBHOOK:
             try:
                 _post_webhook(message)
             except DeliveryError as exc:
                 message.save(update_fields=["attempts", "attempted_at"])
-                _record_failure(message, str(exc), final=final_attempt)
+                _record_failure(message, str(exc), final=final, for_sweep=retry_later)
                 error = exc
             else:
                 _mark_sent(message)
@@ -318,19 +338,24 @@ def outbox_deliver(*, outbox_id: int, final_attempt: bool = False) -> str:
             message.status = OutboxStatus.SENDING
             message.save(update_fields=["status", "attempts", "attempted_at"])
     if message.channel == Channel.WEBHOOK:
-        if final_attempt:
-            return "failed"
-        raise error
+        return _failed(error, final=final, retry_later=retry_later)
 
     try:
         _send_email(message)
     except DeliveryError as exc:
-        _record_failure(message, str(exc), final=final_attempt)
-        if final_attempt:
-            return "failed"
-        raise
+        _record_failure(message, str(exc), final=final, for_sweep=retry_later)
+        return _failed(exc, final=final, retry_later=retry_later)
     _mark_sent(message)
     return "sent"
+
+
+def _failed(error: DeliveryError, *, final: bool, retry_later: bool) -> str:
+    if final:
+        return "failed"
+    if retry_later:
+        logger.warning("Notification delivery failed; left pending for the sweep: %s", error)
+        return "pending"
+    raise error
 
 
 # --- sweep, retry -------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ at PLANGATE_NOTIFY_BACKOFF_MAX = 600 s by default). Countdowns stay far below th
 transport's visibility_timeout (3600 s): a message whose ETA lies beyond it is redelivered to a
 second worker and runs twice. Tasks are acks_late with reject_on_worker_lost (settings), so a
 killed worker's task is redelivered; outbox_deliver() is idempotent, so redelivery is safe.
+Run eagerly (embedded mode, no Redis) a delivery is tried once and a failure is left to the sweep.
 """
 
 import os
@@ -18,6 +19,10 @@ from . import services
 
 @shared_task(bind=True, acks_late=True, ignore_result=True)
 def deliver_notification(self, outbox_id: int) -> str:
+    if self.request.is_eager:
+        # Embedded mode (no broker): this runs inside the user's request. One attempt only; a
+        # failure stays pending for the outbox sweep or the admin's retry, never retried inline.
+        return services.outbox_deliver(outbox_id=outbox_id, retry_later=True)
     retries = self.request.retries
     max_retries = settings.PLANGATE_NOTIFY_MAX_RETRIES
     try:

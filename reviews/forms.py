@@ -4,6 +4,8 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
+from accounts.roles import REVIEWERS
+
 from .models import Answer, Decision
 
 SECTIONS = [
@@ -48,9 +50,22 @@ class CommentForm(forms.Form):
     step = forms.IntegerField(required=False)
 
 
+def reviewer_groups():
+    """Groups worth asking: at least one active member is in the Reviewers group."""
+    return (Group.objects.filter(user__groups__name=REVIEWERS, user__is_active=True)
+            .distinct().order_by("name"))
+
+
 class RequestForm(forms.Form):
     usernames = forms.CharField(required=False, help_text="Reviewer usernames, comma-separated.")
-    group = forms.ModelChoiceField(queryset=Group.objects.order_by("name"), required=False)
+    group = forms.ModelChoiceField(
+        queryset=Group.objects.none(), required=False,
+        error_messages={"invalid_choice": "Pick a group with at least one reviewer in it."},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["group"].queryset = reviewer_groups()
 
     def clean(self):
         data = super().clean()

@@ -4,7 +4,8 @@
 decision service share it without extra queries); `evaluate_plan()` loads them itself.
 
 Rules (issue #4):
-- Reviewers are members of the Reviewers group, never the author, never a plan editor.
+- Reviewers are members of the Reviewers group, never the author, never a plan editor. An
+  approval counts only while its reviewer is active and still in the Reviewers group.
 - The active policy (the newest ReviewPolicy row) sets a minimum number of approvals and groups that
   must each approve; when any step is High risk, the high-risk numbers apply too.
 - Only decisions on the current revision count, except approvals of an earlier revision whose
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from accounts.roles import is_reviewer
+from accounts.roles import REVIEWERS, is_reviewer
 from plans.models import Plan, PlanEditor, PlanRevision, PlanStatus, RiskLevel
 
 from .models import Concern, Decision, Review, ReviewPolicy
@@ -153,7 +154,9 @@ def evaluate(*, plan: Plan, revision: PlanRevision | None, reviews, open_concern
     counted = [r for r in status.decisions.values() if r.decision == Decision.APPROVED]
     counted += status.kept_approvals
     status.approvals = [
-        r for r in counted if r.reviewer_id != plan.author_id and r.reviewer_id not in editors
+        r for r in counted
+        if r.reviewer_id != plan.author_id and r.reviewer_id not in editors
+        and _still_a_reviewer(r.reviewer)
     ]
     # A stale approval stops being stale for display once its reviewer decided again.
     status.stale_approvals = [
@@ -176,6 +179,12 @@ def evaluate(*, plan: Plan, revision: PlanRevision | None, reviews, open_concern
             f"{open_concerns} open concern{'s' if open_concerns != 1 else ''} to resolve"
         )
     return status
+
+
+def _still_a_reviewer(user) -> bool:
+    """An approval counts only while its reviewer is active and still in the Reviewers group
+    (uses the prefetched `reviewer__groups`)."""
+    return user.is_active and any(g.name == REVIEWERS for g in user.groups.all())
 
 
 def _more(n: int) -> str:

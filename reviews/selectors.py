@@ -59,6 +59,7 @@ class Panel:
     can_review: bool = False
     can_request: bool = False
     can_raise_concern: bool = False
+    resolvable: set[int] = field(default_factory=set)  # ids of open concerns `user` may resolve
     missing_for_submission: list[str] = field(default_factory=list)
 
 
@@ -97,6 +98,10 @@ def review_panel(plan: Plan, user) -> Panel:
     panel.can_review = permissions.can_review(plan, user, editor_ids=editors)
     panel.can_request = permissions.can_request_reviewers(plan, user)
     panel.can_raise_concern = permissions.can_raise_concern(plan, user, editor_ids=editors)
+    panel.resolvable = {
+        c.pk for c in concerns
+        if permissions.can_resolve_concern(c, user, plan=plan, editor_ids=editors)
+    }
     if panel.can_submit:
         panel.missing_for_submission = missing_for_submission(plan)
     return panel

@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
-from django_fsm import ConcurrentTransition, TransitionNotAllowed
+from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed
 
 from accounts.roles import is_admin
 from audit.log import log
@@ -183,9 +183,12 @@ def review_decide(*, actor, review: Review, decision: str, comment: str = "",
     log(events.REVIEW_DECIDED, actor=actor, obj=review, plan=plan,
         revision_hash=current.content_hash,
         payload={"decision": decision, "comment": comment, "revision": current.number})
-    notify_plan_event(event=events.REVIEW_DECIDED, plan=plan, actor=actor, revision=current,
-                      review=review, comment=comment)
     _apply_outcome(plan=plan, actor=actor, revision=current, review=review)
+    if plan.status == PlanStatus.PENDING_REVIEW:
+        # The author hears once per click: the outcome event (approved, sent back, rejected,
+        # carrying this comment) when the decision settles the plan, else review.decided.
+        notify_plan_event(event=events.REVIEW_DECIDED, plan=plan, actor=actor, revision=current,
+                          review=review, comment=comment)
     return review
 
 
@@ -201,6 +204,8 @@ def _apply_outcome(*, plan: Plan, actor, revision: PlanRevision, review: Review 
         PlanStatus.REJECTED: plan.reject,
     }[target]
     previous = plan.status
+    if not can_proceed(transition):  # the transition's own conditions (a revision exists)
+        raise PlanConflict()
     try:
         transition()
         plan.save()
@@ -262,8 +267,9 @@ def concern_resolve(*, actor, concern: Concern) -> Concern:
     concern = Concern.objects.select_for_update().get(pk=concern.pk)
     if not concern.is_open:
         raise PlanConflict("This concern is already resolved.")
-    _require(permissions.can_resolve_concern(concern, actor),
-             "Only the reviewer who raised this concern, or an admin, can resolve it.")
+    _require(permissions.can_resolve_concern(concern, actor, plan=plan),
+             "Only the reviewer who raised this concern, or an admin who is not the plan's "
+             "author or editor, can resolve it.")
     concern.resolved_by = actor
     concern.resolved_at = timezone.now()
     concern.save(update_fields=["resolved_by", "resolved_at"])
@@ -319,6 +325,17 @@ def review_request(*, actor, plan: Plan, users=(), groups=()) -> list[ReviewRequ
             "Cannot review this plan (not a reviewer, or its author or editor): "
             + ", ".join(ineligible) + "."
         )
+    recipients = {u.pk: u for u in users}
+    for group in groups:
+        members = get_user_model().objects.filter(groups=group, is_active=True)
+        eligible = [m for m in members if policy.may_review(plan, m, editor_ids=editors)]
+        if not eligible:
+            raise ValidationError(
+                f"No one in the {group.name} group can review this plan (it needs a member of "
+                "the Reviewers group who is not the plan's author or editor)."
+            )
+        for member in eligible:
+            recipients.setdefault(member.pk, member)
     existing = ReviewRequest.objects.filter(plan=plan)
     have_users = set(existing.exclude(user=None).values_list("user_id", flat=True))
     have_groups = set(existing.exclude(group=None).values_list("group_id", flat=True))
@@ -329,12 +346,6 @@ def review_request(*, actor, plan: Plan, users=(), groups=()) -> list[ReviewRequ
         ReviewRequest.objects.create(plan=plan, group=g, requested_by=actor)
         for g in groups if g.pk not in have_groups
     ]
-    recipients = {u.pk: u for u in users}
-    if groups:
-        members = get_user_model().objects.filter(groups__in=groups, is_active=True).distinct()
-        for member in members.prefetch_related("groups"):
-            if policy.may_review(plan, member, editor_ids=editors):
-                recipients.setdefault(member.pk, member)
     log(events.REVIEW_REQUESTED, actor=actor, obj=plan, plan=plan,
         payload={"users": [u.get_username() for u in users], "groups": [g.name for g in groups]})
     notify_plan_event(event=events.REVIEW_REQUESTED, plan=plan, actor=actor,

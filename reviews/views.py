@@ -14,6 +14,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from plans import services as plan_services
@@ -85,10 +86,24 @@ def _concern_back(request, pk, **_):
 def _data(request: HttpRequest):
     if request.content_type == "application/json":
         try:
-            return json.loads(request.body or b"{}")
+            data = json.loads(request.body or b"{}")
         except ValueError:
             raise ValidationError("The request body is not valid JSON.") from None
+        if not isinstance(data, dict):
+            raise ValidationError(
+                'The request body must be a JSON object, e.g. {"decision": "APPROVED"}.'
+            )
+        return data
     return request.POST
+
+
+def _next_url(request: HttpRequest, default: str) -> str:
+    """The form's `next` when it points back into this site; otherwise `default`."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()},
+                                                   require_https=request.is_secure()):
+        return target
+    return default
 
 
 # --- transitions the author makes -----------------------------------------------------------------
@@ -135,12 +150,12 @@ def review_start(request: HttpRequest, plan_id: int) -> HttpResponse:
 
 @require_GET
 def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    from plans.rendering import render_markdown
+    from plans.rendering import revision_html
 
     page = selectors.review_page(pk, request.user)
     return render(request, "reviews/review.html", {
         "page": page, "review": page.review, "plan": page.plan,
-        "plan_html": render_markdown(page.revision.content),
+        "plan_html": revision_html(page.revision),  # cached per content hash
         "decision_form": DecisionForm(initial={"revision": page.revision.number}),
         "concern_form": ConcernForm(), "sections": SECTION_LABELS,
     })  # fmt: skip
@@ -198,7 +213,7 @@ def concern_raise(request: HttpRequest, plan_id: int) -> HttpResponse:
         raise ValidationError("Name the concern.")
     services.concern_raise(actor=request.user, plan=plan, **form.cleaned_data)
     messages.success(request, "Concern raised; the plan cannot be approved while it is open.")
-    return redirect(request.POST.get("next") or plan.get_absolute_url())
+    return redirect(_next_url(request, plan.get_absolute_url()))
 
 
 @require_POST
@@ -207,7 +222,7 @@ def concern_resolve(request: HttpRequest, pk: int) -> HttpResponse:
     concern = get_object_or_404(Concern, pk=pk)
     services.concern_resolve(actor=request.user, concern=concern)
     messages.success(request, f"Concern resolved: {concern.title}.")
-    return redirect(request.POST.get("next") or reverse("plans:detail", args=[concern.plan_id]))
+    return redirect(_next_url(request, reverse("plans:detail", args=[concern.plan_id])))
 
 
 def _comments_url(request, plan_id, **_):

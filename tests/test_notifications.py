@@ -66,7 +66,7 @@ def test_submit_notifies_each_requested_reviewer_once_by_email_and_inbox(
     plan, author, reviewer, reviewer2, django_capture_on_commit_callbacks
 ):
     group = Group.objects.create(name="Security")
-    in_group = UserFactory(username="sam")
+    in_group = ReviewerFactory(username="sam")
     in_group.groups.add(group)
     reviewer2.groups.add(group)  # requested by name and through the group: still once
     ReviewRequest.objects.create(plan=plan, user=reviewer, requested_by=author)
@@ -254,10 +254,13 @@ def test_an_email_interrupted_mid_send_is_never_sent_again_but_surfaces_as_faile
 def test_webhook_failing_twice_then_succeeding_is_delivered_on_the_third_try(
     plan, django_capture_on_commit_callbacks
 ):
+    # Embedded mode (tasks run eagerly): one attempt per dispatch, the sweep tries again.
     with WebhookReceiver("k", statuses=[500, 500, 200]) as receiver:
         WebhookEndpoint.objects.create(name="Flaky", url=receiver.url, secret="k")
         with django_capture_on_commit_callbacks(execute=True):
             notify_plan_event(event="plan.approved", plan=plan, actor=None, recipients=[])
+        for _ in range(3):
+            services.outbox_sweep(older_than_seconds=0)
     assert [c["status"] for c in receiver.calls] == [500, 500, 200]
     row = outbox(channel=Channel.WEBHOOK).get()
     assert (row.status, row.attempts) == (OutboxStatus.SENT, 3)
@@ -271,7 +274,9 @@ def test_webhook_that_never_succeeds_ends_failed_then_admin_retry_resends(
         WebhookEndpoint.objects.create(name="Down", url=receiver.url, secret="k")
         with django_capture_on_commit_callbacks(execute=True):
             notify_plan_event(event="plan.approved", plan=plan, actor=None, recipients=[])
-        assert len(receiver.calls) == 3  # first try + 2 retries
+        for _ in range(4):
+            services.outbox_sweep(older_than_seconds=0)
+        assert len(receiver.calls) == 3  # first try + 2 retries, then no more
         row = outbox(channel=Channel.WEBHOOK).get()
         assert row.status == OutboxStatus.FAILED and "HTTP 500" in row.last_error
 
@@ -289,6 +294,45 @@ def test_webhook_that_never_succeeds_ends_failed_then_admin_retry_resends(
     row.refresh_from_db()
     assert row.status == OutboxStatus.SENT
     assert [c["status"] for c in receiver.calls][-1] == 200
+
+
+def test_eager_mode_failing_webhook_is_tried_once_inside_the_request(
+    plan, author, django_capture_on_commit_callbacks
+):
+    """Embedded mode (no broker): a submit with a failing webhook makes exactly one attempt and
+    returns; the row stays pending, with the error, for the sweep or the admin's retry."""
+    with WebhookReceiver("k", statuses=[500]) as receiver:
+        WebhookEndpoint.objects.create(name="Down", url=receiver.url, secret="k")
+        submit(plan, django_capture_on_commit_callbacks)
+        assert len(receiver.calls) == 1
+    row = outbox(channel=Channel.WEBHOOK).get()
+    assert (row.status, row.attempts) == (OutboxStatus.PENDING, 1)
+    assert "HTTP 500" in row.last_error and row.dispatched_at is None  # the sweep's to take
+
+
+def test_retry_countdown_doubles_from_the_base_and_is_capped(settings):
+    settings.PLANGATE_NOTIFY_BACKOFF_BASE = 10
+    settings.PLANGATE_NOTIFY_BACKOFF_MAX = 600
+    assert [services.retry_countdown(n) for n in range(8)] == [
+        10, 20, 40, 80, 160, 320, 600, 600]
+
+
+def test_celery_settings_that_keep_delivery_safe():
+    """Traps: a countdown past the visibility_timeout runs twice; a task acked before it ran is
+    lost with its worker; a broker that hangs blocks the request."""
+    from config.celery_app import app
+
+    conf = app.conf
+    from django.conf import settings as django_settings
+
+    visibility = conf.broker_transport_options["visibility_timeout"]
+    assert visibility > django_settings.PLANGATE_NOTIFY_BACKOFF_MAX
+    assert conf.task_acks_late is True
+    assert conf.task_reject_on_worker_lost is True
+    assert 0 < conf.broker_connection_timeout <= 5
+    from notifications.tasks import deliver_notification
+
+    assert deliver_notification.acks_late is True
 
 
 # --- broker down and the sweep --------------------------------------------------------------------
@@ -443,3 +487,90 @@ def test_webhook_urls_must_be_http(db):
     endpoint = WebhookEndpoint(name="x", url="ftp://127.0.0.1/hook", secret="k")
     with pytest.raises(ValidationError):
         endpoint.full_clean()
+
+
+# --- who may hear as a reviewer -------------------------------------------------------------------
+
+def test_a_requested_group_reaches_only_members_who_may_review_the_plan(
+    plan, author, reviewer, django_capture_on_commit_callbacks
+):
+    from plans.models import PlanEditor
+
+    group = Group.objects.create(name="Platform")
+    outsider = UserFactory(username="nina")  # in the group, not a reviewer
+    coeditor = ReviewerFactory(username="cora")  # a reviewer who edited the plan
+    author.groups.add(Group.objects.get(name=REVIEWERS))  # the author is a reviewer too
+    group.user_set.add(reviewer, outsider, coeditor, author)
+    PlanEditor.objects.create(plan=plan, user=coeditor)
+    ReviewRequest.objects.create(plan=plan, group=group, requested_by=author)
+
+    submit(plan, django_capture_on_commit_callbacks)
+    assert [m.to[0] for m in mail.outbox] == ["rob@example.com"]
+
+    # Reminders have no actor to leave out: the author still never hears "review this".
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.review_reminders_send(now=timezone.now() + timedelta(hours=25))
+    assert [m.to[0] for m in mail.outbox] == ["rob@example.com"]
+    assert not Notification.objects.filter(recipient__in=[author, outsider, coeditor]).exists()
+
+
+# --- one click, one email -------------------------------------------------------------------------
+
+def _decide(plan, reviewer, decision, comment, capture):
+    from reviews import services as review_services
+    from tests.reviewkit import answer_all
+
+    review = review_services.review_start(actor=reviewer, plan=plan)
+    if decision == "APPROVED":
+        answer_all(review, reviewer)
+    mail.outbox.clear()
+    Notification.objects.all().delete()
+    with capture(execute=True):
+        review_services.review_decide(actor=reviewer, review=review, decision=decision,
+                                      comment=comment)
+
+
+def test_a_decision_that_sends_the_plan_back_reaches_the_author_once(
+    plan, author, reviewer, django_capture_on_commit_callbacks
+):
+    submit(plan, django_capture_on_commit_callbacks)
+    _decide(plan, reviewer, "NEEDS_REVISION", "Rollback misses the cache flush.",
+            django_capture_on_commit_callbacks)
+    assert len(emails_to("alice")) == 1 and len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert "sent back for revision" in message.subject
+    assert "Rollback misses the cache flush." in message.body
+    assert "Decision: Needs revision" in message.body
+    item = Notification.objects.get(recipient=author)
+    assert item.event == "plan.needs_revision" and "cache flush" in item.body
+
+
+def test_a_decision_that_leaves_the_plan_pending_is_reported_as_a_review(
+    plan, author, reviewer, django_capture_on_commit_callbacks
+):
+    from reviews.models import ReviewPolicy
+
+    ReviewPolicy.objects.update(min_approvals=2)
+    submit(plan, django_capture_on_commit_callbacks)
+    _decide(plan, reviewer, "APPROVED", "Looks good.", django_capture_on_commit_callbacks)
+    assert [m.to[0] for m in mail.outbox] == ["alice@example.com"]
+    assert "reviewed" in mail.outbox[0].subject and "Looks good." in mail.outbox[0].body
+    assert list(Notification.objects.values_list("event", flat=True)) == ["review.decided"]
+
+
+# --- headers --------------------------------------------------------------------------------------
+
+def test_a_title_with_line_breaks_makes_a_one_line_subject(plan, reviewer):
+    from plans.models import Plan
+
+    Plan.objects.filter(pk=plan.pk).update(title="Cache\r\nBcc: victim@example.com\nsessions")
+    plan.refresh_from_db()
+    for outbox_id in notify_plan_event(event="plan.submitted", plan=plan, actor=plan.author,
+                                       recipients=[reviewer]):
+        outbox_deliver(outbox_id=outbox_id)
+    (message,) = mail.outbox
+    assert "\n" not in message.subject and "\r" not in message.subject
+    assert message.subject.endswith("“Cache Bcc: victim@example.com sessions” for review")
+    assert message.recipients() == ["rob@example.com"]
+    assert "\n" not in Notification.objects.get().title

@@ -150,3 +150,73 @@ def test_get_cannot_change_state(client, author):
     plan = ready_plan(author=author)
     client.force_login(author)
     assert client.get(f"/reviews/plan/{plan.pk}/submit/").status_code == 405
+
+
+@pytest.mark.parametrize("role", ["author", "editor"])
+def test_admin_who_wrote_the_plan_cannot_resolve_a_concern_to_approve_it(client, role,
+                                                                        reviewer, reviewer2):
+    """An admin who is the plan's author (or one of its editors) cannot resolve a reviewer's
+    blocking concern: resolving it would approve their own plan. The raiser still can."""
+    from plans.models import PlanEditor
+    from tests.factories import AdminFactory
+
+    boss = AdminFactory(username="boss")
+    author = boss if role == "author" else AuthorFactory(username="alice")
+    plan = ready_plan(author=author)
+    if role == "editor":
+        PlanEditor.objects.create(plan=plan, user=boss)
+    plan_submit(actor=author, plan=plan)
+    plan.refresh_from_db()
+    concern = services.concern_raise(actor=reviewer2, plan=plan, title="No rollback test")
+    review = services.review_start(actor=reviewer, plan=plan)
+    answer_all(review, reviewer)
+    services.review_decide(actor=reviewer, review=review, decision="APPROVED")
+    plan.refresh_from_db()
+    assert plan.status == PlanStatus.PENDING_REVIEW  # only the concern holds it
+
+    client.force_login(boss)
+    page = client.get(f"/plans/{plan.pk}/").content.decode()
+    assert "No rollback test" in page and ">Resolve</button>" not in page
+    response = client.post(f"/reviews/concerns/{concern.pk}/resolve/")
+    assert response.status_code == 403
+    assert "author or editor" in response.content.decode()
+    concern.refresh_from_db()
+    plan.refresh_from_db()
+    assert concern.is_open and plan.status == PlanStatus.PENDING_REVIEW
+    assert "concern.resolved" not in actions(plan)
+
+    client.force_login(reviewer2)  # the raiser's path stays
+    assert ">Resolve</button>" in client.get(f"/plans/{plan.pk}/").content.decode()
+    client.post(f"/reviews/concerns/{concern.pk}/resolve/")
+    plan.refresh_from_db()
+    assert plan.status == PlanStatus.APPROVED
+
+
+@pytest.mark.parametrize("body", ["[]", "1", '"x"', "null"])
+def test_json_decide_with_a_body_that_is_not_an_object_is_a_400(client, author, reviewer, body):
+    plan = submitted_plan(author)
+    review = services.review_start(actor=reviewer, plan=plan)
+    client.force_login(reviewer)
+    response = client.post(f"/reviews/{review.pk}/decide", body,
+                           content_type="application/json")
+    assert response.status_code == 400
+    assert "must be a JSON object" in response.json()["error"]
+    review.refresh_from_db()
+    assert review.decision == ""
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x"])
+def test_concern_forms_never_redirect_off_site(client, author, reviewer, target):
+    plan = submitted_plan(author)
+    client.force_login(reviewer)
+    response = client.post(f"/reviews/plan/{plan.pk}/concerns/",
+                           {"title": "Unclear", "next": target})
+    assert response.status_code == 302 and response["Location"] == f"/plans/{plan.pk}/"
+    concern = plan.concerns.get()
+    response = client.post(f"/reviews/concerns/{concern.pk}/resolve/", {"next": target})
+    assert response.status_code == 302 and response["Location"] == f"/plans/{plan.pk}/"
+    # A path on this site is still honoured.
+    concern = services.concern_raise(actor=reviewer, plan=plan, title="Again")
+    response = client.post(f"/reviews/concerns/{concern.pk}/resolve/",
+                           {"next": "/reviews/somewhere/"})
+    assert response["Location"] == "/reviews/somewhere/"

@@ -156,3 +156,40 @@ def test_requested_reviewer_must_be_eligible(author):
         services.review_request(actor=author, plan=plan, users=[UserFactory(username="nobody")])
     services.review_request(actor=author, plan=plan, users=[ReviewerFactory(username="rex")])
     assert plan.review_requests.get().user.username == "rex"
+
+
+@pytest.mark.parametrize("change", ["deactivated", "no longer a reviewer"])
+def test_an_approval_stops_counting_when_its_reviewer_loses_the_role(author, reviewer, reviewer2,
+                                                                      policy, change):
+    """A kept approval (unchanged resubmission) counts only while its reviewer is an active
+    member of Reviewers."""
+    from plans.services import plan_withdraw
+
+    policy.min_approvals = 2
+    policy.save()
+    plan = submitted_plan(author)
+    approve(plan, reviewer)
+    plan = plan_withdraw(actor=author, plan=plan)
+    plan_submit(actor=author, plan=plan)  # unchanged content: rob's approval is kept
+    assert [r.reviewer for r in evaluate_plan(plan).approvals] == [reviewer]
+    if change == "deactivated":
+        reviewer.is_active = False
+        reviewer.save()
+    else:
+        reviewer.groups.remove(Group.objects.get(name="Reviewers"))
+    status = evaluate_plan(plan)
+    assert status.approvals == [] and status.missing == ["needs 2 more approvals"]
+    approve(plan, reviewer2)
+    assert status_of(plan) == PlanStatus.PENDING_REVIEW  # one live approval of two
+
+
+def test_a_requested_group_needs_someone_who_may_review(author, reviewer):
+    plan = submitted_plan(author)
+    nobody_here = Group.objects.create(name="Marketing")
+    nobody_here.user_set.add(UserFactory(username="mo"), author)
+    with pytest.raises(services.ValidationError, match="No one in the Marketing group"):
+        services.review_request(actor=author, plan=plan, groups=[nobody_here])
+    assert not plan.review_requests.exists()
+    nobody_here.user_set.add(reviewer)
+    services.review_request(actor=author, plan=plan, groups=[nobody_here])
+    assert plan.review_requests.get().group == nobody_here

@@ -72,3 +72,28 @@ def test_query_count_does_not_grow(client, author, reviewer, page, django_assert
         assert "Concern 7" in body and "Reviewers:" in body
     else:
         assert "Comment 7" in body
+
+
+def test_review_page_renders_the_revision_once_then_from_the_cache(client, author, reviewer,
+                                                                    monkeypatch):
+    from unittest import mock
+
+    from django.core.cache import cache
+
+    from plans import rendering
+
+    plan = ready_plan(author=author, problem_statement="A unique problem for the cache test.")
+    plan_submit(actor=author, plan=plan)
+    review = services.review_start(actor=reviewer, plan=plan)
+    cache.delete_many([f"plans:revision-html:v{rendering.RENDER_VERSION}:"
+                       f"{review.revision.content_hash}"])
+    client.force_login(reviewer)
+    renderer = mock.Mock(wraps=rendering.render_markdown)
+    monkeypatch.setattr(rendering, "render_markdown", renderer)
+    first = client.get(f"/reviews/{review.pk}/")
+    assert "A unique problem for the cache test." in first.content.decode()
+    assert renderer.call_count == 1
+    renderer.reset_mock()
+    second = client.get(f"/reviews/{review.pk}/")
+    assert second.status_code == 200 and renderer.call_count == 0
+    assert "A unique problem for the cache test." in second.content.decode()

@@ -153,6 +153,7 @@ def test_whole_story_through_views(client, author, reviewer, reviewer2, two_appr
 def test_panel_on_plan_page_shows_turn_and_whats_missing(client, author, reviewer, reviewer2,
                                                        two_approvals):
     security = Group.objects.create(name="Security")
+    security.user_set.add(ReviewerFactory(username="sam"))  # a group worth asking
     ReviewPolicy.objects.get().required_groups.add(security)
     plan = submitted_plan(author)
     approve(plan, reviewer)
@@ -308,3 +309,21 @@ def test_review_requests_notify_requested_reviewers(author, reviewer, reviewer2,
     with pytest.raises(services.ValidationError, match="alice"):
         services.review_request(actor=author, plan=plan, users=[author])
     assert re.search("review.requested", " ".join(actions(plan)))
+
+
+def test_request_form_offers_only_groups_with_a_reviewer(client, author, reviewer):
+    plan = submitted_plan(author)
+    empty = Group.objects.create(name="Marketing")
+    empty.user_set.add(author)  # members, but no reviewer
+    security = Group.objects.create(name="Security")
+    security.user_set.add(reviewer)
+    client.force_login(author)
+    page = client.get(f"/plans/{plan.pk}/").content.decode()
+    options = re.findall(r'<option value="\d+">([^<]+)</option>', page)
+    assert "Security" in options and "Reviewers" in options
+    assert "Marketing" not in options and "Authors" not in options
+    response = client.post(f"/reviews/plan/{plan.pk}/request/", {"group": empty.pk},
+                           HTTP_HX_REQUEST="true")
+    assert response.status_code == 400
+    assert "Pick a group with at least one reviewer in it." in response.content.decode()
+    assert not plan.review_requests.exists()

@@ -11,8 +11,7 @@ def review_panel(context, plan):
 
     A fixed number of queries (reviews/selectors.review_panel), however many reviews there are.
     """
-    from django.contrib.auth.models import Group
-
+    from reviews.forms import reviewer_groups
     from reviews.selectors import review_panel as load_panel
 
     user = context["user"]
@@ -20,6 +19,6 @@ def review_panel(context, plan):
     return {
         "plan": plan, "user": user, "request": context.get("request"), "panel": panel,
         "is_admin": is_admin(user),
-        "groups": list(Group.objects.order_by("name")) if panel.can_request else [],
+        "groups": list(reviewer_groups()) if panel.can_request else [],
         "csrf_token": context.get("csrf_token"),
     }
