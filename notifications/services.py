@@ -396,7 +396,7 @@ def notification_retry(*, actor, outbox_ids) -> int:
     rows = OutboxMessage.objects.select_for_update().filter(
         pk__in=list(outbox_ids), status__in=[OutboxStatus.FAILED, OutboxStatus.PENDING]
     )
-    ids = list(rows.values_list("pk", flat=True))
+    ids = sorted(rows.values_list("pk", flat=True))
     if not ids:
         return 0
     OutboxMessage.objects.filter(pk__in=ids).update(

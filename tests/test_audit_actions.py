@@ -188,6 +188,21 @@ def s_policy_changed_service(author, reviewer, admin):
                 payload={"changes": {"min_approvals": [1, 2]}})
 
 
+# --- notifications/services.py -------------------------------------------------------------------
+def s_notification_retried(author, reviewer, admin):
+    from notifications.models import OutboxMessage, OutboxStatus
+    from notifications.services import notification_retry, notify_plan_event
+
+    plan, _ = submitted(author)
+    ids = notify_plan_event(event="comment.posted", plan=plan, actor=author,
+                            recipients=[reviewer])
+    OutboxMessage.objects.filter(pk__in=ids).update(status=OutboxStatus.FAILED,
+                                                    last_error="SMTP down")
+    assert notification_retry(actor=admin, outbox_ids=ids) == len(ids)
+    return dict(action="notification.retried", actor=admin, plan=None, obj=None,
+                payload={"outbox_ids": sorted(ids)})
+
+
 # --- signals (no service performs these) ---------------------------------------------------------
 def s_group_member_added(author, reviewer, admin):
     author.groups.add(Group.objects.get(name=REVIEWERS))
@@ -206,7 +221,7 @@ SCENARIOS = [
     s_plan_withdrawn, s_plan_resubmitted, s_review_started, s_review_answered, s_review_decided,
     s_plan_approved, s_plan_needs_revision, s_plan_rejected, s_concern_raised,
     s_concern_resolved, s_comment_posted, s_review_requested, s_policy_changed_service,
-    s_group_member_added, s_group_member_removed,
+    s_notification_retried, s_group_member_added, s_group_member_removed,
 ]
 
 
@@ -221,7 +236,8 @@ def test_state_change_writes_its_audit_entry(scenario, author, reviewer, admin_u
     plan = expected["plan"]
     assert entry.plan_id == (plan.pk if plan else None)
     obj = expected["obj"]
-    assert (entry.object_type, entry.object_id) == (obj._meta.label_lower, str(obj.pk))
+    assert (entry.object_type, entry.object_id) == (
+        (obj._meta.label_lower, str(obj.pk)) if obj is not None else ("", ""))
     assert entry.revision_hash == expected.get("revision_hash", "")
     for key, value in expected["payload"].items():
         assert entry.payload.get(key) == value, key
@@ -233,7 +249,6 @@ def test_every_registered_state_change_has_a_scenario():
     untested_elsewhere = {
         "auth.login_failed",  # test_login_failure_* below
         "checklist.changed",  # tests/test_admin.py (admin hooks)
-        "notification.retried",  # notifications.services.notification_retry (not ours)
     }
     assert set(ACTIONS) - covered - untested_elsewhere == set()
 

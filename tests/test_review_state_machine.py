@@ -15,6 +15,7 @@ from hypothesis.stateful import (
     RuleBasedStateMachine,
     initialize,
     invariant,
+    precondition,
     rule,
     run_state_machine_as_test,
 )
@@ -34,6 +35,33 @@ USERS = ["author", "rob", "rita", "ray", "ada", "mallory"]
 users = st.sampled_from(USERS)
 # Mostly people who may review, so that runs reach approvals and rejections.
 reviewers = st.sampled_from(["rob", "rita", "ray", "rob", "rita", "ray", "author", "ada"])
+
+
+def check_approved_only_when_policy_satisfied(plan, min_approvals: int) -> None:
+    """APPROVED only with the policy satisfied on the current revision's content hash."""
+    if plan.status != PlanStatus.APPROVED:
+        return
+    revision = current_revision(plan)
+    status = evaluate_plan(plan, revision)
+    assert status.satisfied and status.open_concerns == 0
+    assert len(status.approvals) >= min_approvals
+    assert all(r.revision.content_hash == revision.content_hash for r in status.approvals)
+    assert all(r.reviewer_id != plan.author_id for r in status.approvals)
+
+
+def check_no_self_review(plan) -> None:
+    assert not Review.objects.filter(plan=plan, reviewer=plan.author,
+                                     decision=Decision.APPROVED).exists()
+    assert not Review.objects.filter(plan=plan, reviewer=plan.author).exclude(
+        decision="").exists()
+
+
+def check_every_transition_audited(plan, statuses: list[str]) -> None:
+    entries = list(AuditEntry.objects.filter(plan=plan, action__in=TRANSITION_ACTIONS)
+                   .order_by("id").values_list("payload", flat=True))
+    assert len(entries) == len(statuses) - 1
+    assert [statuses[0], *(e["to"] for e in entries)] == statuses
+    assert all(e["from"] == prev for e, prev in zip(entries, statuses, strict=False))
 
 
 @pytest.mark.django_db
@@ -127,6 +155,13 @@ def test_review_workflow_invariants():
                                        comment="Because.")
             self._do(go)
 
+        @precondition(lambda self: self.plan.status == PlanStatus.PENDING_REVIEW)
+        @rule(who=st.sampled_from(["rob", "rita", "ray"]))
+        def eligible_reviewer_approves(self, who):
+            """Weighting: a second rule that only approves, by an eligible reviewer, while the
+            plan is under review, so runs often reach APPROVED and check its invariant."""
+            self.review(who=who, decision="APPROVED")
+
         @rule(who=users)
         def raise_concern(self, who):
             self._do(lambda: services.concern_raise(actor=people[who], plan=self.plan,
@@ -144,31 +179,15 @@ def test_review_workflow_invariants():
 
         @invariant()
         def no_self_approval(self):
-            assert not Review.objects.filter(plan=self.plan, reviewer=self.plan.author,
-                                             decision=Decision.APPROVED).exists()
-            assert not Review.objects.filter(plan=self.plan, reviewer=self.plan.author).exclude(
-                decision="").exists()
+            check_no_self_review(self.plan)
 
         @invariant()
         def approved_only_when_policy_satisfied_on_current_hash(self):
-            if self.plan.status != PlanStatus.APPROVED:
-                return
-            revision = current_revision(self.plan)
-            status = evaluate_plan(self.plan, revision)
-            assert status.satisfied and status.open_concerns == 0
-            assert len(status.approvals) >= self.min_approvals
-            assert all(r.revision.content_hash == revision.content_hash
-                       for r in status.approvals)
-            assert all(r.reviewer_id != self.plan.author_id for r in status.approvals)
+            check_approved_only_when_policy_satisfied(self.plan, self.min_approvals)
 
         @invariant()
         def every_transition_audited(self):
-            entries = list(AuditEntry.objects.filter(plan=self.plan,
-                                                     action__in=TRANSITION_ACTIONS)
-                           .order_by("id").values_list("payload", flat=True))
-            assert len(entries) == len(self.statuses) - 1
-            assert [self.statuses[0], *(e["to"] for e in entries)] == self.statuses
-            assert all(e["from"] == prev for e, prev in zip(entries, self.statuses, strict=False))
+            check_every_transition_audited(self.plan, self.statuses)
 
         @invariant()
         def decisions_are_final(self):
@@ -181,3 +200,38 @@ def test_review_workflow_invariants():
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
     ))
     assert PlanStatus.PENDING_REVIEW in reached  # the runs did reach review
+
+
+@pytest.mark.django_db
+def test_a_fixed_sequence_reaches_approved_and_keeps_the_invariants():
+    """The random runs do not always reach APPROVED; this one does, and checks the same
+    invariants after every step (two approvals needed, a concern in between)."""
+    author = AuthorFactory(username="alice", roles=["Authors", "Reviewers"])
+    rob, rita = ReviewerFactory(username="rob"), ReviewerFactory(username="rita")
+    ReviewPolicy.objects.update(min_approvals=2)
+    plan = ready_plan(author=author)
+    items = list(ChecklistItem.objects.filter(group__template__is_default=True))
+    statuses = [plan.status]
+
+    def approve(who):
+        review = services.review_start(actor=who, plan=plan)
+        for item in items:
+            services.review_answer(actor=who, review=review, item=item, answer="yes")
+        services.review_decide(actor=who, review=review, decision="APPROVED")
+
+    steps = [
+        lambda: plan_submit(actor=author, plan=plan),
+        lambda: approve(rob),
+        lambda: services.concern_raise(actor=rita, plan=plan, title="Unclear rollback"),
+        lambda: approve(rita),
+        lambda: services.concern_resolve(actor=rita, concern=plan.concerns.get()),
+    ]
+    for step in steps:
+        step()
+        plan.refresh_from_db()
+        if plan.status != statuses[-1]:
+            statuses.append(plan.status)
+        check_no_self_review(plan)
+        check_approved_only_when_policy_satisfied(plan, 2)
+        check_every_transition_audited(plan, statuses)
+    assert statuses == [PlanStatus.DRAFT, PlanStatus.PENDING_REVIEW, PlanStatus.APPROVED]
