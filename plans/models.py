@@ -117,25 +117,67 @@ class Plan(ConcurrentTransitionMixin, models.Model):
     def get_absolute_url(self) -> str:
         return reverse("plans:detail", args=[self.pk])
 
+    # --- transition conditions and permissions (django-fsm calls these with the plan) -------
+    def missing_for_submission(self) -> list[str]:
+        """What must be filled in before review, in the words the author sees."""
+        missing = []
+        if not self.problem_statement.strip():
+            missing.append("Problem statement")
+        steps = list(self.steps.all())
+        if not steps:
+            missing.append("At least one implementation step")
+        for index, step in enumerate(steps, start=1):
+            if not step.objective.strip():
+                missing.append(f"Step {index}: objective")
+            if not step.risk:
+                missing.append(f"Step {index}: risk level")
+        if not any(f.strip() for f in (self.unit_testing, self.integration_testing,
+                                       self.manual_testing)):
+            missing.append("Testing strategy")
+        if not (self.rollback_if_fails.strip() or self.rollback_partial.strip()):
+            missing.append("Rollback plan")
+        return missing
+
+    def is_ready_for_review(self) -> bool:
+        return not self.missing_for_submission()
+
+    def has_revision(self) -> bool:
+        return self.revisions.exists()
+
+    def may_be_submitted_by(self, user) -> bool:
+        from .permissions import can_submit
+
+        return can_submit(self, user)
+
+    def may_be_withdrawn_by(self, user) -> bool:
+        from .permissions import can_withdraw
+
+        return can_withdraw(self, user)
+
     # --- state machine (ConcurrentTransitionMixin includes FSMModelMixin); services call these
     @transition(field=status, source=[PlanStatus.DRAFT, PlanStatus.NEEDS_REVISION],
-                target=PlanStatus.PENDING_REVIEW)
+                target=PlanStatus.PENDING_REVIEW, conditions=[is_ready_for_review],
+                permission=may_be_submitted_by)
     def submit(self) -> None:
         """Send the plan for review (first submission or resubmission after revision)."""
 
-    @transition(field=status, source=PlanStatus.PENDING_REVIEW, target=PlanStatus.DRAFT)
+    @transition(field=status, source=PlanStatus.PENDING_REVIEW, target=PlanStatus.DRAFT,
+                permission=may_be_withdrawn_by)
     def withdraw(self) -> None:
         """The author takes the plan back while it is under review."""
 
-    @transition(field=status, source=PlanStatus.PENDING_REVIEW, target=PlanStatus.APPROVED)
+    @transition(field=status, source=PlanStatus.PENDING_REVIEW, target=PlanStatus.APPROVED,
+                conditions=[has_revision])
     def approve(self) -> None:
         """The review policy is satisfied on the current revision."""
 
-    @transition(field=status, source=PlanStatus.PENDING_REVIEW, target=PlanStatus.NEEDS_REVISION)
+    @transition(field=status, source=PlanStatus.PENDING_REVIEW, target=PlanStatus.NEEDS_REVISION,
+                conditions=[has_revision])
     def request_revision(self) -> None:
         """A reviewer asked for changes."""
 
-    @transition(field=status, source=PlanStatus.PENDING_REVIEW, target=PlanStatus.REJECTED)
+    @transition(field=status, source=PlanStatus.PENDING_REVIEW, target=PlanStatus.REJECTED,
+                conditions=[has_revision])
     def reject(self) -> None:
         """A reviewer rejected the plan; final."""
 

@@ -7,7 +7,7 @@ transaction, write the audit trail, and leave side effects (notifications) to ru
 import hashlib
 
 from django.db import transaction
-from django_fsm import ConcurrentTransition, TransitionNotAllowed
+from django_fsm import ConcurrentTransition, TransitionNotAllowed, has_transition_perm
 
 from audit.log import log
 from notifications.services import notify_plan_event
@@ -236,24 +236,9 @@ def plan_import_markdown(*, actor, text: str | bytes, plan: Plan | None = None) 
 
 
 def missing_for_submission(plan: Plan) -> list[str]:
-    """What must be filled in before review, in the words the author sees."""
-    missing = []
-    if not plan.problem_statement.strip():
-        missing.append("Problem statement")
-    steps = list(plan.steps.all())
-    if not steps:
-        missing.append("At least one implementation step")
-    for index, step in enumerate(steps, start=1):
-        if not step.objective.strip():
-            missing.append(f"Step {index}: objective")
-        if not step.risk:
-            missing.append(f"Step {index}: risk level")
-    if not any(f.strip() for f in (plan.unit_testing, plan.integration_testing,
-                                   plan.manual_testing)):
-        missing.append("Testing strategy")
-    if not (plan.rollback_if_fails.strip() or plan.rollback_partial.strip()):
-        missing.append("Rollback plan")
-    return missing
+    """What must be filled in before review, in the words the author sees (Plan's own check,
+    also the submit transition's condition)."""
+    return plan.missing_for_submission()
 
 
 def revision_snapshot(plan: Plan) -> tuple[str, str]:
@@ -272,6 +257,8 @@ def plan_submit(*, actor, plan: Plan) -> PlanRevision:
     missing = missing_for_submission(plan)
     if missing:
         raise ValidationError("Fill in before submitting: " + "; ".join(missing) + ".")
+    # The state machine's own gate (source state, conditions, permission) agrees.
+    _require(has_transition_perm(plan.submit, actor), "Only the author can submit this plan.")
     previous = plan.revisions.order_by("-number").only("number", "content_hash").first()
     previous_status = plan.status
     try:
@@ -300,7 +287,8 @@ def plan_submit(*, actor, plan: Plan) -> PlanRevision:
 def plan_withdraw(*, actor, plan: Plan) -> Plan:
     """The author takes a plan under review back to draft."""
     plan = _refresh_for_write(plan)
-    _require(permissions.can_withdraw(plan, actor), "Only the author can withdraw this plan.")
+    _require(permissions.can_withdraw(plan, actor) and has_transition_perm(plan.withdraw, actor),
+             "Only the author can withdraw this plan.")
     try:
         plan.withdraw()
         plan.save()
