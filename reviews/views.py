@@ -248,5 +248,6 @@ def comments(request: HttpRequest, plan_id: int) -> HttpResponse:
     threads = selectors.comment_threads(plan)
     return render(request, "reviews/comments.html", {
         "plan": plan, "comments": selectors.flat_threads(threads), "form": form,
-        "sections": SECTION_LABELS, "steps": list(plan.steps.only("id", "title", "position")),
+        "sections": SECTION_LABELS,
+        "steps": list(plan.steps.only("id", "plan_id", "title", "position")),
     })  # fmt: skip

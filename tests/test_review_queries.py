@@ -1,5 +1,5 @@
-"""The review page and the plan page (with its review panel) keep a fixed query count as reviews,
-checklist answers, concerns and requests grow."""
+"""The review page, the plan page (with its review panel) and the discussion page keep a fixed
+query count as steps, reviews, checklist answers, concerns, comments and requests grow."""
 
 import pytest
 from django.db import connection
@@ -8,7 +8,13 @@ from django.test.utils import CaptureQueriesContext
 from plans.services import plan_submit
 from reviews import services
 from reviews.models import ReviewPolicy
-from tests.factories import ReviewerFactory, ready_plan
+from tests.factories import (
+    PlanStepFactory,
+    ReviewerFactory,
+    StepActionFactory,
+    StepFileFactory,
+    ready_plan,
+)
 from tests.reviewkit import answer_all, items_of
 
 pytestmark = pytest.mark.django_db
@@ -19,9 +25,14 @@ REVIEW_PAGE_MAX_QUERIES = 25
 
 
 def build(author, viewer, *, others: int, answers_all: bool):
-    """A plan under review; the viewer's review, plus `others` reviewers' reviews and concerns."""
+    """A plan under review with 1 + `others` steps; the viewer's review, plus `others`
+    reviewers' reviews, concerns and comments."""
     ReviewPolicy.objects.update(min_approvals=50)
     plan = ready_plan(author=author)
+    for position in range(1, others + 1):
+        step = PlanStepFactory(plan=plan, position=position)
+        StepActionFactory(step=step)
+        StepFileFactory(step=step)
     plan_submit(actor=author, plan=plan)
     mine = services.review_start(actor=viewer, plan=plan)
     if answers_all:
