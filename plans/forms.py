@@ -47,18 +47,29 @@ def parse_estimate_hours(text: str) -> Decimal | None:
     return markdown.parse_estimate_hours(text)
 
 
+def _is_continuation(raw: str, previous_blank: bool, has_item: bool) -> bool:
+    """An indented line right below an item continues it, as in the Markdown format."""
+    return has_item and not previous_blank and raw[:1].isspace()
+
+
 def parse_checklist(text: str) -> list[tuple[str, bool]]:
-    """``- [ ] task`` / ``- [x] done`` / ``task`` lines into (text, done) pairs; blanks skipped."""
-    items = []
+    """``- [ ] task`` / ``- [x] done`` / ``task`` lines into (text, done) pairs; blanks skipped.
+    An indented line right below an item continues it (kept with its indentation)."""
+    items: list[list] = []
+    previous_blank = True
     for raw in (text or "").splitlines():
         line = raw.strip()
         if not line:
+            previous_blank = True
             continue
         match = _CHECK_LINE.match(line)
-        if match:
-            items.append((match["text"].strip(), match["mark"] in ("x", "X")))
+        if not match and _is_continuation(raw, previous_blank, bool(items)):
+            items[-1][0] += "\n" + raw.rstrip()
+        elif match:
+            items.append([match["text"].strip(), match["mark"] in ("x", "X")])
         else:
-            items.append((_BULLET.sub("", line, count=1).strip(), False))
+            items.append([_BULLET.sub("", line, count=1).strip(), False])
+        previous_blank = False
     return [(text, done) for text, done in items if text]
 
 
@@ -70,20 +81,26 @@ def parse_files(text: str) -> list[tuple[str, str]]:
     """``path - description`` lines (backticks and a leading bullet optional) into pairs.
 
     A line without " - " is a bare path when it has no spaces, otherwise a description only.
+    An indented line right below a file continues its description.
     """
-    files = []
+    files: list[list[str]] = []
+    previous_blank = True
     for raw in (text or "").splitlines():
         line = _BULLET.sub("", raw.strip(), count=1).strip()
         if not line:
+            previous_blank = True
             continue
-        if " - " in line:
+        if _is_continuation(raw, previous_blank, bool(files)) and not _BULLET.match(raw.strip()):
+            files[-1][1] += "\n" + raw.rstrip()
+        elif " - " in line:
             path, description = (part.strip() for part in line.split(" - ", 1))
+            files.append([path.strip("`").strip(), description])
         elif " " in line and not line.startswith("`"):
-            path, description = "", line
+            files.append(["", line])
         else:
-            path, description = line, ""
-        files.append((path.strip("`").strip(), description))
-    return files
+            files.append([line.strip("`").strip(), ""])
+        previous_blank = False
+    return [(path, description) for path, description in files]
 
 
 def _check_items(texts, validator) -> None:

@@ -207,3 +207,32 @@ def test_import_reports_a_huge_estimate_with_its_line(author_client):
     assert response.status_code == 400
     assert f"Line {line}:" in page and "under 100,000 hours" in page
     assert not Plan.objects.exists()
+
+
+def test_items_that_continue_on_indented_lines_survive_an_unchanged_browser_save(
+    author_client, author
+):
+    """An action, file or criterion written over two lines (the second indented, as the
+    Markdown format allows) comes back from the editor as one item, not two."""
+    text = EXAMPLE.read_text(encoding="utf-8")
+    for line, continuation in [
+        ("- [ ] Expire keys after the window\n", "  (sliding, not fixed)\n"),
+        ("- `accounts/throttle.py` - New sliding-window counter\n", "  with a Lua script\n"),
+        ("- [ ] Failed logins per day drop below 2,000\n", "  measured over a week\n"),
+    ]:
+        assert line in text
+        text = text.replace(line, line + continuation, 1)
+    plan = services.plan_import_markdown(actor=author, text=text)
+    first = services.plan_submit(actor=author, plan=plan)
+    plan.refresh_from_db()
+    plan = services.plan_withdraw(actor=author, plan=plan)
+
+    page = author_client.get(reverse("plans:edit", args=[plan.pk]))
+    data, _textareas = rendered_form_data(page)
+    response = author_client.post(reverse("plans:edit", args=[plan.pk]), data)
+    assert response.status_code == 302, response.context["form"].errors
+
+    assert StepAction.objects.filter(
+        step__plan=plan, text="Expire keys after the window\n  (sliding, not fixed)"
+    ).exists()
+    assert services.plan_submit(actor=author, plan=plan).content_hash == first.content_hash
