@@ -23,6 +23,7 @@ ACTIONS: dict[str, str] = {
     "comment.posted": "Comment posted",
     "policy.changed": "Review policy changed",
     "checklist.changed": "Checklist template changed",
+    "webhook.changed": "Webhook endpoint changed",
     "group.member_added": "User added to group",
     "group.member_removed": "User removed from group",
     "auth.login_failed": "Login failed",

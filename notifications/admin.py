@@ -1,6 +1,8 @@
 from django.contrib import admin, messages
+from django.db import models
 
 from accounts.admin import PlangateModelAdmin, ReadOnlyModelAdmin
+from audit.log import log
 
 from . import services
 from .models import (
@@ -46,8 +48,28 @@ class OutboxMessageAdmin(PlangateModelAdmin):
 
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(PlangateModelAdmin):
+    """Where plan events are sent is as sensitive as who may approve: every change is audited
+    (never the secret itself, only that it changed)."""
+
     list_display = ("name", "url", "is_active", "events", "created_at")
     list_filter = ("is_active",)
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        log("webhook.changed", actor=request.user, obj=obj,
+            payload={"change": "changed" if change else "added", "url": obj.url,
+                     "events": obj.events, "is_active": obj.is_active,
+                     "fields": form.changed_data})
+
+    def delete_model(self, request, obj):
+        log("webhook.changed", actor=request.user, obj=obj,
+            payload={"change": "deleted", "url": obj.url})
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_model(request, obj)
 
 
 @admin.register(Notification)

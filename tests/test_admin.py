@@ -137,6 +137,26 @@ def test_policy_change_in_admin_is_audited(admin_client, admin_user):
         "high_risk_min_approvals", "min_approvals", "required_groups"]
 
 
+def test_webhook_changes_in_admin_are_audited_without_the_secret(admin_client, admin_user):
+    from notifications.models import WebhookEndpoint
+
+    add = reverse("admin:notifications_webhookendpoint_add")
+    response = admin_client.post(add, {
+        "name": "CI", "url": "https://ci.example.com/hook", "secret": "s3cr3t-value",
+        "events": "[]", "is_active": "on",
+    })
+    assert response.status_code == 302, response.content.decode()[:2000]
+    endpoint = WebhookEndpoint.objects.get(name="CI")
+    response = admin_client.post(admin_url(endpoint, "delete", endpoint.pk), {"post": "yes"})
+    assert response.status_code == 302
+    entries = list(AuditEntry.objects.filter(action="webhook.changed").order_by("id"))
+    assert [e.payload["change"] for e in entries] == ["added", "deleted"]
+    assert all(e.actor == admin_user for e in entries)
+    assert entries[0].payload["url"] == "https://ci.example.com/hook"
+    assert "secret" in entries[0].payload["fields"]
+    assert not any("s3cr3t-value" in str(e.payload) for e in entries)
+
+
 def test_checklist_change_in_admin_is_audited(admin_client, admin_user):
     template = ChecklistTemplate.objects.get(is_default=True)
     groups = list(template.groups.all())
