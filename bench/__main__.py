@@ -1,5 +1,6 @@
 import importlib
 import json
+import logging
 import os
 import pkgutil
 import sys
@@ -8,6 +9,7 @@ import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 django.setup()
+logging.getLogger("celery").setLevel(logging.WARNING)  # keep the report readable
 
 import bench  # noqa: E402
 
