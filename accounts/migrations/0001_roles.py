@@ -4,13 +4,15 @@ ROLES = ("Authors", "Reviewers", "Admins")
 
 
 def create_roles(apps, schema_editor):
+    db = schema_editor.connection.alias if schema_editor else "default"
     Group = apps.get_model("auth", "Group")
     for name in ROLES:
-        Group.objects.get_or_create(name=name)
+        Group.objects.using(db).get_or_create(name=name)
 
 
 def remove_roles(apps, schema_editor):
-    apps.get_model("auth", "Group").objects.filter(name__in=ROLES).delete()
+    db = schema_editor.connection.alias
+    apps.get_model("auth", "Group").objects.using(db).filter(name__in=ROLES).delete()
 
 
 class Migration(migrations.Migration):

@@ -31,23 +31,26 @@ DEFAULT_CHECKLIST = [
 
 
 def create_defaults(apps, schema_editor):
+    db = schema_editor.connection.alias if schema_editor else "default"
     Template = apps.get_model("reviews", "ChecklistTemplate")
     Group = apps.get_model("reviews", "ChecklistGroup")
     Item = apps.get_model("reviews", "ChecklistItem")
     Policy = apps.get_model("reviews", "ReviewPolicy")
-    if not Template.objects.filter(is_default=True).exists():
-        template = Template.objects.create(name=DEFAULT_NAME, is_default=True)
+    if not Template.objects.using(db).filter(is_default=True).exists():
+        template = Template.objects.using(db).create(name=DEFAULT_NAME, is_default=True)
         for g_pos, (title, items) in enumerate(DEFAULT_CHECKLIST):
-            group = Group.objects.create(template=template, title=title, position=g_pos)
-            Item.objects.bulk_create(
+            group = Group.objects.using(db).create(template=template, title=title, position=g_pos)
+            Item.objects.using(db).bulk_create(
                 Item(group=group, text=text, position=i) for i, text in enumerate(items)
             )
-    if not Policy.objects.exists():
-        Policy.objects.create(name="Default", min_approvals=1, high_risk_min_approvals=2)
+    if not Policy.objects.using(db).exists():
+        Policy.objects.using(db).create(name="Default", min_approvals=1, high_risk_min_approvals=2)
 
 
 def remove_defaults(apps, schema_editor):
-    apps.get_model("reviews", "ChecklistTemplate").objects.filter(name=DEFAULT_NAME).delete()
+    db = schema_editor.connection.alias
+    Template = apps.get_model("reviews", "ChecklistTemplate")
+    Template.objects.using(db).filter(name=DEFAULT_NAME).delete()
 
 
 class Migration(migrations.Migration):
