@@ -1,6 +1,6 @@
 """Test and benchmark helpers: a webhook receiver on 127.0.0.1 and a real Celery worker process.
 
-Used by tests/test_notifications*.py, tests/test_real_services.py and bench/notify_latency.py.
+Used by tests/notifications/, tests/e2e/test_real_services.py and bench/notify_latency.py.
 """
 
 import contextlib

@@ -11,6 +11,6 @@ STORAGES = {
 }
 
 # Unit tests run tasks in-process; the tests that prove the real broker path
-# (tests/test_real_services.py, tests/test_notifications_real.py) start their own worker and
+# (tests/e2e/test_real_services.py, tests/notifications/test_notifications_real.py) start their own worker and
 # switch this off for their duration.
 CELERY_TASK_ALWAYS_EAGER = True

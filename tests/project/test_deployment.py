@@ -43,7 +43,7 @@ def test_only_the_tls_proxy_is_published_and_it_reaches_web():
 
 
 def test_web_health_probe_asks_the_route_that_answers_it():
-    """tests/test_foundation.py proves /healthz answers 200 under production settings."""
+    """tests/project/test_foundation.py proves /healthz answers 200 under production settings."""
     import re
 
     from django.urls import resolve

@@ -13,7 +13,7 @@ from plans.exceptions import ValidationError
 from plans.markdown import export_plan, parse_estimate_hours, parse_plan
 from plans.models import Plan, PlanStep, StepAction, StepFile, SuccessCriterion
 from tests.factories import ready_plan
-from tests.test_plan_editor import editor_data
+from tests.plans.test_plan_editor import editor_data
 
 pytestmark = pytest.mark.django_db
 

@@ -248,8 +248,8 @@ def test_every_registered_state_change_has_a_scenario():
     covered = {name.removesuffix("_by_import").removesuffix("_service") for name in covered}
     untested_elsewhere = {
         "auth.login_failed",  # test_login_failure_* below
-        "checklist.changed",  # tests/test_admin.py (admin hooks)
-        "webhook.changed",  # tests/test_admin.py (admin hooks)
+        "checklist.changed",  # tests/project/test_admin.py (admin hooks)
+        "webhook.changed",  # tests/project/test_admin.py (admin hooks)
     }
     assert set(ACTIONS) - covered - untested_elsewhere == set()
 
@@ -304,7 +304,7 @@ def test_adding_an_existing_member_again_writes_nothing(db):
 
 def test_every_literal_action_in_the_code_is_registered():
     """log("x.y", ...) with an unregistered name would fail at runtime: catch it here."""
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     pattern = re.compile(r"""\blog\(\s*f?["']([a-z_]+\.[a-z_]+)["']""")
     used = set()
     for path in root.glob("*/**/*.py"):
