@@ -5,9 +5,15 @@ role is the permission, as everywhere else in Plangate (accounts.roles.is_admin)
 only by services are shown read-only; admin actions call those services.
 """
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db import router, transaction
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+
+from core.errors import Conflict, NotAllowed, ValidationError
+from core.http import user_message
 
 from .roles import is_admin
 
@@ -49,6 +55,84 @@ class ReadOnlyMixin:
 
 class PlangateModelAdmin(RolePermissionsMixin, admin.ModelAdmin):
     list_per_page = 50
+
+
+#: What a service raises to refuse (Django's own PermissionDenied stays a 403).
+SERVICE_REFUSALS = (NotAllowed, Conflict, ValidationError)
+
+
+def _refusal_errors(refusal: Exception) -> dict:
+    """{field name or None: messages}: a ValidationError's field errors stay on their fields."""
+    if isinstance(refusal, ValidationError) and hasattr(refusal, "error_dict"):
+        return {field: [message for error in errors for message in error.messages]
+                for field, errors in refusal.error_dict.items()}
+    return {None: [user_message(refusal)]}
+
+
+def _refusing(form_class, refusal: Exception):
+    """``form_class``, invalid with the service's refusal as its errors."""
+
+    class RefusedForm(form_class):
+        def clean(self):
+            cleaned_data = super().clean()
+            for field, errors in _refusal_errors(refusal).items():
+                self.add_error(field if field in self.fields else None, errors)
+            return cleaned_data
+
+    RefusedForm.__name__ = form_class.__name__
+    return RefusedForm
+
+
+class ServiceAdminMixin:
+    """For model admins whose save_model / save_related / delete_model call services.
+
+    A service refuses by raising (NotAllowed, Conflict, ValidationError) inside the transaction
+    the admin wraps each add, change and delete in, so the exception rolls back everything the
+    request wrote (the admin's own history rows too), and the admin sees why, never a 500:
+
+    - add / change: the same POST is validated again with the refusal as the form's errors, so
+      the form comes back with what the admin typed, the message on the field it concerns;
+    - delete (one object): an error message on the object's change page, nothing deleted;
+    - the "delete selected" action: all or nothing, in one transaction, and an error message.
+    """
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except SERVICE_REFUSALS as refusal:
+            request._service_refusal = refusal
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class = super().get_form(request, obj, change, **kwargs)
+        refusal = getattr(request, "_service_refusal", None)
+        return form_class if refusal is None else _refusing(form_class, refusal)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except SERVICE_REFUSALS as refusal:
+            self.message_user(request, user_message(refusal), messages.ERROR)
+            opts = self.opts
+            return HttpResponseRedirect(reverse(
+                f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_change",
+                args=[object_id],
+            ))
+
+    def changelist_view(self, request, extra_context=None):
+        if request.method != "POST":  # actions (and list_editable) post here
+            return super().changelist_view(request, extra_context)
+        try:
+            with transaction.atomic(using=router.db_for_write(self.model)):
+                return super().changelist_view(request, extra_context)
+        except SERVICE_REFUSALS as refusal:
+            self.message_user(request, user_message(refusal), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic(using=router.db_for_write(self.model)):
+            for obj in queryset:
+                self.delete_model(request, obj)
 
 
 class ReadOnlyModelAdmin(ReadOnlyMixin, PlangateModelAdmin):

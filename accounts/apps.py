@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.auth.signals import user_login_failed
 
 
 class AccountsConfig(AppConfig):
@@ -7,8 +8,7 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from django.contrib.auth.signals import user_login_failed
-
+        # Imported here: the throttle reads the cache and the user model, set up with the apps.
         from .signals import count_login_failure
 
         user_login_failed.connect(count_login_failure, dispatch_uid="accounts.login_throttle")

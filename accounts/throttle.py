@@ -7,7 +7,7 @@ Counters live in the cache (Redis in production), so every web process shares th
 from django.conf import settings
 from django.core.cache import cache
 
-from audit.context import client_ip
+from .network import client_ip
 
 KEY_PREFIX = "login-failures"
 

@@ -23,5 +23,5 @@ class AuditEntryAdmin(ReadOnlyModelAdmin):
     def plan_link(self, entry):
         if not entry.plan_id:
             return ""
-        url = reverse("audit:timeline", args=[entry.plan_id])
+        url = reverse("reviews:timeline", args=[entry.plan_id])
         return format_html('<a href="{}">#{} timeline</a>', url, entry.plan_id)

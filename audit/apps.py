@@ -1,4 +1,9 @@
 from django.apps import AppConfig
+from django.contrib.auth import get_user_model
+from django.contrib.auth.signals import user_login_failed
+from django.db.models.signals import m2m_changed
+
+from . import actions
 
 
 class AuditConfig(AppConfig):
@@ -6,12 +11,11 @@ class AuditConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from django.contrib.auth import get_user_model
-        from django.contrib.auth.signals import user_login_failed
-        from django.db.models.signals import m2m_changed
-
+        # Imported here: signals uses the models, which exist only once apps are loaded.
         from . import signals
 
+        for name, label in actions.OWN_ACTIONS.items():
+            actions.register(name, label)
         user_login_failed.connect(signals.login_failed, dispatch_uid="audit.login_failed")
         m2m_changed.connect(
             signals.groups_changed, sender=get_user_model().groups.through,

@@ -63,9 +63,13 @@ def _normalise_ip(value: str | None) -> str | None:
     return AuditEntry._meta.get_field("ip_address").get_prep_value(value)
 
 
-def log(action: str, *, actor=None, obj=None, plan=None, revision_hash: str = "",
+def log(action, *, actor=None, obj=None, plan=None, revision_hash: str = "",
         payload: dict | None = None) -> AuditEntry:
-    """Append one audit entry. Call inside the service's transaction."""
+    """Append one audit entry. Call inside the service's transaction.
+
+    ``action``: a registered action name, or an event (notifications.events.Event) whose name
+    it is."""
+    action = getattr(action, "name", action)
     check(action)
     request_info = current_request.get()
     authenticated = actor is not None and actor.is_authenticated

@@ -5,6 +5,7 @@ Connected in AuditConfig.ready()."""
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
+from .actions import AUTH_LOGIN_FAILED, GROUP_MEMBER_ADDED, GROUP_MEMBER_REMOVED
 from .context import current_request, request_info
 from .log import log
 
@@ -22,7 +23,7 @@ def login_failed(sender, credentials, request=None, **kwargs):
     if request is not None and current_request.get() is None:
         token = current_request.set(request_info(request))
     try:
-        log("auth.login_failed", payload={"username": str(username)[:150]})
+        log(AUTH_LOGIN_FAILED, payload={"username": str(username)[:150]})
     finally:
         if token is not None:
             current_request.reset(token)
@@ -36,9 +37,9 @@ def groups_changed(sender, instance, action, reverse, model, pk_set, **kwargs):
         return
     if action == "post_clear":
         pk_set = instance.__dict__.pop("_audit_cleared_ids", set())
-        verb = "removed"
+        audit_action = GROUP_MEMBER_REMOVED
     elif action in ("post_add", "post_remove"):
-        verb = "added" if action == "post_add" else "removed"
+        audit_action = GROUP_MEMBER_ADDED if action == "post_add" else GROUP_MEMBER_REMOVED
     else:
         return
     if not pk_set:
@@ -49,5 +50,5 @@ def groups_changed(sender, instance, action, reverse, model, pk_set, **kwargs):
         pairs = [(instance, group) for group in Group.objects.filter(pk__in=pk_set)]
     actor = _request_user()
     for user, group in sorted(pairs, key=lambda pair: (pair[0].pk, pair[1].pk)):
-        log(f"group.member_{verb}", actor=actor, obj=user,
+        log(audit_action, actor=actor, obj=user,
             payload={"user": user.get_username(), "group": group.name})

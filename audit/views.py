@@ -1,22 +1,17 @@
-"""Audit pages for the Admins group, and the approval certificate for every signed-in user.
+"""Audit pages for the Admins group: the trail and its exports (403 for anyone else).
 
-The trail (list, per-plan timeline, exports) is for admins only: 403 for anyone else. The approval
-certificate of an approved plan is visible to every signed-in user, like the plan itself
-(plans.permissions.can_view): approvals are not secret, and authors need to show them.
-"""
+A plan's own timeline and approval certificate are pages of the reviews app (reviews/views.py),
+which knows plans."""
 
 from functools import wraps
 
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, render
-from django.template.loader import render_to_string
+from django.shortcuts import render
 from django.utils import timezone
 
 from accounts.roles import is_admin
-from plans.models import Plan
-from plans.permissions import can_view
 
 from . import selectors
 from .exports import csv_stream, jsonl_stream
@@ -67,39 +62,4 @@ def export(request, fmt: str):
     response = StreamingHttpResponse(stream(entries), content_type=content_type)
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
     response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.{fmt}"'
-    return response
-
-
-@admin_required
-def plan_timeline(request, plan_id: int):
-    plan = Plan.objects.filter(pk=plan_id).first()  # the plan may have been deleted since
-    entries = list(selectors.plan_timeline(plan_id))
-    if plan is None and not entries:
-        raise Http404("No such plan and no audit entries for it.")
-    return render(request, "audit/plan_timeline.html", {
-        "plan": plan, "plan_id": plan_id, "entries": entries,
-    })
-
-
-def _certificate_or_404(request, plan_id: int):
-    plan = get_object_or_404(Plan.objects.select_related("author"), pk=plan_id)
-    if not can_view(plan, request.user):
-        raise PermissionDenied("You cannot see this plan.")
-    certificate = selectors.approval_certificate(plan)
-    if certificate is None:
-        raise Http404("This plan is not approved, so it has no approval certificate.")
-    return certificate
-
-
-def certificate(request, plan_id: int):
-    return render(request, "audit/certificate.html", {
-        "certificate": _certificate_or_404(request, plan_id),
-    })
-
-
-def certificate_markdown(request, plan_id: int):
-    cert = _certificate_or_404(request, plan_id)
-    text = render_to_string("audit/certificate.md", {"certificate": cert}, request=request)
-    response = HttpResponse(text, content_type="text/markdown; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="plan-{plan_id}-approval.md"'
     return response

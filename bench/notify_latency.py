@@ -84,7 +84,7 @@ def _measure(author, plan, transitions, poll=0.002):
 
 def run(transitions: int = TRANSITIONS) -> dict:
     from config.celery_app import app
-    from notifications.testing import CeleryWorker
+    from config.testing import CeleryWorker
 
     if not (settings.REDIS_URL and connection.vendor == "postgresql"):
         return {"skipped": "needs DATABASE_URL (PostgreSQL) and REDIS_URL: a real worker shares "

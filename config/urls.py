@@ -1,7 +1,10 @@
 from django.conf import settings
+from django.conf.urls.static import static
 from django.contrib import admin
+from django.http import Http404
 from django.urls import include, path
 from django.views.generic import RedirectView
+from django.views.static import serve
 
 from plans import views as plans_views
 
@@ -14,14 +17,36 @@ urlpatterns = [
     path("reviews/", include("reviews.urls")),
     path("audit/", include("audit.urls")),
     path("notifications/", include("notifications.urls")),
-    # Before markdownx's own urls: the same upload, refusing files that are not raster images.
+    # Before markdownx's own urls: uploads stored only as re-encoded PNG/JPEG/GIF, and answers
+    # in JSON (never a 500) to a GET or a request without its file or content.
     path("markdownx/upload/", plans_views.MarkdownxUploadView.as_view(), name="markdownx_upload"),
+    path(
+        "markdownx/markdownify/",
+        plans_views.MarkdownifyView.as_view(),
+        name="markdownx_markdownify",
+    ),
     path("markdownx/", include("markdownx.urls")),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
 ]
 
-if settings.DEBUG:
-    from django.conf.urls.static import static
+MEDIA_EXTENSIONS = (".png", ".jpg", ".jpeg", ".gif")  # what uploads are stored as
 
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+def serve_media(request, path, document_root):
+    """Development's MEDIA_URL, served as deploy/Caddyfile serves it in production.
+
+    Uploads are user content on our own origin: only images are served, with the type their
+    extension says, never sniffed, and sandboxed should a browser render one as a document. A
+    file stored before uploads were re-encoded (an .html or .svg page) is not served at all.
+    """
+    if not path.lower().endswith(MEDIA_EXTENSIONS):
+        raise Http404("Not an image.")
+    response = serve(request, path, document_root=document_root)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, view=serve_media, document_root=settings.MEDIA_ROOT)

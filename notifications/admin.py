@@ -1,8 +1,7 @@
 from django.contrib import admin, messages
 from django.db import models
 
-from accounts.admin import PlangateModelAdmin, ReadOnlyModelAdmin
-from audit.log import log
+from accounts.admin import PlangateModelAdmin, ReadOnlyModelAdmin, ServiceAdminMixin
 
 from . import services
 from .models import (
@@ -47,29 +46,21 @@ class OutboxMessageAdmin(PlangateModelAdmin):
 
 
 @admin.register(WebhookEndpoint)
-class WebhookEndpointAdmin(PlangateModelAdmin):
-    """Where plan events are sent is as sensitive as who may approve: every change is audited
-    (never the secret itself, only that it changed)."""
+class WebhookEndpointAdmin(ServiceAdminMixin, PlangateModelAdmin):
+    """Where plan events are sent is as sensitive as who may approve: endpoints are written by
+    webhook_save / webhook_delete, which validate (http(s) URLs, registered events) and audit
+    every change (never the secret itself, only that it changed)."""
 
     list_display = ("name", "url", "is_active", "events", "created_at")
     list_filter = ("is_active",)
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        log("webhook.changed", actor=request.user, obj=obj,
-            payload={"change": "changed" if change else "added", "url": obj.url,
-                     "events": obj.events, "is_active": obj.is_active,
-                     "fields": form.changed_data})
+        services.webhook_save(actor=request.user, endpoint=obj, changed_fields=form.changed_data,
+                              created=not change)
 
     def delete_model(self, request, obj):
-        log("webhook.changed", actor=request.user, obj=obj,
-            payload={"change": "deleted", "url": obj.url})
-        super().delete_model(request, obj)
-
-    def delete_queryset(self, request, queryset):
-        for obj in queryset:
-            self.delete_model(request, obj)
+        services.webhook_delete(actor=request.user, endpoint=obj)
 
 
 @admin.register(Notification)

@@ -11,8 +11,6 @@ from django.core.validators import URLValidator
 from django.db import models
 from django.utils import timezone
 
-from .events import EVENT_CHOICES
-
 
 class Channel(models.TextChoices):
     EMAIL = "email", "Email"
@@ -33,7 +31,7 @@ class NotificationPreference(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences"
     )
-    event = models.CharField(max_length=50, choices=EVENT_CHOICES)
+    event = models.CharField(max_length=50)
     email = models.BooleanField(default=True)
     inbox = models.BooleanField(default=True)
 
@@ -72,7 +70,7 @@ class WebhookEndpoint(models.Model):
 class OutboxMessage(models.Model):
     """One notification to deliver through one channel, rendered when the event happened."""
 
-    event = models.CharField(max_length=50, choices=EVENT_CHOICES, db_index=True)
+    event = models.CharField(max_length=50, db_index=True)
     channel = models.CharField(max_length=10, choices=Channel.choices)
     status = models.CharField(
         max_length=10, choices=OutboxStatus.choices, default=OutboxStatus.PENDING, db_index=True
@@ -135,7 +133,7 @@ class Notification(models.Model):
     outbox = models.OneToOneField(
         OutboxMessage, on_delete=models.SET_NULL, null=True, blank=True, related_name="inbox_item"
     )
-    event = models.CharField(max_length=50, choices=EVENT_CHOICES)
+    event = models.CharField(max_length=50)
     plan = models.ForeignKey(
         "plans.Plan", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

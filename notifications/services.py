@@ -16,6 +16,7 @@ import urllib.error
 import urllib.request
 from datetime import timedelta
 from functools import partial
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -23,17 +24,18 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from accounts.roles import is_admin
 from audit.log import log
+from core.errors import NotAllowed, ValidationError
 
-from . import selectors
-from .events import EVENTS
+from . import events, selectors
+from .events import Event
 from .models import (
     Channel,
     Notification,
     NotificationPreference,
     OutboxMessage,
     OutboxStatus,
-    ReminderKind,
     ReminderSent,
     WebhookEndpoint,
 )
@@ -55,21 +57,10 @@ class DeliveryError(Exception):
 
 # --- recording ------------------------------------------------------------------------------------
 
-def _default_recipients(event: str, plan, revision, review) -> list:
-    if event in ("plan.submitted", "review.requested"):
-        return selectors.reviewer_pool(plan)
-    if event == "plan.resubmitted":
-        return selectors.reviewer_pool(plan) + selectors.earlier_reviewers(plan, revision)
-    if event == "plan.withdrawn":
-        return selectors.reviewers_with_started_reviews(plan, revision)
-    if event == "comment.posted":
-        return [plan.author, *selectors.reviewers_with_started_reviews(plan, revision)]
-    if event == "plan.reminder":
-        return selectors.reviewers_awaited(plan, revision) if revision else []
-    if event == "plan.escalated":
-        return selectors.admins()
-    # Decisions and concerns: the author hears about everything that happens to their plan.
-    return [plan.author]
+def _audience(event: Event, plan, revision) -> list:
+    """Everyone the event's audiences name, in order (duplicates are left out later)."""
+    return [user for name in event.notify.audience
+            for user in events.audience(name)(plan, revision)]
 
 
 def _unique_recipients(users, actor) -> list:
@@ -87,18 +78,18 @@ def _unique_recipients(users, actor) -> list:
 _LINE_BREAKS = re.compile(r"[\r\n\x0b\x0c\x85\u2028\u2029]+")
 
 
-def _headline(event: str, *, plan, actor, review) -> str:
+def _headline(event: Event, *, plan, actor) -> str:
     """One line (it becomes the email subject): line breaks in a title or name become spaces."""
     actor_name = (actor.get_full_name() or actor.get_username()) if actor else "Plangate"
-    text = EVENTS[event]["headline"].format(
+    text = event.notify.headline.format(
         actor=actor_name, plan=plan, hours=settings.PLANGATE_ADMIN_ESCALATION_HOURS,
     )
     return _LINE_BREAKS.sub(" ", text)
 
 
-def _webhook_payload(event, *, plan, actor, revision, timestamp) -> dict:
+def _webhook_payload(event: Event, *, plan, actor, revision, timestamp) -> dict:
     return {
-        "event": event,
+        "event": event.name,
         "plan_id": plan.pk,
         "plan_title": plan.title,
         "revision_hash": revision.content_hash if revision else "",
@@ -107,16 +98,16 @@ def _webhook_payload(event, *, plan, actor, revision, timestamp) -> dict:
     }
 
 
-def notify_plan_event(*, event: str, plan, actor, revision=None, review=None,
+def notify_plan_event(*, event: Event, plan, actor, revision=None, review=None,
                       comment: str = "", recipients=None) -> list[int]:
     """Record notifications for `event` on `plan`; delivered after the transaction commits.
 
-    Recipients default by event (see _default_recipients); the actor is always left out. Each
+    Recipients default to the event's audience; the actor is always left out. Each
     recipient gets one row per channel they chose for this event (default: email and inbox), and
     each active webhook endpoint that wants the event gets one row. Returns the outbox ids.
     """
-    if event not in EVENTS:
-        raise ValueError(f"Unknown notification event {event!r}")
+    if event.notify is None or event not in events.notifiable():
+        raise ValueError(f"{event.name!r} is not a registered notification event")
     if revision is None and review is not None:
         revision = review.revision
     if revision is None:
@@ -124,24 +115,24 @@ def notify_plan_event(*, event: str, plan, actor, revision=None, review=None,
     if not comment and review is not None:
         comment = review.comment
     if recipients is None:
-        recipients = _default_recipients(event, plan, revision, review)
+        recipients = _audience(event, plan, revision)
     users = _unique_recipients(recipients, actor)
 
     now = timezone.now()
-    headline = _headline(event, plan=plan, actor=actor, review=review)
+    headline = _headline(event, plan=plan, actor=actor)
     url = settings.SITE_URL.rstrip("/") + plan.get_absolute_url()
     context = {
-        "event": event, "headline": headline, "plan": plan, "actor": actor,
+        "event": event.name, "headline": headline, "plan": plan, "actor": actor,
         "revision": revision, "review": review, "comment": comment, "url": url,
         "decision": review.get_decision_display() if review is not None and review.decision
         else "",
     }
     body = render_to_string("notifications/inbox_body.txt", context).strip()
     rows = []
-    preferences = selectors.channel_preferences(users, event)
+    preferences = selectors.channel_preferences(users, event.name)
     for user in users:
         wants_email, wants_inbox = preferences[user.pk]
-        common = {"event": event, "plan": plan, "actor": actor, "recipient": user,
+        common = {"event": event.name, "plan": plan, "actor": actor, "recipient": user,
                   "subject": headline[:300], "url": url, "created_at": now}
         if wants_email and user.email:
             personal = {**context, "recipient": user}
@@ -154,11 +145,11 @@ def notify_plan_event(*, event: str, plan, actor, revision=None, review=None,
             # In-app links stay relative to whichever host the user is on.
             rows.append(OutboxMessage(channel=Channel.INBOX, body_text=body,
                                       **{**common, "url": plan.get_absolute_url()}))
-    endpoints = [e for e in WebhookEndpoint.objects.filter(is_active=True) if e.wants(event)]
+    endpoints = [e for e in WebhookEndpoint.objects.filter(is_active=True) if e.wants(event.name)]
     payload = _webhook_payload(event, plan=plan, actor=actor, revision=revision, timestamp=now)
     for endpoint in endpoints:
         rows.append(OutboxMessage(
-            channel=Channel.WEBHOOK, event=event, plan=plan, actor=actor, endpoint=endpoint,
+            channel=Channel.WEBHOOK, event=event.name, plan=plan, actor=actor, endpoint=endpoint,
             subject=headline[:300], url=url, payload=payload, created_at=now,
         ))
     if not rows:
@@ -180,6 +171,8 @@ def dispatch(outbox_ids: list[int]) -> int:
     for. After the first failure the rest are not tried, so a request pays the timeout once.
     Returns how many tasks were handed over.
     """
+    # Imported here, not at the top: tasks.py imports this module (the tasks call these
+    # services back), so a module-level import would make the two import each other.
     from .tasks import deliver_notification
 
     published = []
@@ -402,7 +395,7 @@ def notification_retry(*, actor, outbox_ids) -> int:
     OutboxMessage.objects.filter(pk__in=ids).update(
         status=OutboxStatus.PENDING, dispatched_at=None
     )
-    log("notification.retried", actor=actor, payload={"outbox_ids": ids})
+    log(events.NOTIFICATION_RETRIED.name, actor=actor, payload={"outbox_ids": ids})
     transaction.on_commit(partial(dispatch, ids))
     return len(ids)
 
@@ -411,7 +404,7 @@ def notification_retry(*, actor, outbox_ids) -> int:
 
 def notification_mark_read(*, actor, notification: Notification) -> Notification:
     if notification.recipient_id != actor.pk:
-        raise PermissionError("Not your notification.")
+        raise NotAllowed("Not your notification.")
     if notification.read_at is None:
         notification.read_at = timezone.now()
         notification.save(update_fields=["read_at"])
@@ -427,9 +420,9 @@ def notifications_mark_all_read(*, actor) -> int:
 @transaction.atomic
 def notification_preferences_update(*, actor, choices: dict[str, tuple[bool, bool]]) -> None:
     """Save the actor's channels per event: {event: (email, inbox)}; unknown events refused."""
-    unknown = set(choices) - set(EVENTS)
+    unknown = set(choices) - {event.name for event in events.notifiable()}
     if unknown:
-        raise ValueError(f"Unknown events: {', '.join(sorted(unknown))}")
+        raise ValidationError(f"Unknown events: {', '.join(sorted(unknown))}")
     for event, (email, inbox) in choices.items():
         NotificationPreference.objects.update_or_create(
             user=actor, event=event, defaults={"email": bool(email), "inbox": bool(inbox)}
@@ -438,11 +431,12 @@ def notification_preferences_update(*, actor, choices: dict[str, tuple[bool, boo
 
 # --- reminders ------------------------------------------------------------------------------------
 
-def _remind_once(revision, kind: str, notify) -> bool:
-    """Record the (revision, kind) wait and notify, in one transaction; False if already done."""
+def remind_once(*, revision_id: int, kind: str, notify) -> bool:
+    """Record the (revision, kind) wait and call ``notify`` in one transaction; False if that
+    wait was already reminded (by an earlier run, or a concurrent one)."""
     try:
         with transaction.atomic():
-            _, created = ReminderSent.objects.get_or_create(revision=revision, kind=kind)
+            _, created = ReminderSent.objects.get_or_create(revision_id=revision_id, kind=kind)
             if created:
                 notify()
             return created
@@ -450,34 +444,70 @@ def _remind_once(revision, kind: str, notify) -> bool:
         return False
 
 
-def review_reminders_send(*, now=None) -> dict[str, int]:
-    """Nudge reviewers about plans waiting on them longer than PLANGATE_REMINDER_AFTER_HOURS
-    and tell admins about plans waiting longer than PLANGATE_ADMIN_ESCALATION_HOURS.
+# --- webhook endpoints (the admin writes them through these) --------------------------------------
 
-    A wait is one submitted revision: each (revision, kind) is reminded at most once.
-    """
-    from plans.models import Plan, PlanStatus
+WEBHOOK_SCHEMES = ("http", "https")
 
-    now = now or timezone.now()
-    remind_after = timedelta(hours=settings.PLANGATE_REMINDER_AFTER_HOURS)
-    escalate_after = timedelta(hours=settings.PLANGATE_ADMIN_ESCALATION_HOURS)
-    sent = {"reviewer": 0, "admin": 0}
-    plans = Plan.objects.filter(status=PlanStatus.PENDING_REVIEW).select_related("author")
-    for plan in plans:
-        revision = plan.revisions.order_by("-number").first()
-        if revision is None:
-            continue
-        waited = now - revision.created_at
-        if waited >= remind_after and _remind_once(
-            revision, ReminderKind.REVIEWER,
-            partial(notify_plan_event, event="plan.reminder", plan=plan, actor=None,
-                    revision=revision),
-        ):
-            sent["reviewer"] += 1
-        if waited >= escalate_after and _remind_once(
-            revision, ReminderKind.ADMIN,
-            partial(notify_plan_event, event="plan.escalated", plan=plan, actor=None,
-                    revision=revision),
-        ):
-            sent["admin"] += 1
-    return sent
+
+def _audited_url(url: str) -> str:
+    """The URL as the audit trail records it: a password in it is left out."""
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return parts._replace(netloc=f"{parts.username}:***@{host}").geturl()
+
+
+def _log_webhook(*, actor, endpoint: WebhookEndpoint, change: str, fields,
+                 secret_changed: bool) -> None:
+    """One payload shape for add, change and delete; never the secret, only whether it
+    changed."""
+    log(events.WEBHOOK_CHANGED, actor=actor, obj=endpoint, payload={
+        "change": change, "name": endpoint.name, "url": _audited_url(endpoint.url),
+        "events": endpoint.events, "is_active": endpoint.is_active, "fields": list(fields),
+        "secret_changed": secret_changed,
+    })
+
+
+def _webhook_errors(endpoint: WebhookEndpoint) -> dict[str, str]:
+    errors = {}
+    parts = urlsplit(endpoint.url or "")
+    if parts.scheme.lower() not in WEBHOOK_SCHEMES or not parts.hostname:
+        errors["url"] = "A webhook URL starts with http:// or https:// and names a host."
+    names = endpoint.events
+    known = sorted(event.name for event in events.notifiable())
+    if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+        errors["events"] = ("List the event names to send, as a JSON list of strings, or [] "
+                            "for every event.")
+    elif unknown := sorted(set(names) - set(known)):
+        errors["events"] = (f"Unknown event(s): {', '.join(unknown)}. Events that can be sent: "
+                            f"{', '.join(known)}.")
+    return errors
+
+
+@transaction.atomic
+def webhook_save(*, actor, endpoint: WebhookEndpoint, changed_fields,
+                 created: bool) -> WebhookEndpoint:
+    """Save a webhook endpoint (new or edited): an http(s) URL, and registered notification
+    events only (none means every event)."""
+    if not is_admin(actor):
+        raise NotAllowed("Only admins change webhook endpoints.")
+    errors = _webhook_errors(endpoint)
+    if errors:
+        raise ValidationError(errors)
+    endpoint.full_clean()
+    stored = (None if created else WebhookEndpoint.objects.filter(pk=endpoint.pk)
+              .values_list("secret", flat=True).first())
+    endpoint.save()
+    _log_webhook(actor=actor, endpoint=endpoint, change="added" if created else "changed",
+                 fields=changed_fields, secret_changed=stored != endpoint.secret)
+    return endpoint
+
+
+@transaction.atomic
+def webhook_delete(*, actor, endpoint: WebhookEndpoint) -> None:
+    if not is_admin(actor):
+        raise NotAllowed("Only admins change webhook endpoints.")
+    _log_webhook(actor=actor, endpoint=endpoint, change="deleted", fields=[],
+                 secret_changed=False)
+    endpoint.delete()

@@ -39,11 +39,6 @@ def sweep_outbox() -> int:
 
 
 @shared_task(ignore_result=True)
-def send_review_reminders() -> dict:
-    return services.review_reminders_send()
-
-
-@shared_task(ignore_result=True)
 def ping(token: str) -> int:
     """Health probe: record the pid of the process that ran it in the cache (Redis) under
     `token`, so a caller without a result backend can see which process ran it."""

@@ -1,11 +1,12 @@
 from django.contrib import messages
-from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import selectors, services
-from .events import EVENTS
+from core.http import service_errors
+
+from . import events, selectors, services
 from .models import Notification
 
 
@@ -37,17 +38,19 @@ def mark_all_read(request):
     return redirect("notifications:inbox")
 
 
+def _preferences_url(request, **_):
+    return reverse("notifications:preferences")
+
+
 @require_http_methods(["GET", "POST"])
+@service_errors(_preferences_url)
 def preferences(request):
     if request.method == "POST":
         choices = {
             event: (f"{event}:email" in request.POST, f"{event}:inbox" in request.POST)
-            for event in EVENTS
+            for event in (e.name for e in events.notifiable())
         }
-        try:
-            services.notification_preferences_update(actor=request.user, choices=choices)
-        except ValueError as exc:
-            return HttpResponseBadRequest(str(exc))
+        services.notification_preferences_update(actor=request.user, choices=choices)
         messages.success(request, "Notification settings saved.")
         return redirect("notifications:preferences")
     rows = selectors.preferences_for_user(request.user)

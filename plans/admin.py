@@ -2,13 +2,12 @@
 record editors, revisions and the audit trail), with actions that call those same services."""
 
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
 
 from accounts.admin import ReadOnlyModelAdmin, ReadOnlyTabularInline
 from accounts.roles import is_admin
+from core.http import DOMAIN_ERRORS, user_message
 
 from . import services
-from .exceptions import PlanConflict
 from .models import (
     Plan,
     PlanEditor,
@@ -45,10 +44,8 @@ def _run_service(modeladmin, request, queryset, service, done: str) -> None:
     for plan in queryset:
         try:
             service(actor=request.user, plan=plan)
-        except (PermissionDenied, PlanConflict, ValidationError) as exc:
-            message = getattr(exc, "message", None) or "; ".join(getattr(exc, "messages", [])) \
-                or str(exc)
-            modeladmin.message_user(request, f"{plan}: {message}", messages.ERROR)
+        except DOMAIN_ERRORS as exc:
+            modeladmin.message_user(request, f"{plan}: {user_message(exc)}", messages.ERROR)
         else:
             succeeded += 1
     if succeeded:
@@ -60,7 +57,7 @@ class PlanAdmin(ReadOnlyModelAdmin):
     list_display = ("id", "title", "author", "status", "created_at", "updated_at")
     list_display_links = ("id", "title")
     list_filter = ("status", "created_at", "updated_at")
-    search_fields = ("title", "author__username", "problem_statement")
+    search_fields = ("title", "author__username", "sections__problem_statement")
     list_select_related = ("author",)
     date_hierarchy = "created_at"
     inlines = (PlanStepInline, SuccessCriterionInline, PlanRevisionInline, PlanEditorInline)

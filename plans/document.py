@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from plans import schema
+
 RISK_LEVELS = ("Low", "Medium", "High")
 
 
@@ -46,29 +48,29 @@ class Approval:
 class ExtraSection:
     heading: str
     body: str = ""
-    after: str = ""  # key of the known section it follows (see markdown.SECTION_KEYS); "" = top
+    after: str = ""  # key of the '##' section it follows (schema.top_level()); "" = top
 
 
 @dataclass
-class PlanDocument:
+class _DocumentFields:
     title: str = ""
     created: str = ""
     status: str = ""
-    problem_statement: str = ""
-    existing_system: str = ""
-    research_findings: str = ""
-    high_level_approach: str = ""
-    technical_design: str = ""
+    sections: dict[str, str] = field(default_factory=dict)  # prose section key -> Markdown
     steps: list[Step] = field(default_factory=list)
-    unit_testing: str = ""
-    integration_testing: str = ""
-    manual_testing: str = ""
-    high_risk_items: str = ""
-    medium_risk_items: str = ""
-    risk_dependencies: str = ""
     success_criteria: list[CheckItem] = field(default_factory=list)
-    rollback_if_fails: str = ""
-    rollback_partial: str = ""
     review_checklist: str = ""
     approval: Approval = field(default_factory=Approval)
     extra_sections: list[ExtraSection] = field(default_factory=list)
+
+
+@schema.section_attributes
+class PlanDocument(_DocumentFields):
+    """A whole plan. ``sections`` holds every prose section of plans/schema.py ("" when empty),
+    so documents compare equal however they were built; a section can also be given, read and
+    set by its key: ``PlanDocument(problem_statement=...)``, ``doc.problem_statement``."""
+
+    def __init__(self, *, sections: dict[str, str] | None = None, **values) -> None:
+        texts = {key: values.pop(key) for key in schema.prose_keys() if key in values}
+        empty = dict.fromkeys(schema.prose_keys(), "")
+        super().__init__(sections={**empty, **(sections or {}), **texts}, **values)

@@ -1,50 +1,45 @@
 """Forms of the plan editor, import and list filters.
 
-The editor is one PlanForm plus a formset of StepForms. A step's actions and files are edited as
-text, one per line (``- [ ] task`` / ``- [x] done``, ``path - description``), and cleaned into
-lists the service writes as rows. Forms only parse and validate input; plans/services.py writes.
+The editor is one PlanForm plus a formset of StepForms. PlanForm has a field per prose section
+of plans/schema.py, made when the form is. A step's actions and files are edited as text, one
+per line (``- [ ] task`` / ``- [x] done``, ``path - description``), and cleaned into lists the
+service writes as rows. Forms only parse and validate input; plans/services.py writes.
 """
 
 from __future__ import annotations
 
+import io
+import posixpath
 import re
+import struct
+import warnings
 from decimal import Decimal
+from uuid import uuid4
 
 from django import forms
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from markdownx.forms import ImageForm
+from markdownx.settings import MARKDOWNX_IMAGE_MAX_SIZE, MARKDOWNX_MEDIA_PATH
 from markdownx.widgets import MarkdownxWidget
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps
 
-from .models import Plan, PlanStatus, RiskLevel, validate_list_item, validate_single_line
-
-PROSE_FIELDS = [
-    "problem_statement",
-    "existing_system",
-    "research_findings",
-    "high_level_approach",
-    "technical_design",
-    "unit_testing",
-    "integration_testing",
-    "manual_testing",
-    "high_risk_items",
-    "medium_risk_items",
-    "risk_dependencies",
-    "rollback_if_fails",
-    "rollback_partial",
-]
-SCALAR_FIELDS = ["title", "created_on", *PROSE_FIELDS]
+from . import schema
+from .markdown import parse_estimate_hours
+from .models import (
+    Plan,
+    PlanStatus,
+    RiskLevel,
+    highest_risk,
+    validate_list_item,
+    validate_single_line,
+)
 
 _CHECK_LINE = re.compile(r"^(?:[-*+]\s+)?\[(?P<mark>[ xX]?)\]\s*(?P<text>.*)$")
 _BULLET = re.compile(r"^[-*+]\s+")
 _MAX_TEXT = 1000
 _MAX_PATH = 500
-
-
-def parse_estimate_hours(text: str) -> Decimal | None:
-    """The markdown engine's parser (imported lazily: it lives in plans/markdown.py)."""
-    from . import markdown
-
-    return markdown.parse_estimate_hours(text)
 
 
 def _is_continuation(raw: str, previous_blank: bool, has_item: bool) -> bool:
@@ -136,27 +131,37 @@ class PlanForm(forms.ModelForm):
 
     class Meta:
         model = Plan
-        fields = SCALAR_FIELDS
-        widgets = {
-            "created_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-            **{name: MarkdownxWidget(attrs={"rows": 4}) for name in PROSE_FIELDS},
-        }
-        labels = {
-            "created_on": "Created",
-            "high_level_approach": "High-level approach",
-            "high_risk_items": "High risk items",
-            "medium_risk_items": "Medium risk items",
-            "risk_dependencies": "Dependencies",
-            "rollback_if_fails": "If implementation fails",
-            "rollback_partial": "Partial implementation",
-        }
+        fields = ["title", "created_on"]
+        widgets = {"created_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
+        labels = {"created_on": "Created"}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        for section in schema.prose():
+            self.fields[section.key] = forms.CharField(
+                label=section.label, required=False, widget=MarkdownxWidget(attrs={"rows": 4}),
+                initial=self.instance.sections.get(section.key, ""),
+            )
         if self.instance.pk and not self.is_bound:
             self.initial["success_criteria"] = format_checklist(
                 (c.text, c.done) for c in self.instance.success_criteria.all()
             )
+
+    def layout(self) -> list[dict]:
+        """The editor's cards: each '##' section the author writes, in schema order, with its
+        fields (none for the steps, which come from the formset)."""
+        cards = []
+        for section in schema.top_level():
+            if section.kind == schema.GROUP:
+                fields = [self[sub.key] for sub in section.children()]
+            elif section.kind in (schema.PROSE, schema.CRITERIA):
+                fields = [self[section.key]]
+            elif section.kind == schema.STEPS:
+                fields = []
+            else:  # schema.REVIEWER_KINDS
+                continue
+            cards.append({"section": section, "fields": fields})
+        return cards
 
     def clean_success_criteria(self):
         items = parse_checklist(self.cleaned_data["success_criteria"])
@@ -169,7 +174,9 @@ class PlanForm(forms.ModelForm):
         return items
 
     def scalar_data(self) -> dict:
-        return {name: self.cleaned_data[name] for name in SCALAR_FIELDS}
+        """What plan_create / plan_update take as fields: title, created date and the prose."""
+        names = ["title", "created_on", *schema.prose_keys()]
+        return {name: self.cleaned_data[name] for name in names}
 
 
 class StepForm(forms.Form):
@@ -298,9 +305,7 @@ def unbound_step_formset(rows: list[dict]) -> StepFormSet:
 
 def totals_from_rows(rows: list[dict]) -> dict:
     """Total hours and highest risk of rows as typed; unparseable estimates are reported."""
-    from .models import RISK_ORDER
-
-    total, invalid, risk = Decimal(0), [], ""
+    total, invalid = Decimal(0), []
     for number, row in enumerate(rows, start=1):
         try:
             hours = parse_estimate_hours(str(row.get("estimate") or ""))
@@ -308,9 +313,7 @@ def totals_from_rows(rows: list[dict]) -> dict:
             invalid.append(number)
             hours = None
         total += hours or 0
-        value = row.get("risk") or ""
-        if value in RISK_ORDER and RISK_ORDER[value] > RISK_ORDER[risk]:
-            risk = value
+    risk = highest_risk([row.get("risk") or "" for row in rows])
     return {"total_hours": total, "highest_risk": risk, "invalid_steps": invalid}
 
 
@@ -342,26 +345,78 @@ class PlanFilterForm(forms.Form):
     mine = forms.BooleanField(required=False)
 
 
+# The format an upload is stored in, and its extension, by the format Pillow decoded. An MPO is
+# a JPEG followed by more images (a phone's depth or HDR gain map): its first image is kept.
+_STORED_AS = {"PNG": ("PNG", "png"), "JPEG": ("JPEG", "jpg"), "MPO": ("JPEG", "jpg"),
+              "GIF": ("GIF", "gif")}  # fmt: skip
+# Pillow copies these from the upload into the file it writes unless told not to (EXIF, XMP
+# and PNG text are only written when passed); tests/plans/test_uploads.py checks none survive.
+_SAVE_OPTIONS = {
+    "PNG": {"icc_profile": None},
+    "JPEG": {"comment": b"", "quality": MARKDOWNX_IMAGE_MAX_SIZE.get("quality", 90)},
+    "GIF": {"comment": b"", "save_all": True},  # every frame: animations keep playing
+}
+# Each GIF frame costs Pillow ~0.2 ms to re-encode however small it is: 5 MB of 1x1 frames
+# would hold a worker for a minute while staying far under the pixel cap.
+_MAX_GIF_FRAMES = 1000
+# What Pillow raises on malformed or truncated data, while opening or decoding.
+_UNDECODABLE = (OSError, ValueError, SyntaxError, EOFError, IndexError, struct.error)
+
+
+def _reencode_image(upload, max_pixels: int) -> ContentFile:
+    """A new PNG, JPEG or GIF drawn from the upload's pixels, under a random name.
+
+    Only the pixels survive: the client's file name and content type, the metadata (comments,
+    EXIF, ICC profile) and any bytes after the image's end are dropped, and the extension is
+    that of the decoded format. The pixel count is checked from the header, before decoding.
+    """
+    too_large = forms.ValidationError(
+        f"The image is too large: it may have at most {max_pixels:,} pixels"
+        " (width × height × frames)."
+    )
+    out = io.BytesIO()
+    try:
+        with (
+            warnings.catch_warnings(action="error", category=Image.DecompressionBombWarning),
+            Image.open(upload, formats=["PNG", "JPEG", "GIF"]) as image,
+        ):
+            kind, extension = _STORED_AS[image.format]
+            frames = image.n_frames if kind == "GIF" else 1
+            if frames > _MAX_GIF_FRAMES:
+                raise forms.ValidationError(f"A GIF may have at most {_MAX_GIF_FRAMES:,} frames.")
+            if image.width * image.height * frames > max_pixels:
+                raise too_large
+            if kind != "GIF":  # as markdownx does: PNG and JPEG shrink to fit, GIF is kept whole
+                image.thumbnail(MARKDOWNX_IMAGE_MAX_SIZE["size"])
+                ImageOps.exif_transpose(image, in_place=True)  # the EXIF orientation is dropped
+            image.save(out, kind, **_SAVE_OPTIONS[kind])
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise too_large from None
+    except _UNDECODABLE:
+        raise forms.ValidationError("Upload a PNG, JPEG or GIF image.") from None
+    return ContentFile(out.getvalue(), name=f"{uuid4().hex}.{extension}")
+
 
 class MarkdownxImageForm(ImageForm):
-    """markdownx's upload form, plus: the bytes must really be a PNG, JPEG or GIF image.
+    """markdownx's upload form, storing a re-encoded copy of a real PNG, JPEG or GIF.
 
-    markdownx trusts the declared content type; an SVG or HTML file sent as image/png would
-    otherwise reach Pillow inside save() and fail with a server error.
+    markdownx checks only the declared content type and the size, keeps the client's file
+    extension and stores GIFs byte for byte: a GIF with a trailing <script> posted as x.html
+    was served as a page from our origin. Here what is stored is _reencode_image()'s output.
     """
 
+    image = forms.FileField(error_messages={"required": "No image was uploaded."})
+
     def clean(self):
-        cleaned = super().clean()
-        upload = self.files.get("image")
-        if upload is not None and not self.errors:
-            try:
-                with Image.open(upload) as image:
-                    kind = image.format
-                    image.verify()
-            except (UnidentifiedImageError, OSError, ValueError):
-                kind = None
-            finally:
-                upload.seek(0)
-            if kind not in ("PNG", "JPEG", "GIF"):
-                raise forms.ValidationError("Upload a PNG, JPEG or GIF image.")
-        return cleaned
+        if self.has_error("image"):  # missing or empty: the field's own message says why
+            return self.cleaned_data
+        super().clean()  # markdownx: the declared content type and the size in bytes
+        max_pixels = settings.PLANGATE_IMAGE_MAX_PIXELS
+        self.cleaned_data["image"] = _reencode_image(self.cleaned_data["image"], max_pixels)
+        return self.cleaned_data
+
+    def save(self, commit=True):
+        """Store the re-encoded image; the URL it is served at, as markdownx's save() returns."""
+        image = self.cleaned_data["image"]
+        name = default_storage.save(posixpath.join(MARKDOWNX_MEDIA_PATH, image.name), image)
+        return default_storage.url(name)

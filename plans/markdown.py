@@ -4,20 +4,24 @@ Two layers:
 - ``parse_plan`` / ``render_plan`` turn text into a ``PlanDocument`` and back, with no Django.
   Template placeholders become "" (or []) on import, and empties become placeholders on export,
   so the bare template imports as an empty plan and exports back to itself.
-- ``document_from_plan`` / ``apply_document`` / ``export_plan`` map a document to the models.
+- ``document_from_plan`` / ``export_plan`` read a plan into a document; writing one into a plan
+  is plans/services.py's ``apply_document`` (the editor's writers).
 
-The placeholders are not written out here: ``PLACEHOLDERS`` is the bare template parsed as is.
+Which sections there are, their headings and order come from plans/schema.py. The placeholders
+are not written out here: ``PLACEHOLDERS`` is the bare template parsed as is.
 """
 
 from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, fields, replace
+from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from plans import schema
 from plans.document import (
     RISK_LEVELS,
     Approval,
@@ -36,13 +40,14 @@ __all__ = [
     "SECTION_KEYS",
     "TEMPLATE",
     "MarkdownImportError",
-    "apply_document",
     "canonical_text",
     "content_hash_text",
     "document_from_plan",
     "export_plan",
+    "parse_created",
     "parse_estimate_hours",
     "parse_plan",
+    "parse_risk",
     "render_plan",
 ]
 
@@ -205,32 +210,9 @@ Brief description of the problem or feature request.
 
 FOOTER = TEMPLATE.rstrip("\n").splitlines()[-2:]  # ["---", "**NOTE**: ..."]
 
-# The H2 sections in template order: (key, heading, H3 subsections as (heading, field)).
-# A key is what ExtraSection.after refers to; "" means "right after the header".
-_SECTIONS: list[tuple[str, str, list[tuple[str, str]]]] = [
-    ("problem_statement", "Problem Statement", []),
-    ("current_state_analysis", "Current State Analysis",
-     [("Existing System", "existing_system"), ("Research Findings", "research_findings")]),
-    ("proposed_solution", "Proposed Solution",
-     [("High-Level Approach", "high_level_approach"), ("Technical Design", "technical_design")]),
-    ("implementation_steps", "Implementation Steps", []),
-    ("testing_strategy", "Testing Strategy",
-     [("Unit Testing", "unit_testing"), ("Integration Testing", "integration_testing"),
-      ("Manual Testing", "manual_testing")]),
-    ("risk_assessment", "Risk Assessment",
-     [("High Risk Items", "high_risk_items"), ("Medium Risk Items", "medium_risk_items"),
-      ("Dependencies", "risk_dependencies")]),
-    ("success_criteria", "Success Criteria", []),
-    ("rollback_plan", "Rollback Plan",
-     [("If Implementation Fails", "rollback_if_fails"),
-      ("Partial Implementation", "rollback_partial")]),
-    ("review_checklist", "Review Checklist", []),
-    ("approval", "Approval", []),
-]  # fmt: skip
-SECTION_KEYS = [key for key, _, _ in _SECTIONS]
-_SUBSECTION_OWNER = {sub.casefold(): heading for _, heading, subs in _SECTIONS for sub, _ in subs}
-_OPTIONAL_SECTIONS = {"review_checklist", "approval"}
-_PROSE_FIELDS = ["problem_statement"] + [f for _, _, subs in _SECTIONS for _, f in subs]
+#: The '##' section keys as the schema had them at import (what ExtraSection.after may be);
+#: this module reads schema.top_level() when it runs.
+SECTION_KEYS = [section.key for section in schema.top_level()]
 
 _STEP_FIELDS = {  # label as written (casefolded) -> Step attribute
     "objective": "objective",
@@ -378,13 +360,14 @@ class _Parser:
     def parse(self) -> PlanDocument:
         doc = PlanDocument()
         end = self.footer_start()
-        header, sections = self.split(list(range(end)), 2)
+        header, blocks = self.split(list(range(end)), 2)
         self.parse_header(doc, header)
 
-        known = {heading.casefold(): key for key, heading, _ in _SECTIONS}
+        sections = schema.top_level()
+        known = {section.heading.casefold(): section.key for section in sections}
         found: dict[str, _Block] = {}
         after = ""
-        for block in sections:
+        for block in blocks:
             key = known.get(block.title.strip().casefold())
             if key is None:
                 doc.extra_sections.append(ExtraSection(block.title, self.text(block.body), after))
@@ -394,23 +377,30 @@ class _Parser:
             found[key] = block
             after = key
 
-        for position, (key, heading, subsections) in enumerate(_SECTIONS):
-            block = found.get(key)
+        for position, section in enumerate(sections):
+            block = found.get(section.key)
+            # The reviewer's sections may be left out; and the template itself (read unchecked)
+            # may lack a section added to the schema since: it then has no placeholder.
+            if block is None and (section.kind in schema.REVIEWER_KINDS or not self.check):
+                continue
             if block is None:
-                if key in _OPTIONAL_SECTIONS:
-                    continue
-                raise self.missing(heading, position, found, end)
-            if key == "implementation_steps":
-                doc.steps = self.parse_steps(block)
-            elif key == "success_criteria":
-                doc.success_criteria = self.parse_checklist(block.body, "a success criterion")
-            elif key == "approval":
-                doc.approval = self.parse_approval(block)
-            elif subsections:
-                self.parse_subsections(doc, block, subsections)
-            else:  # problem_statement, review_checklist: the whole body
-                setattr(doc, key, self.text(block.body))
+                raise self.missing(section, sections[position + 1 :], found, end)
+            self.parse_section(doc, section, block)
         return doc
+
+    def parse_section(self, doc: PlanDocument, section: schema.Section, block: _Block) -> None:
+        if section.kind == schema.STEPS:
+            doc.steps = self.parse_steps(block)
+        elif section.kind == schema.CRITERIA:
+            doc.success_criteria = self.parse_checklist(block.body, "a success criterion")
+        elif section.kind == schema.APPROVAL:
+            doc.approval = self.parse_approval(block)
+        elif section.kind == schema.GROUP:
+            self.parse_subsections(doc, block, section.children())
+        elif section.kind == schema.REVIEW_CHECKLIST:
+            doc.review_checklist = self.text(block.body)
+        else:
+            doc.sections[section.key] = self.text(block.body)
 
     def footer_start(self) -> int:
         """Index where the closing '---' / '**NOTE**' lines start (or the number of lines)."""
@@ -422,15 +412,17 @@ class _Parser:
         return len(self.lines)
 
     def missing(
-        self, heading: str, position: int, found: dict[str, _Block], end: int
+        self, section: schema.Section, later: list[schema.Section], found: dict[str, _Block],
+        end: int,
     ) -> MarkdownImportError:
-        for key, later, _ in _SECTIONS[position + 1 :]:
-            if key in found:
+        for after in later:
+            if after.key in found:
                 return self.error(
-                    found[key].line,
-                    f"missing section '## {heading}'; expected it before '## {later}'",
+                    found[after.key].line,
+                    f"missing section '## {section.heading}'; expected it before "
+                    f"'## {after.heading}'",
                 )
-        return self.error(end, f"missing section '## {heading}'; expected it at the end")
+        return self.error(end, f"missing section '## {section.heading}'; expected it at the end")
 
     def parse_header(self, doc: PlanDocument, indexes: list[int]) -> None:
         content = [i for i in indexes if self.lines[i].strip()]
@@ -455,10 +447,10 @@ class _Parser:
             setattr(doc, meta["label"].lower(), meta["value"])
 
     def parse_subsections(
-        self, doc: PlanDocument, block: _Block, subsections: list[tuple[str, str]]
+        self, doc: PlanDocument, block: _Block, subsections: list[schema.Section]
     ) -> None:
-        """Known H3s fill their field; an unknown H3 stays as text in the field above it."""
-        names = {heading.casefold(): name for heading, name in subsections}
+        """Known H3s fill their section; an unknown H3 stays as text in the section above it."""
+        names = {section.heading.casefold(): section.key for section in subsections}
         bodies: dict[str, list[int]] = {}
         current: str | None = None
         for i in block.body:
@@ -474,21 +466,25 @@ class _Parser:
             elif self.lines[i].strip():
                 raise self.error(
                     i,
-                    f"expected '### {subsections[0][0]}' to open '## {block.title}', "
+                    f"expected '### {subsections[0].heading}' to open '## {block.title}', "
                     f"got {_quote(self.lines[i].strip())}",
                 )
         for name, indexes in bodies.items():
-            setattr(doc, name, self.text(indexes))
+            doc.sections[name] = self.text(indexes)
 
     def parse_steps(self, block: _Block) -> list[Step]:
         before, blocks = self.split(block.body, 3)
         for i in before:
             if self.lines[i].strip():
                 raise self.error(i, f"expected '### Step 1: <title>', got {_quote(self.lines[i])}")
+        owners = {  # a subsection's heading -> the heading of its '##' section
+            section.heading.casefold(): schema.get(section.parent).heading
+            for section in schema.SECTIONS if section.parent
+        }  # fmt: skip
         steps = []
         for number, step_block in enumerate(blocks, start=1):
             match = _STEP_RE.match(step_block.title)
-            owner = _SUBSECTION_OWNER.get(step_block.title.strip().casefold())
+            owner = owners.get(step_block.title.strip().casefold())
             if match is None and owner is not None:  # its '## ...' heading is missing
                 raise self.error(
                     step_block.line,
@@ -544,7 +540,11 @@ class _Parser:
             if value:
                 raise self.error(i, "expected the list on the lines below, not on this line")
         elif name == "risk" and self.check:
-            step.risk = _risk(value, lambda message: self.error(i, message))
+            try:
+                level = parse_risk(value)
+            except ValueError as exc:
+                raise self.error(i, str(exc)) from None
+            step.risk = level.capitalize() if level else value  # the placeholder stays as is
         elif name == "estimate" and self.check:
             try:
                 parse_estimate_hours(value)
@@ -615,14 +615,29 @@ class _Parser:
         return approval
 
 
-def _risk(value: str, error: Callable[[str], Exception]) -> str:
-    """Low, Medium or High whatever the case; "" and the placeholder pass through."""
-    if value.casefold() in ("", PLACEHOLDERS.steps[0].risk.casefold()):
-        return value
-    for level in RISK_LEVELS:
-        if value.casefold() == level.casefold():
-            return level
-    raise error(f"expected a risk level of Low, Medium or High, got {value!r}")
+def parse_risk(text: str) -> str:
+    """The risk level meant, as stored: 'low', 'medium' or 'high', whatever the case.
+
+    "" and the template's placeholder mean none (""); anything else is a ValueError.
+    """
+    cleaned = text.strip().casefold()
+    if cleaned in ("", PLACEHOLDERS.steps[0].risk.casefold()):
+        return ""
+    if cleaned in (level.casefold() for level in RISK_LEVELS):
+        return cleaned
+    raise ValueError(f"expected a risk level of Low, Medium or High, got {text!r}")
+
+
+def parse_created(text: str) -> date | None:
+    """The *Created:* date: YYYY-MM-DD, or "" for none; anything else is a ValueError."""
+    if not text:
+        return None
+    try:
+        if not _ISO_DATE_RE.match(text):  # fromisoformat also takes 20261120 and week dates
+            raise ValueError(text)
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"expected the Created date as YYYY-MM-DD, got {text!r}") from None
 
 
 _HOURS_PER_UNIT = {"hour": Decimal(1), "minute": Decimal(1) / Decimal(60), "day": Decimal(8)}
@@ -688,9 +703,12 @@ def _is_template_step(step: Step) -> bool:
 
 def _without_placeholders(doc: PlanDocument) -> PlanDocument:
     ph = PLACEHOLDERS
-    for name in [*_HEADER_FIELDS, *_PROSE_FIELDS, "review_checklist"]:
+    for name in [*_HEADER_FIELDS, "review_checklist"]:
         if _same(getattr(doc, name), getattr(ph, name)):
             setattr(doc, name, "")
+    for key, text in doc.sections.items():
+        if _same(text, ph.sections.get(key, "")):
+            doc.sections[key] = ""
     for name in _APPROVAL_NAMES:
         if _same(getattr(doc.approval, name), getattr(ph.approval, name)):
             setattr(doc.approval, name, "")
@@ -707,9 +725,12 @@ def _without_placeholders(doc: PlanDocument) -> PlanDocument:
 
 def _with_placeholders(doc: PlanDocument) -> PlanDocument:
     doc, ph = copy.deepcopy(doc), PLACEHOLDERS
-    for name in [*_HEADER_FIELDS, "status", *_PROSE_FIELDS, "review_checklist"]:
+    for name in [*_HEADER_FIELDS, "status", "review_checklist"]:
         if not getattr(doc, name).strip():
             setattr(doc, name, getattr(ph, name))
+    for key in schema.prose_keys():
+        if not doc.sections.get(key, "").strip():
+            doc.sections[key] = ph.sections.get(key, "")
     for name in _APPROVAL_NAMES:
         if not getattr(doc.approval, name).strip():
             setattr(doc.approval, name, getattr(ph.approval, name))
@@ -736,35 +757,41 @@ def parse_plan(text: str | bytes) -> PlanDocument:
 def render_plan(doc: PlanDocument) -> str:
     """The document in the template's exact layout; empty values become placeholders."""
     doc = _with_placeholders(doc)
+    sections = schema.top_level()
+    keys = [section.key for section in sections]
     extras: dict[str, list[ExtraSection]] = {}
     for extra in doc.extra_sections:
-        after = extra.after if extra.after in ("", *SECTION_KEYS) else SECTION_KEYS[-1]
+        after = extra.after if extra.after in ("", *keys) else keys[-1]
         extras.setdefault(after, []).append(extra)
 
     out = [f"# Implementation Plan - {doc.title}", "", f"*Created: {doc.created}*",
            f"*Status: {doc.status}*", ""]  # fmt: skip
     out += _render_extras(extras.get("", []))
-    for key, heading, subsections in _SECTIONS:
-        out.append(f"## {heading}")
-        if key == "implementation_steps":
-            out.append("")
-            for number, step in enumerate(doc.steps, start=1):
-                out += _render_step(number, step)
-        elif key == "success_criteria":
-            out += [*_render_checklist(doc.success_criteria), ""]
-        elif key == "approval":
-            a = doc.approval
-            # One line stays on the label's line; more go below it (a fence must open a line).
-            comments = f"\n{a.comments}" if "\n" in a.comments else f" {a.comments}".rstrip()
-            out += [f"**Reviewer**: {a.reviewer}", f"**Date**: {a.date}",
-                    f"**Status**: {a.status}", f"**Comments**:{comments}", ""]  # fmt: skip
-        elif subsections:
-            for sub_heading, name in subsections:
-                out += [f"### {sub_heading}", getattr(doc, name), ""]
-        else:
-            out += [getattr(doc, key), ""]
-        out += _render_extras(extras.get(key, []))
+    for section in sections:
+        out += [f"## {section.heading}", *_render_section(doc, section)]
+        out += _render_extras(extras.get(section.key, []))
     return "\n".join([*out, *FOOTER]) + "\n"
+
+
+def _render_section(doc: PlanDocument, section: schema.Section) -> list[str]:
+    """The lines below a '##' heading, up to and including the blank line that ends them."""
+    if section.kind == schema.STEPS:
+        steps = enumerate(doc.steps, start=1)
+        return ["", *(line for number, step in steps for line in _render_step(number, step))]
+    if section.kind == schema.CRITERIA:
+        return [*_render_checklist(doc.success_criteria), ""]
+    if section.kind == schema.APPROVAL:
+        a = doc.approval
+        # One line stays on the label's line; more go below it (a fence must open a line).
+        comments = f"\n{a.comments}" if "\n" in a.comments else f" {a.comments}".rstrip()
+        return [f"**Reviewer**: {a.reviewer}", f"**Date**: {a.date}",
+                f"**Status**: {a.status}", f"**Comments**:{comments}", ""]  # fmt: skip
+    if section.kind == schema.GROUP:
+        return [line for sub in section.children()
+                for line in (f"### {sub.heading}", doc.sections.get(sub.key, ""), "")]
+    if section.kind == schema.REVIEW_CHECKLIST:
+        return [doc.review_checklist, ""]
+    return [doc.sections.get(section.key, ""), ""]
 
 
 def _render_extras(extras: list[ExtraSection]) -> list[str]:
@@ -817,7 +844,8 @@ def document_from_plan(plan: Plan, approval: Approval | None = None) -> PlanDocu
         title=plan.title,
         created=plan.created_on.isoformat() if plan.created_on else "",
         status=str(plan.status),
-        **{name: getattr(plan, name) for name in [*_PROSE_FIELDS, "review_checklist"]},
+        sections={key: plan.sections.get(key, "") for key in schema.prose_keys()},
+        review_checklist=plan.review_checklist,
         steps=[
             Step(
                 title=step.title,
@@ -846,91 +874,3 @@ def export_plan(plan: Plan, approval: Approval | None = None) -> str:
 def content_hash_text(plan: Plan) -> str:
     """The export with status and approval forced to placeholders (see canonical_text)."""
     return canonical_text(document_from_plan(plan))
-
-
-def apply_document(plan: Plan, doc: PlanDocument) -> None:
-    """Write the document's content into a saved plan, replacing its steps and criteria.
-
-    Leaves the status alone. Call it inside ``transaction.atomic``. Raises MarkdownImportError
-    (with ``line`` None) when a value does not fit the models.
-    """
-    from datetime import date
-
-    from django.core.exceptions import ValidationError
-    from django.db import models
-
-    from plans.models import PlanStep, StepAction, StepFile, SuccessCriterion
-
-    def checked(obj: models.Model, where: str, exclude: Iterable[str]) -> models.Model:
-        try:
-            obj.clean_fields(exclude=list(exclude))
-        except ValidationError as exc:
-            problems = "; ".join(
-                f"{name}: {' '.join(messages)}" for name, messages in exc.message_dict.items()
-            )
-            raise MarkdownImportError(None, f"{where}: {problems}") from None
-        return obj
-
-    created_on = None
-    if doc.created:
-        try:
-            if not _ISO_DATE_RE.match(doc.created):
-                raise ValueError
-            created_on = date.fromisoformat(doc.created)
-        except ValueError:
-            raise MarkdownImportError(
-                None, f"expected the Created date as YYYY-MM-DD, got {doc.created!r}"
-            ) from None
-
-    content_fields = ["title", *_PROSE_FIELDS, "review_checklist"]
-    for name in content_fields:
-        setattr(plan, name, getattr(doc, name))
-    plan.created_on = created_on
-    plan.extra_sections = [
-        {"heading": e.heading, "body": e.body, "after": e.after} for e in doc.extra_sections
-    ]
-    saved = [*content_fields, "created_on", "extra_sections"]
-    all_fields = {f.name for f in plan._meta.concrete_fields}
-    checked(plan, "plan", all_fields - set(saved))
-    plan.save(update_fields=[*saved, "updated_at"])
-
-    steps, actions, files = [], [], []
-    for number, step in enumerate(doc.steps, start=1):
-        where = f"step {number}"
-        try:
-            hours = parse_estimate_hours(step.estimate)
-            risk = _risk(step.risk, ValueError)
-        except ValueError as exc:
-            raise MarkdownImportError(None, f"{where}: {exc}") from None
-        row = PlanStep(
-            plan=plan, position=number - 1, title=step.title, objective=step.objective,
-            dependencies=step.dependencies, estimate=step.estimate if hours is not None else "",
-            estimated_hours=hours, risk=risk.lower() if risk in RISK_LEVELS else "",
-        )  # fmt: skip
-        steps.append(checked(row, where, ["plan"]))
-        actions.append([
-            checked(StepAction(position=i, text=a.text, done=a.checked), where, ["step"])
-            for i, a in enumerate(step.actions)
-        ])  # fmt: skip
-        files.append([
-            checked(StepFile(position=i, path=f.path, description=f.description), where, ["step"])
-            for i, f in enumerate(step.files)
-        ])  # fmt: skip
-    criteria = [
-        checked(SuccessCriterion(plan=plan, position=i, text=c.text, done=c.checked),
-                f"success criterion {i + 1}", ["plan"])
-        for i, c in enumerate(doc.success_criteria)
-    ]  # fmt: skip
-
-    plan.steps.all().delete()  # cascades to actions and files
-    plan.success_criteria.all().delete()
-    PlanStep.objects.bulk_create(steps)
-    for step_row, step_actions, step_files in zip(steps, actions, files, strict=True):
-        for child in [*step_actions, *step_files]:
-            child.step = step_row
-    StepAction.objects.bulk_create([a for group in actions for a in group])
-    StepFile.objects.bulk_create([f for group in files for f in group])
-    SuccessCriterion.objects.bulk_create(criteria)
-    # Prefetched rows (if any) are stale now.
-    for name in ("steps", "success_criteria"):
-        getattr(plan, "_prefetched_objects_cache", {}).pop(name, None)

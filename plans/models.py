@@ -1,6 +1,7 @@
 """A plan is the template of shared/plan-template.md as rows, plus its state machine.
 
-Prose fields hold Markdown. Steps, their actions and files, and success criteria are rows so that
+The prose sections (plans/schema.py) are Markdown in one JSON field, ``Plan.sections``, so a new
+section needs no column. Steps, their actions and files, and success criteria are rows so that
 they can be edited, reordered and queried. The status only ever changes through a transition,
 and only services call transitions (plans/services.py, reviews/services.py).
 """
@@ -14,6 +15,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+from . import permissions, schema
 
 
 def _control_characters(text: str) -> list[str]:
@@ -68,9 +71,21 @@ class RiskLevel(models.TextChoices):
     HIGH = "high", "High"
 
 
-RISK_ORDER = {"": 0, RiskLevel.LOW: 1, RiskLevel.MEDIUM: 2, RiskLevel.HIGH: 3}
+#: The one order of risk: a step's risk, a plan's highest risk and the policy's "high risk" all
+#: come from here. 0 means "not given".
+RISK_RANK = {"": 0, RiskLevel.LOW: 1, RiskLevel.MEDIUM: 2, RiskLevel.HIGH: 3}
 
 
+def highest_risk(risks) -> str:
+    """The highest of these risk values ('' when none is given; unknown values count as none)."""
+    return max((r for r in risks if RISK_RANK.get(r)), key=RISK_RANK.__getitem__, default="")
+
+
+def is_high_risk(risks) -> bool:
+    return highest_risk(list(risks)) == RiskLevel.HIGH
+
+
+@schema.section_attributes
 class Plan(ConcurrentTransitionMixin, models.Model):
     title = models.CharField(max_length=200, blank=True, validators=[validate_single_line])
     author = models.ForeignKey(
@@ -81,19 +96,10 @@ class Plan(ConcurrentTransitionMixin, models.Model):
     )
     created_on = models.DateField(null=True, blank=True, help_text="The plan's *Created:* date.")
 
-    problem_statement = models.TextField(blank=True)
-    existing_system = models.TextField(blank=True)
-    research_findings = models.TextField(blank=True)
-    high_level_approach = models.TextField(blank=True)
-    technical_design = models.TextField(blank=True)
-    unit_testing = models.TextField(blank=True)
-    integration_testing = models.TextField(blank=True)
-    manual_testing = models.TextField(blank=True)
-    high_risk_items = models.TextField(blank=True)
-    medium_risk_items = models.TextField(blank=True)
-    risk_dependencies = models.TextField(blank=True)
-    rollback_if_fails = models.TextField(blank=True)
-    rollback_partial = models.TextField(blank=True)
+    sections = models.JSONField(
+        default=dict, blank=True,
+        help_text="Markdown of each prose section by key (plans/schema.py); no key = empty.",
+    )
     review_checklist = models.TextField(
         blank=True, help_text="The Review Checklist section as written (empty = the template's)."
     )
@@ -119,23 +125,28 @@ class Plan(ConcurrentTransitionMixin, models.Model):
 
     # --- transition conditions and permissions (django-fsm calls these with the plan) -------
     def missing_for_submission(self) -> list[str]:
-        """What must be filled in before review, in the words the author sees."""
+        """What must be filled in before review, in the words the author sees: the schema's
+        required sections, in order (see schema.Section.required)."""
         missing = []
-        if not self.problem_statement.strip():
-            missing.append("Problem statement")
+        for section in schema.SECTIONS:
+            if not section.required:
+                continue
+            if section.kind == schema.STEPS:
+                missing += self._missing_in_steps()
+                continue
+            parts = section.children() if section.kind == schema.GROUP else [section]
+            if not any(self.sections.get(part.key, "").strip() for part in parts):
+                missing.append(section.label)
+        return missing
+
+    def _missing_in_steps(self) -> list[str]:
         steps = list(self.steps.all())
-        if not steps:
-            missing.append("At least one implementation step")
+        missing = [] if steps else ["At least one implementation step"]
         for index, step in enumerate(steps, start=1):
             if not step.objective.strip():
                 missing.append(f"Step {index}: objective")
             if not step.risk:
                 missing.append(f"Step {index}: risk level")
-        if not any(f.strip() for f in (self.unit_testing, self.integration_testing,
-                                       self.manual_testing)):
-            missing.append("Testing strategy")
-        if not (self.rollback_if_fails.strip() or self.rollback_partial.strip()):
-            missing.append("Rollback plan")
         return missing
 
     def is_ready_for_review(self) -> bool:
@@ -145,14 +156,10 @@ class Plan(ConcurrentTransitionMixin, models.Model):
         return self.revisions.exists()
 
     def may_be_submitted_by(self, user) -> bool:
-        from .permissions import can_submit
-
-        return can_submit(self, user)
+        return permissions.can_submit(self, user)
 
     def may_be_withdrawn_by(self, user) -> bool:
-        from .permissions import can_withdraw
-
-        return can_withdraw(self, user)
+        return permissions.can_withdraw(self, user)
 
     # --- state machine (ConcurrentTransitionMixin includes FSMModelMixin); services call these
     @transition(field=status, source=[PlanStatus.DRAFT, PlanStatus.NEEDS_REVISION],
@@ -187,6 +194,10 @@ class Plan(ConcurrentTransitionMixin, models.Model):
         return self.status in (PlanStatus.DRAFT, PlanStatus.NEEDS_REVISION)
 
     @property
+    def is_under_review(self) -> bool:
+        return self.status == PlanStatus.PENDING_REVIEW
+
+    @property
     def total_estimated_hours(self) -> Decimal:
         """Sum of parsed step estimates; uses prefetched steps when available."""
         return sum((s.estimated_hours or Decimal(0) for s in self.steps.all()), Decimal(0))
@@ -194,7 +205,7 @@ class Plan(ConcurrentTransitionMixin, models.Model):
     @property
     def highest_risk(self) -> str:
         """The highest step risk ('' when no step has one); uses prefetched steps."""
-        return max((s.risk for s in self.steps.all()), key=RISK_ORDER.__getitem__, default="")
+        return highest_risk([s.risk for s in self.steps.all()])
 
 
 class PlanStep(models.Model):

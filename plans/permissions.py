@@ -1,8 +1,16 @@
-"""Who may do what with a plan. Predicates only: services enforce them, views ask them."""
+"""Who may do what with a plan. Predicates only: services enforce them, views ask them.
+
+They read the plan's own properties, never the models module, so the models' transitions can
+use them as their permission checks."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from accounts.roles import is_admin
 
-from .models import Plan
+if TYPE_CHECKING:
+    from .models import Plan
 
 
 def can_view(plan: Plan, user) -> bool:
@@ -19,8 +27,6 @@ def can_submit(plan: Plan, user) -> bool:
 
 
 def can_withdraw(plan: Plan, user) -> bool:
-    from .models import PlanStatus
-
-    return plan.status == PlanStatus.PENDING_REVIEW and (
+    return plan.is_under_review and (
         plan.author_id == user.pk or is_admin(user)
     )

@@ -1,11 +1,16 @@
 """Markdown to safe HTML: Markdown renders, nh3 sanitises. Pages and markdownx previews use this."""
 
+import hashlib
+import json
 import re
 from urllib.parse import urlsplit
 
 import markdown as md
 import nh3
 from django.conf import settings
+from django.core.cache import cache
+
+from . import schema
 
 _EXTENSIONS = ["extra", "sane_lists"]
 _ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
@@ -55,18 +60,16 @@ def render_inline(text: str) -> str:
 
 RENDER_VERSION = 2  # bump when the renderer's output changes, to drop cached HTML
 CACHE_SECONDS = 60 * 60 * 24 * 7
-PLAN_PROSE_FIELDS = [
-    "problem_statement", "existing_system", "research_findings", "high_level_approach",
-    "technical_design", "unit_testing", "integration_testing", "manual_testing",
-    "high_risk_items", "medium_risk_items", "risk_dependencies", "rollback_if_fails",
-    "rollback_partial", "review_checklist",
-]  # fmt: skip
+#: The plan's own texts as the schema had them at import; _plan_sources reads it when it runs.
+PLAN_PROSE_FIELDS = [*schema.prose_keys(), "review_checklist"]
 
 
 def _plan_sources(plan) -> dict:
-    """Every Markdown text the plan page shows (uses prefetched steps, actions, files)."""
+    """Every Markdown text the plan page shows (uses prefetched steps, actions, files); the
+    texts of "fields" are keyed by section key."""
     return {
-        "fields": {name: getattr(plan, name) for name in PLAN_PROSE_FIELDS},
+        "fields": {**{key: plan.sections.get(key, "") for key in schema.prose_keys()},
+                   "review_checklist": plan.review_checklist},
         "steps": [
             {
                 "objective": step.objective,
@@ -87,11 +90,6 @@ def plan_html(plan) -> dict:
     Cached under the SHA-256 of the sources, so a plan's HTML is rendered once per content
     (i.e. per revision) whoever views it, and any change of content misses the cache.
     """
-    import hashlib
-    import json
-
-    from django.core.cache import cache
-
     sources = _plan_sources(plan)
     digest = hashlib.sha256(json.dumps(sources, sort_keys=True).encode()).hexdigest()
     key = f"plans:html:v{RENDER_VERSION}:{digest}"
@@ -117,8 +115,6 @@ def plan_html(plan) -> dict:
 
 def revision_html(revision) -> str:
     """A frozen revision's Markdown as safe HTML, cached by its content hash."""
-    from django.core.cache import cache
-
     key = f"plans:revision-html:v{RENDER_VERSION}:{revision.content_hash}"
     html = cache.get(key)
     if html is None:

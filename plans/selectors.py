@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
 from django.db.models import (
     Case,
     Count,
@@ -16,15 +17,14 @@ from django.db.models import (
 )
 from django.shortcuts import get_object_or_404
 
-from .models import Plan, PlanRevision, PlanStep, RiskLevel
+from .models import RISK_RANK, Plan, PlanRevision, PlanStep
 
-RISK_RANK = {RiskLevel.LOW: 1, RiskLevel.MEDIUM: 2, RiskLevel.HIGH: 3}
 RANK_RISK = {rank: risk for risk, rank in RISK_RANK.items()}
 
 
 def _risk_rank():
     return Case(
-        *(When(steps__risk=risk, then=Value(rank)) for risk, rank in RISK_RANK.items()),
+        *(When(steps__risk=risk, then=Value(rank)) for risk, rank in RISK_RANK.items() if rank),
         default=Value(0),
         output_field=IntegerField(),
     )
@@ -37,7 +37,7 @@ def plan_list(*, user, mine: bool = False, status: str = "", author: str = "", r
     plans = (
         Plan.objects.select_related("author")
         .defer(*(f.name for f in Plan._meta.concrete_fields if f.get_internal_type() == "TextField"
-                 or f.name in ("extra_sections",)))
+                 or f.name in ("sections", "extra_sections")))
         .annotate(
             steps_count=Count("steps"),
             total_hours=Sum("steps__estimated_hours"),
@@ -51,18 +51,17 @@ def plan_list(*, user, mine: bool = False, status: str = "", author: str = "", r
         plans = plans.filter(status=status)
     if author:
         plans = plans.filter(author__username=author)
-    if risk in RISK_RANK:
+    if RISK_RANK.get(risk):
         plans = plans.filter(risk_rank=RISK_RANK[risk])
     text = q.strip()
     if text:
-        plans = plans.filter(Q(title__icontains=text) | Q(problem_statement__icontains=text))
+        plans = plans.filter(Q(title__icontains=text)
+                             | Q(sections__problem_statement__icontains=text))
     return plans
 
 
 def plan_authors():
     """Users who wrote at least one plan, for the author filter."""
-    from django.contrib.auth import get_user_model
-
     return (
         get_user_model().objects.filter(plans__isnull=False).distinct()
         .order_by("username").only("username", "first_name", "last_name")

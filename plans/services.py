@@ -10,11 +10,30 @@ from django.db import transaction
 from django_fsm import ConcurrentTransition, TransitionNotAllowed, has_transition_perm
 
 from audit.log import log
+from core.errors import Conflict, NotAllowed, ValidationError
 from notifications.services import notify_plan_event
 
-from . import permissions
-from .exceptions import PlanConflict, PlanPermissionDenied, ValidationError
-from .models import Plan, PlanEditor, PlanRevision, PlanStatus
+from . import events, permissions, schema
+from .document import PlanDocument
+from .markdown import (
+    MarkdownImportError,
+    content_hash_text,
+    parse_created,
+    parse_estimate_hours,
+    parse_plan,
+    parse_risk,
+)
+from .models import (
+    Plan,
+    PlanEditor,
+    PlanRevision,
+    PlanStatus,
+    PlanStep,
+    StepAction,
+    StepFile,
+    SuccessCriterion,
+    validate_single_line,
+)
 
 
 def _record_editor(plan: Plan, user) -> None:
@@ -23,14 +42,14 @@ def _record_editor(plan: Plan, user) -> None:
 
 def _require(allowed: bool, message: str) -> None:
     if not allowed:
-        raise PlanPermissionDenied(message)
+        raise NotAllowed(message)
 
 
 def _refresh_for_write(plan: Plan) -> Plan:
     """Lock the plan row for the rest of the transaction and fail if its state moved on."""
     current = Plan.objects.select_for_update().get(pk=plan.pk)
     if current.status != plan.status:
-        raise PlanConflict()
+        raise Conflict()
     return current
 
 
@@ -42,89 +61,73 @@ def _text(value):
     return value
 
 
-def _checked(value: str, validator, where: str) -> str:
-    """Normalised ``value``, or ValidationError naming where it is (services don't all go
-    through forms, so the model validators run here too)."""
-    value = _text(value or "")
+def _checked(row, where: str, exclude) -> None:
+    """The model's own field checks (lengths, validators, choices) on a row about to be saved:
+    not every caller goes through a form. The ValidationError names where, and the field."""
     try:
-        validator(value)
+        row.clean_fields(exclude=list(exclude))
     except ValidationError as exc:
-        raise ValidationError(f"{where}: {' '.join(exc.messages)}") from None
-    return value
+        problems = "; ".join(
+            f"{name}: {' '.join(messages)}" for name, messages in exc.message_dict.items()
+        )
+        raise ValidationError(f"{where}: {problems}") from None
 
 
-def _plan_scalars(fields: dict) -> dict:
-    from .models import validate_single_line
-
-    fields = {name: _text(value) for name, value in fields.items()}
-    if "title" in fields:
-        fields["title"] = _checked(fields["title"], validate_single_line, "Title")
+def _editable(fields: dict) -> dict:
+    """``fields``, if the editor may set them all: title, created date, every prose section of
+    the schema and the review checklist."""
+    unknown = set(fields) - {"title", "created_on", "review_checklist", *schema.prose_keys()}
+    if unknown:
+        raise ValidationError(f"Not editable here: {', '.join(sorted(unknown))}.")
     return fields
 
 
-def _clean_steps(steps: list[dict]) -> list[dict]:
-    """Steps with their actions and files normalised and checked (see _step_values)."""
-    from .models import validate_list_item, validate_single_line
-
-    cleaned = []
-    for number, data in enumerate(steps, start=1):
-        data = dict(data)
-        data["actions"] = [
-            (_checked(text, validate_list_item, f"Step {number}, action"), done)
-            for text, done in data.get("actions") or []
-        ]  # fmt: skip
-        data["files"] = [
-            (_checked(path, validate_single_line, f"Step {number}, file path"),
-             _checked(description, validate_list_item, f"Step {number}, file description"))
-            for path, description in data.get("files") or []
-        ]  # fmt: skip
-        cleaned.append(data)
-    return cleaned
+def _set_fields(plan: Plan, fields: dict) -> None:
+    """Put the values on the plan, normalised and checked; prose goes into plan.sections."""
+    prose = set(schema.prose_keys())
+    for name, value in fields.items():
+        if name in prose:
+            plan.sections[name] = _text(value or "")
+        else:
+            setattr(plan, name, _text(value))
+    stored = {"sections" if name in prose else name for name in fields}
+    _checked(plan, "Plan", {f.name for f in Plan._meta.concrete_fields} - stored)
 
 
 @transaction.atomic
 def plan_create(*, actor, title: str = "", steps: list[dict] | None = None,
                 success_criteria: list | None = None, **fields) -> Plan:
     """Create a draft plan; optionally with its steps and success criteria (editor form)."""
-    fields = _plan_scalars({"title": title, **fields})
-    plan = Plan.objects.create(author=actor, **fields)
+    plan = Plan(author=actor)
+    _set_fields(plan, _editable({"title": title, **fields}))
+    plan.save()
     title = plan.title
     if steps:
-        _write_steps(plan, _clean_steps(steps))
+        _write_steps(plan=plan, steps=steps)
     if success_criteria:
-        _write_criteria(plan, success_criteria)
+        _write_criteria(plan=plan, items=success_criteria)
     _record_editor(plan, actor)
-    log("plan.created", actor=actor, obj=plan, plan=plan,
+    log(events.PLAN_CREATED, actor=actor, obj=plan, plan=plan,
         payload={"title": title, "steps": len(steps or [])})
     return plan
 
 
-_EDITABLE_SCALARS = {
-    "title", "created_on", "problem_statement", "existing_system", "research_findings",
-    "high_level_approach", "technical_design", "unit_testing", "integration_testing",
-    "manual_testing", "high_risk_items", "medium_risk_items", "risk_dependencies",
-    "rollback_if_fails", "rollback_partial", "review_checklist",
-}  # fmt: skip
-
-
 def _step_values(number: int, data: dict) -> dict:
-    """A step dict from the editor (or API) checked and reduced to PlanStep fields."""
-    from .markdown import parse_estimate_hours
-    from .models import RiskLevel, validate_single_line
-
+    """A step dict (the editor's, or one made from a document) reduced to PlanStep fields, its
+    estimate and risk read the way the Markdown format reads them."""
     title = _text(data.get("title") or "").strip()
     if not title:
         raise ValidationError(f"Step {number}: a title is required.")
-    title = _checked(title, validate_single_line, f"Step {number}, title")
-    estimate = _checked((data.get("estimate") or "").strip(), validate_single_line,
-                        f"Step {number}, estimated time")
+    estimate = _text(data.get("estimate") or "").strip()
+    try:  # before parsing, which would only say that this is not a time
+        validate_single_line(estimate)
+    except ValidationError as exc:
+        raise ValidationError(f"Step {number}: estimate: {' '.join(exc.messages)}") from None
     try:
         hours = parse_estimate_hours(estimate)
+        risk = parse_risk(data.get("risk") or "")
     except ValueError as exc:
         raise ValidationError(f"Step {number}: {exc}.") from None
-    risk = (data.get("risk") or "").lower()
-    if risk and risk not in RiskLevel.values:
-        raise ValidationError(f"Step {number}: risk must be Low, Medium or High.")
     return {
         "title": title, "objective": _text(data.get("objective") or ""),
         "dependencies": _text(data.get("dependencies") or ""),
@@ -132,44 +135,78 @@ def _step_values(number: int, data: dict) -> dict:
     }  # fmt: skip
 
 
-def _write_steps(plan: Plan, steps: list[dict]) -> None:
-    """Make the plan's steps exactly ``steps``, in order. Steps keep their id (concerns and
-    comments point at them) when the dict carries it; actions and files are rewritten."""
-    from .models import PlanStep, StepAction, StepFile
+def _match_steps(existing: list[PlanStep], incoming: list[tuple]) -> list[PlanStep | None]:
+    """For each incoming (id, title), the existing step it updates, or None for a new step.
+    The rule is _write_steps's: its id, else the same title, else the same position."""
+    free = list(existing)
+    matched: list[PlanStep | None] = [None] * len(incoming)
+    rules = (
+        lambda step, position: step.pk == incoming[position][0],
+        lambda step, position: step.title == incoming[position][1],
+        lambda step, position: step.position == position,
+    )
+    for rule in rules:
+        for position in range(len(incoming)):
+            if matched[position] is None:
+                matched[position] = next((step for step in free if rule(step, position)), None)
+                if matched[position] is not None:
+                    free.remove(matched[position])
+    return matched
 
-    existing = {step.pk: step for step in PlanStep.objects.filter(plan=plan)}
-    kept, actions, files = set(), [], []
+
+def _write_steps(*, plan: Plan, steps: list[dict]) -> None:
+    """Make the plan's steps exactly ``steps`` (dicts as the editor sends them), in order: the
+    one writer of steps, for the editor and for Markdown import and re-import.
+
+    Steps keep their id where they still exist, because comments and concerns point at it.
+    An incoming step updates, by preference: the step whose ``id`` it carries (the editor's rows
+    do); else the first step not yet matched with the same title (Markdown has no ids, and a
+    moved step keeps its title); else the step not yet matched at the same position (a step
+    retitled in place). Incoming steps left over are created, existing ones left over deleted.
+    Actions and files are rewritten. Everything is checked before anything is written.
+    """
+    values = [_step_values(number, data) for number, data in enumerate(steps, start=1)]
+    incoming = [(data.get("id"), v["title"]) for data, v in zip(steps, values, strict=True)]
+    matched = _match_steps(list(PlanStep.objects.filter(plan=plan)), incoming)
+    rows = []
     for position, data in enumerate(steps):
-        values = _step_values(position + 1, data)
-        step = existing.get(data.get("id") or None)
-        if step is None or step.pk in kept:
-            step = PlanStep(plan=plan)
-        for name, value in values.items():
+        where = f"Step {position + 1}"
+        step = matched[position] or PlanStep(plan=plan)
+        for name, value in {**values[position], "position": position}.items():
             setattr(step, name, value)
-        step.position = position
-        step.save()
-        kept.add(step.pk)
-        actions += [StepAction(step=step, position=i, text=text, done=done)
-                    for i, (text, done) in enumerate(data.get("actions") or [])]
-        files += [StepFile(step=step, position=i, path=path, description=description)
-                  for i, (path, description) in enumerate(data.get("files") or [])]
-    PlanStep.objects.filter(plan=plan).exclude(pk__in=kept).delete()
+        _checked(step, where, ["plan"])
+        actions = [StepAction(position=i, text=_text(text), done=done)
+                   for i, (text, done) in enumerate(data.get("actions") or [])]
+        files = [StepFile(position=i, path=_text(path), description=_text(description))
+                 for i, (path, description) in enumerate(data.get("files") or [])]
+        for i, action in enumerate(actions, start=1):
+            _checked(action, f"{where}, action {i}", ["step"])
+        for i, file in enumerate(files, start=1):
+            _checked(file, f"{where}, file {i}", ["step"])
+        rows.append((step, actions, files))
+
+    PlanStep.objects.filter(plan=plan).exclude(pk__in=[m.pk for m in matched if m]).delete()
     StepAction.objects.filter(step__plan=plan).delete()
     StepFile.objects.filter(step__plan=plan).delete()
-    StepAction.objects.bulk_create(actions)
-    StepFile.objects.bulk_create(files)
+    for step, actions, files in rows:
+        step.save()
+        for child in [*actions, *files]:
+            child.step = step
+    StepAction.objects.bulk_create([action for _, actions, _ in rows for action in actions])
+    StepFile.objects.bulk_create([file for _, _, files in rows for file in files])
+    getattr(plan, "_prefetched_objects_cache", {}).pop("steps", None)
 
 
-def _write_criteria(plan: Plan, items: list) -> None:
-    from .models import SuccessCriterion, validate_list_item
-
-    rows = [
-        SuccessCriterion(plan=plan, position=i, done=done,
-                         text=_checked(text, validate_list_item, f"Success criterion {i + 1}"))
-        for i, (text, done) in enumerate(items)
-    ]  # fmt: skip
+def _write_criteria(*, plan: Plan, items: list) -> None:
+    """Make the plan's success criteria exactly ``items`` ((text, done) pairs), in order.
+    Nothing points at a criterion, so they are simply rewritten."""
+    rows = [SuccessCriterion(plan=plan, position=i, text=_text(text), done=done)
+            for i, (text, done) in enumerate(items)]
+    for number, row in enumerate(rows, start=1):
+        _checked(row, f"Success criterion {number}", ["plan"])
     SuccessCriterion.objects.filter(plan=plan).delete()
     SuccessCriterion.objects.bulk_create(rows)
+    getattr(plan, "_prefetched_objects_cache", {}).pop("success_criteria", None)
 
 
 @transaction.atomic
@@ -179,27 +216,22 @@ def plan_update(*, actor, plan: Plan, fields: dict | None = None, steps: list[di
     order) and success criteria. ``None`` leaves that part alone.
 
     ``expected_updated_at`` (the plan's updated_at when the form was loaded) makes a save over
-    someone else's newer save fail with PlanConflict instead of silently overwriting it.
+    someone else's newer save fail with Conflict instead of silently overwriting it.
     """
     current = Plan.objects.select_for_update().get(pk=plan.pk)
     _require(permissions.can_edit(current, actor), edit_refusal_reason(current, actor))
     if expected_updated_at is not None and current.updated_at != expected_updated_at:
-        raise PlanConflict("Someone saved this plan after you opened it. Reload to see their "
+        raise Conflict("Someone saved this plan after you opened it. Reload to see their "
                            "changes, then apply yours again.")
     fields = fields or {}
-    unknown = set(fields) - _EDITABLE_SCALARS
-    if unknown:
-        raise ValidationError(f"Not editable here: {', '.join(sorted(unknown))}.")
-    fields = _plan_scalars(fields)
-    for name, value in fields.items():
-        setattr(current, name, value)
+    _set_fields(current, _editable(fields))
     current.save()  # always: updated_at is the content identity the detail cache keys on
     if steps is not None:
-        _write_steps(current, _clean_steps(steps))
+        _write_steps(plan=current, steps=steps)
     if success_criteria is not None:
-        _write_criteria(current, success_criteria)
+        _write_criteria(plan=current, items=success_criteria)
     _record_editor(current, actor)
-    log("plan.edited", actor=actor, obj=current, plan=current,
+    log(events.PLAN_EDITED, actor=actor, obj=current, plan=current,
         payload={"fields": sorted(fields), "steps": None if steps is None else len(steps),
                  "success_criteria": None if success_criteria is None
                  else len(success_criteria)})
@@ -219,20 +251,52 @@ def plan_import_markdown(*, actor, text: str | bytes, plan: Plan | None = None) 
 
     Raises MarkdownImportError (with the line at fault) before anything is written.
     """
-    from .markdown import apply_document, parse_plan
-
     document = parse_plan(text)
     if plan is None:
         plan = Plan.objects.create(author=actor)
-        action = "plan.imported"
+        action = events.PLAN_IMPORTED
     else:
         plan = _refresh_for_write(plan)
         _require(permissions.can_edit(plan, actor), "You cannot edit this plan.")
-        action = "plan.edited"
-    apply_document(plan, document)
+        action = events.PLAN_EDITED
+    apply_document(plan=plan, document=document)
     _record_editor(plan, actor)
     log(action, actor=actor, obj=plan, plan=plan, payload={"source": "markdown"})
     return plan
+
+
+@transaction.atomic
+def apply_document(*, plan: Plan, document: PlanDocument) -> None:
+    """Write a document's content into a saved plan with the editor's writers, so its steps
+    keep their ids; the status is left alone. Callers check permission (plan_import_markdown).
+
+    A step becomes the dict the editor would send. Raises MarkdownImportError (``line`` None)
+    when a value does not fit, and writes nothing then.
+    """
+    steps = [
+        {"title": step.title, "objective": step.objective, "dependencies": step.dependencies,
+         "estimate": step.estimate, "risk": step.risk,
+         "actions": [(action.text, action.checked) for action in step.actions],
+         "files": [(change.path, change.description) for change in step.files]}
+        for step in document.steps
+    ]  # fmt: skip
+    try:
+        created_on = parse_created(document.created)
+    except ValueError as exc:
+        raise MarkdownImportError(None, str(exc)) from None
+    try:
+        _set_fields(plan, {
+            "title": document.title, "created_on": created_on, **document.sections,
+            "review_checklist": document.review_checklist,
+            "extra_sections": [{"heading": e.heading, "body": e.body, "after": e.after}
+                               for e in document.extra_sections],
+        })  # fmt: skip
+        plan.save()
+        _write_steps(plan=plan, steps=steps)
+        _write_criteria(plan=plan, items=[(c.text, c.checked) for c in document.success_criteria])
+    except ValidationError as exc:
+        message = " ".join(exc.messages)  # "Step 2: ..." -> "step 2: ...", as the importer says
+        raise MarkdownImportError(None, message[:1].lower() + message[1:]) from None
 
 
 def missing_for_submission(plan: Plan) -> list[str]:
@@ -243,8 +307,6 @@ def missing_for_submission(plan: Plan) -> list[str]:
 
 def revision_snapshot(plan: Plan) -> tuple[str, str]:
     """The canonical Markdown of the plan's content and its SHA-256."""
-    from .markdown import content_hash_text
-
     text = content_hash_text(plan)
     return text, hashlib.sha256(text.encode()).hexdigest()
 
@@ -265,7 +327,7 @@ def plan_submit(*, actor, plan: Plan) -> PlanRevision:
         plan.submit()
         plan.save()
     except (ConcurrentTransition, TransitionNotAllowed) as exc:
-        raise PlanConflict() from exc
+        raise Conflict() from exc
     content, content_hash = revision_snapshot(plan)
     revision = PlanRevision.objects.create(
         plan=plan, number=(previous.number if previous else 0) + 1, content=content,
@@ -274,7 +336,7 @@ def plan_submit(*, actor, plan: Plan) -> PlanRevision:
     # Approvals are bound to a content hash (reviews/policy.py): an unchanged resubmission keeps
     # them, a changed one makes them stale.
     unchanged = previous is not None and previous.content_hash == content_hash
-    event = "plan.resubmitted" if previous is not None else "plan.submitted"
+    event = events.PLAN_RESUBMITTED if previous is not None else events.PLAN_SUBMITTED
     log(event, actor=actor, obj=plan, plan=plan, revision_hash=content_hash,
         payload={"from": previous_status, "to": plan.status, "revision": revision.number,
                  "previous_revision": previous.number if previous else None,
@@ -293,10 +355,10 @@ def plan_withdraw(*, actor, plan: Plan) -> Plan:
         plan.withdraw()
         plan.save()
     except (ConcurrentTransition, TransitionNotAllowed) as exc:
-        raise PlanConflict() from exc
+        raise Conflict() from exc
     revision = plan.revisions.order_by("-number").first()
-    log("plan.withdrawn", actor=actor, obj=plan, plan=plan,
+    log(events.PLAN_WITHDRAWN, actor=actor, obj=plan, plan=plan,
         revision_hash=revision.content_hash if revision else "",
         payload={"from": PlanStatus.PENDING_REVIEW, "to": plan.status})
-    notify_plan_event(event="plan.withdrawn", plan=plan, actor=actor)
+    notify_plan_event(event=events.PLAN_WITHDRAWN, plan=plan, actor=actor)
     return plan

@@ -11,15 +11,17 @@ from datetime import datetime
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from markdownx.views import ImageUploadView
+from markdownx import views as markdownx_views
+
+from core.errors import message_of
+from core.http import DOMAIN_ERRORS, http_status, user_message
 
 from . import permissions, selectors, services
 from .diff import section_diff
-from .exceptions import PlanConflict, PlanPermissionDenied, ValidationError
 from .forms import (
     STEP_PREFIX,
     ImportForm,
@@ -33,6 +35,7 @@ from .forms import (
     totals_from_rows,
     unbound_step_formset,
 )
+from .markdown import MarkdownImportError, export_plan
 from .models import Plan
 from .rendering import plan_html, revision_html
 from .selectors import RANK_RISK
@@ -120,14 +123,14 @@ def _editor(request: HttpRequest, plan: Plan | None) -> HttpResponse:
                     expected_updated_at=_parse_loaded_at(request.POST.get("loaded_at")),
                 )  # fmt: skip
                 messages.success(request, "Plan saved.")
-        except PlanPermissionDenied as exc:
-            return _cannot_edit(request, plan, str(exc))
-        except PlanConflict as exc:
-            form.add_error(None, exc.message)
-            context = _editor_context(form, formset, plan, rows)
-            return render(request, template, context, status=409)
-        except ValidationError as exc:
-            form.add_error(None, exc)
+        except DOMAIN_ERRORS as exc:
+            # The editor shows a refusal on the form it came from, keeping what was typed.
+            status = http_status(exc)
+            if status == 403:
+                return _cannot_edit(request, plan, user_message(exc))
+            form.add_error(None, message_of(exc) if status == 409 else exc)
+            return render(request, template, _editor_context(form, formset, plan, rows),
+                          status=status if status == 409 else 200)
         else:
             return redirect(plan)
     return render(request, template, _editor_context(form, formset, plan, rows))
@@ -205,8 +208,6 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 def plan_export(request: HttpRequest, pk: int) -> HttpResponse:
-    from .markdown import export_plan
-
     plan = selectors.plan_with_content(pk)
     response = HttpResponse(export_plan(plan), content_type="text/markdown; charset=utf-8")
     filename = f"{slugify(plan.title) or f'plan-{plan.pk}'}.md"
@@ -216,8 +217,6 @@ def plan_export(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def plan_import(request: HttpRequest) -> HttpResponse:
-    from .markdown import MarkdownImportError
-
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         field, content = form.source()
@@ -276,7 +275,38 @@ def plan_diff(request: HttpRequest, pk: int) -> HttpResponse:
     })  # fmt: skip
 
 
-class MarkdownxUploadView(ImageUploadView):
-    """markdownx's image upload, checking the file really is a raster image (no SVG, no HTML)."""
+class _PostOnlyJson:
+    """For the editor's AJAX endpoints: any method but POST is a 405 that says so, in JSON."""
+
+    http_method_names = ["post"]
+
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        return JsonResponse({"error": "Use POST."}, status=405, headers={"Allow": "POST"})
+
+
+class MarkdownxUploadView(_PostOnlyJson, markdownx_views.ImageUploadView):
+    """markdownx's image upload (storing what MarkdownxImageForm re-encodes), answering JSON.
+
+    markdownx's own view saves and answers only requests sent with X-Requested-With and has no
+    page to render otherwise: a GET, or a refused upload without that header, was a server error.
+    The editor's script reads {"image_code": "![](url)"}; a refusal is a 400 {"error": ...}.
+    """
 
     form_class = MarkdownxImageForm
+
+    def form_invalid(self, form):
+        errors = [message for field_errors in form.errors.values() for message in field_errors]
+        return JsonResponse({"error": " ".join(errors)}, status=400)
+
+    def form_valid(self, form):
+        return JsonResponse({"image_code": f"![]({form.save()})"})
+
+
+class MarkdownifyView(_PostOnlyJson, markdownx_views.MarkdownifyView):
+    """markdownx's editor preview (plans.rendering.render_markdown, through its settings);
+    a request without "content" raised KeyError there, a server error."""
+
+    def post(self, request, *args, **kwargs):
+        if "content" not in request.POST:
+            return JsonResponse({"error": 'Send the Markdown to render as "content".'}, status=400)
+        return super().post(request, *args, **kwargs)

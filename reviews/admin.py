@@ -1,9 +1,11 @@
 """Reviews in the Django admin. Checklist templates and the review policy are edited here, and
-every such change is written to the audit trail (checklist.changed; policy.changed through
-reviews.services.policy_changed). Answers keep the text they answered, so editing a template
-never alters reviews already given. Reviews, answers, concerns, comments and requests are
-written by the review services: read-only here."""
+written only by the review services (checklist_save / checklist_delete, policy_save /
+policy_delete), which validate, write and audit each change; a refusal is shown on the form or
+as an error message (accounts.admin.ServiceAdminMixin). Answers keep the text they answered, so
+editing a template never alters reviews already given. Reviews, answers, concerns, comments and
+requests are written by the review services: read-only here."""
 
+from django import forms
 from django.contrib import admin
 
 from accounts.admin import (
@@ -11,10 +13,10 @@ from accounts.admin import (
     PlangateTabularInline,
     ReadOnlyModelAdmin,
     ReadOnlyTabularInline,
+    ServiceAdminMixin,
 )
-from audit.log import log
 
-from . import policy, services
+from . import services
 from .models import (
     ChecklistAnswer,
     ChecklistGroup,
@@ -28,32 +30,30 @@ from .models import (
 )
 
 
-def _change(change: bool) -> str:
-    return "changed" if change else "added"
+class ChecklistServiceMixin(ServiceAdminMixin):
+    """A template, group or item is saved by checklist_save, with one audit entry (against its
+    template) per admin save, its inline rows included."""
 
-
-class ChecklistAuditMixin:
-    """Every add, change or delete in a checklist template, group or item writes one entry."""
-
-    def checklist_template(self, obj) -> ChecklistTemplate:
-        return obj
+    def save_model(self, request, obj, form, change):
+        """Saved in save_related: the audit entry says whether the inline rows changed too."""
 
     def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        obj = form.instance
-        log("checklist.changed", actor=request.user, obj=self.checklist_template(obj),
-            payload={"change": _change(change), "object": f"{obj._meta.model_name} {obj}",
-                     "fields": form.changed_data,
-                     "inlines_changed": any(f.has_changed() for f in formsets)})
+        services.checklist_save(
+            actor=request.user, obj=form.instance, changed_fields=form.changed_data,
+            created=not change, inlines_changed=any(f.has_changed() for f in formsets),
+        )
+        super().save_related(request, form, formsets, change)  # the inline rows, after obj
 
     def delete_model(self, request, obj):
-        log("checklist.changed", actor=request.user, obj=self.checklist_template(obj),
-            payload={"change": "deleted", "object": f"{obj._meta.model_name} {obj}"})
-        super().delete_model(request, obj)
+        services.checklist_delete(actor=request.user, obj=obj)
 
-    def delete_queryset(self, request, queryset):
-        for obj in queryset:
-            self.delete_model(request, obj)
+
+class ChecklistTemplateForm(forms.ModelForm):
+    """Ticking "Is default" on another template is allowed: checklist_save un-defaults the
+    current default, then validates the one-default constraint itself."""
+
+    def _get_validation_exclusions(self):
+        return super()._get_validation_exclusions() | {"is_default"}
 
 
 class ChecklistGroupInline(PlangateTabularInline):
@@ -68,7 +68,8 @@ class ChecklistItemInline(PlangateTabularInline):
 
 
 @admin.register(ChecklistTemplate)
-class ChecklistTemplateAdmin(ChecklistAuditMixin, PlangateModelAdmin):
+class ChecklistTemplateAdmin(ChecklistServiceMixin, PlangateModelAdmin):
+    form = ChecklistTemplateForm
     list_display = ("name", "is_default", "created_at")
     list_filter = ("is_default",)
     search_fields = ("name",)
@@ -76,47 +77,41 @@ class ChecklistTemplateAdmin(ChecklistAuditMixin, PlangateModelAdmin):
 
 
 @admin.register(ChecklistGroup)
-class ChecklistGroupAdmin(ChecklistAuditMixin, PlangateModelAdmin):
+class ChecklistGroupAdmin(ChecklistServiceMixin, PlangateModelAdmin):
     list_display = ("title", "template", "position")
     list_filter = ("template",)
     search_fields = ("title", "template__name")
     list_select_related = ("template",)
     inlines = (ChecklistItemInline,)
 
-    def checklist_template(self, obj):
-        return obj.template
-
 
 @admin.register(ChecklistItem)
-class ChecklistItemAdmin(ChecklistAuditMixin, PlangateModelAdmin):
+class ChecklistItemAdmin(ChecklistServiceMixin, PlangateModelAdmin):
     list_display = ("text", "group", "position")
     list_filter = ("group__template",)
     search_fields = ("text", "group__title")
     list_select_related = ("group", "group__template")
 
-    def checklist_template(self, obj):
-        return obj.group.template
-
 
 @admin.register(ReviewPolicy)
-class ReviewPolicyAdmin(PlangateModelAdmin):
+class ReviewPolicyAdmin(ServiceAdminMixin, PlangateModelAdmin):
     list_display = ("name", "min_approvals", "high_risk_min_approvals", "updated_at")
     search_fields = ("name",)
     filter_horizontal = ("required_groups", "high_risk_required_groups")
 
+    def save_model(self, request, obj, form, change):
+        """Saved in save_related, by policy_save, with its groups (it sets them itself)."""
+
     def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)  # m2m saved: snapshot is complete
-        services.policy_changed(actor=request.user, policy_row=form.instance,
-                                changes={"fields": form.changed_data, "created": not change})
+        services.policy_save(
+            actor=request.user, policy=form.instance,
+            required_groups=form.cleaned_data["required_groups"],
+            high_risk_required_groups=form.cleaned_data["high_risk_required_groups"],
+            changed_fields=form.changed_data, created=not change,
+        )
 
     def delete_model(self, request, obj):
-        log("policy.changed", actor=request.user, obj=obj,
-            payload={"changes": {"deleted": True}, "policy": policy.describe_policy(obj)})
-        super().delete_model(request, obj)
-
-    def delete_queryset(self, request, queryset):
-        for obj in queryset:
-            self.delete_model(request, obj)
+        services.policy_delete(actor=request.user, policy=obj)
 
 
 class ChecklistAnswerInline(ReadOnlyTabularInline):

@@ -1,45 +1,66 @@
-"""The names the review workflow writes to the audit log and sends to notifications.
+"""What happens in review, and the outcomes it leads to (registered in ReviewsConfig.ready)."""
 
-Audit actions are namespaced `<noun>.<verb>`; the audit app registers AUDIT_ACTIONS. Notification
-events are what notifications.services.notify_plan_event() receives.
-"""
+from notifications.events import (
+    ADMINS,
+    AUTHOR,
+    AWAITED_REVIEWERS,
+    REVIEWER_POOL,
+    STARTED_REVIEWERS,
+    Event,
+    Notify,
+)
+from plans import events as plan_events
+from plans.models import PlanStatus
 
-# --- audit actions --------------------------------------------------------------------------------
-PLAN_SUBMITTED = "plan.submitted"
-PLAN_RESUBMITTED = "plan.resubmitted"
-PLAN_WITHDRAWN = "plan.withdrawn"
-PLAN_APPROVED = "plan.approved"
-PLAN_NEEDS_REVISION = "plan.needs_revision"
-PLAN_REJECTED = "plan.rejected"
-REVIEW_STARTED = "review.started"
-REVIEW_ANSWERED = "review.answered"
-REVIEW_DECIDED = "review.decided"
-REVIEW_REQUESTED = "review.requested"
-CONCERN_RAISED = "concern.raised"
-CONCERN_RESOLVED = "concern.resolved"
-COMMENT_POSTED = "comment.posted"
-POLICY_CHANGED = "policy.changed"
+REVIEW_REQUESTED = Event("review.requested", "Review requested", Notify(
+    "Someone asks me to review a plan", "{actor} asked you to review “{plan}”",
+    (REVIEWER_POOL,),
+))
+REVIEW_STARTED = Event("review.started", "Review started")
+REVIEW_ANSWERED = Event("review.answered", "Checklist answered")
+REVIEW_DECIDED = Event("review.decided", "Review decision made", Notify(
+    "A reviewer decides on my plan", "{actor} reviewed “{plan}”", (AUTHOR,),
+))
+PLAN_APPROVED = Event("plan.approved", "Plan approved", Notify(
+    "My plan is approved", "“{plan}” was approved", (AUTHOR,),
+))
+PLAN_NEEDS_REVISION = Event("plan.needs_revision", "Plan sent back for revision", Notify(
+    "My plan is sent back for revision", "“{plan}” was sent back for revision", (AUTHOR,),
+))
+PLAN_REJECTED = Event("plan.rejected", "Plan rejected", Notify(
+    "My plan is rejected", "“{plan}” was rejected", (AUTHOR,),
+))
+CONCERN_RAISED = Event("concern.raised", "Concern raised", Notify(
+    "A blocking concern is raised on my plan", "{actor} raised a blocking concern on “{plan}”",
+    (AUTHOR,),
+))
+CONCERN_RESOLVED = Event("concern.resolved", "Concern resolved")
+COMMENT_POSTED = Event("comment.posted", "Comment posted", Notify(
+    "Someone comments on a plan I am involved in", "{actor} commented on “{plan}”",
+    (AUTHOR, STARTED_REVIEWERS),
+))
+PLAN_REMINDER = Event("plan.reminder", "Reviewers reminded", Notify(
+    "Reminder: a plan is waiting for my review",
+    "Reminder: “{plan}” is waiting for your review", (AWAITED_REVIEWERS,),
+))
+PLAN_ESCALATED = Event("plan.escalated", "Admins told of a long wait", Notify(
+    "Admins: a plan has waited too long for review",
+    "“{plan}” has been waiting for review for over {hours} hours", (ADMINS,),
+))
+POLICY_CHANGED = Event("policy.changed", "Review policy changed")
+CHECKLIST_CHANGED = Event("checklist.changed", "Checklist template changed")
 
-#: Audit actions that record a change of a plan's status (one entry per transition).
-TRANSITION_ACTIONS = frozenset({
-    PLAN_SUBMITTED, PLAN_RESUBMITTED, PLAN_WITHDRAWN, PLAN_APPROVED, PLAN_NEEDS_REVISION,
-    PLAN_REJECTED,
-})
+EVENTS = (REVIEW_REQUESTED, REVIEW_STARTED, REVIEW_ANSWERED, REVIEW_DECIDED, PLAN_APPROVED,
+          PLAN_NEEDS_REVISION, PLAN_REJECTED, CONCERN_RAISED, CONCERN_RESOLVED, COMMENT_POSTED,
+          PLAN_REMINDER, PLAN_ESCALATED, POLICY_CHANGED, CHECKLIST_CHANGED)
 
-AUDIT_ACTIONS = frozenset({
-    *TRANSITION_ACTIONS, REVIEW_STARTED, REVIEW_ANSWERED, REVIEW_DECIDED, REVIEW_REQUESTED,
-    CONCERN_RAISED, CONCERN_RESOLVED, COMMENT_POSTED, POLICY_CHANGED,
-})
-
-# --- notification events (notify_plan_event(event=...)) ------------------------------------------
-NOTIFY_EVENTS = frozenset({
-    PLAN_SUBMITTED, PLAN_RESUBMITTED, PLAN_WITHDRAWN, PLAN_APPROVED, PLAN_NEEDS_REVISION,
-    PLAN_REJECTED, REVIEW_REQUESTED, REVIEW_DECIDED, CONCERN_RAISED, COMMENT_POSTED,
-})
-
-#: The plan transition each outcome status is reached by, and its audit action / event.
-OUTCOME_ACTIONS = {
-    "APPROVED": PLAN_APPROVED,
-    "NEEDS_REVISION": PLAN_NEEDS_REVISION,
-    "REJECTED": PLAN_REJECTED,
+#: The event each outcome of the policy is announced by.
+OUTCOME_EVENTS = {
+    PlanStatus.APPROVED: PLAN_APPROVED,
+    PlanStatus.NEEDS_REVISION: PLAN_NEEDS_REVISION,
+    PlanStatus.REJECTED: PLAN_REJECTED,
 }
+
+#: Events that record a change of a plan's status (one audit entry per transition).
+TRANSITION_EVENTS = (plan_events.PLAN_SUBMITTED, plan_events.PLAN_RESUBMITTED,
+                     plan_events.PLAN_WITHDRAWN, *OUTCOME_EVENTS.values())

@@ -5,19 +5,15 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from accounts.roles import REVIEWERS
+from plans import schema
 
 from .models import Answer, Decision
 
+# What a comment or concern can be on: the plan's '##' sections the author writes.
 SECTIONS = [
     ("", "Whole plan"),
-    ("problem-statement", "Problem Statement"),
-    ("current-state", "Current State Analysis"),
-    ("proposed-solution", "Proposed Solution"),
-    ("implementation-steps", "Implementation Steps"),
-    ("testing-strategy", "Testing Strategy"),
-    ("risk-assessment", "Risk Assessment"),
-    ("success-criteria", "Success Criteria"),
-    ("rollback-plan", "Rollback Plan"),
+    *((section.key, section.heading) for section in schema.top_level()
+      if section.kind not in schema.REVIEWER_KINDS),
 ]
 SECTION_LABELS = dict(SECTIONS)
 

@@ -17,10 +17,11 @@ Rules (issue #4):
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 
 from accounts.roles import REVIEWERS, is_reviewer
-from plans.models import Plan, PlanEditor, PlanRevision, PlanStatus, RiskLevel
+from plans.models import Plan, PlanEditor, PlanRevision, PlanStatus, RiskLevel, is_high_risk
 
 from .models import Concern, Decision, Review, ReviewPolicy
 
@@ -28,8 +29,38 @@ from .models import Concern, Decision, Review, ReviewPolicy
 @dataclass(frozen=True)
 class Requirements:
     min_approvals: int
-    required_groups: tuple  # auth Group rows, each must approve
+    required_groups: tuple[str, ...]  # group names, each must approve
     high_risk: bool
+
+
+class Shortfall(enum.Enum):
+    """What keeps a plan from approval. Decisions read the kind, never the wording."""
+
+    APPROVALS = "approvals"  # fewer approvals than the minimum
+    GROUP = "group"  # no approval from a required group
+    CONCERNS = "concerns"  # open blocking concerns
+
+
+#: How each shortfall reads (the only place its wording lives).
+MESSAGES = {
+    (Shortfall.APPROVALS, 1): "needs 1 more approval",
+    (Shortfall.APPROVALS, 2): "needs {count} more approvals",
+    (Shortfall.GROUP, 1): "needs 1 more approval from {group}",
+    (Shortfall.CONCERNS, 1): "1 open concern to resolve",
+    (Shortfall.CONCERNS, 2): "{count} open concerns to resolve",
+}
+
+
+@dataclass(frozen=True)
+class Missing:
+    kind: Shortfall
+    count: int = 1
+    group: str = ""
+
+    @property
+    def message(self) -> str:
+        template = MESSAGES[(self.kind, min(self.count, 2))]
+        return template.format(count=self.count, group=self.group)
 
 
 @dataclass
@@ -40,15 +71,20 @@ class PolicyStatus:
     stale_approvals: list[Review] = field(default_factory=list)  # earlier revision, changed
     decisions: dict[int, Review] = field(default_factory=dict)  # reviewer id -> current decision
     open_concerns: int = 0
-    missing: list[str] = field(default_factory=list)
+    shortfalls: list[Missing] = field(default_factory=list)
+
+    @property
+    def missing(self) -> list[str]:
+        """What is still missing, in the words the page shows."""
+        return [m.message for m in self.shortfalls]
+
+    @property
+    def missing_approvals(self) -> list[Missing]:
+        return [m for m in self.shortfalls if m.kind in (Shortfall.APPROVALS, Shortfall.GROUP)]
 
     @property
     def satisfied(self) -> bool:
         return not self.missing_approvals
-
-    @property
-    def missing_approvals(self) -> list[str]:
-        return [m for m in self.missing if "approval" in m]
 
     @property
     def outcome(self) -> str:
@@ -63,18 +99,19 @@ class PolicyStatus:
 
 
 def describe_policy(policy: ReviewPolicy | None) -> dict:
-    """A review policy as plain data (for audit payloads and the certificate)."""
-    if policy is None:
-        return {}
+    """A review policy as plain data: what the approval records (audit payload, certificate)
+    and what ``requirements`` reads. None means the model's defaults."""
+    policy = policy or ReviewPolicy()
+    saved = policy.pk is not None
     return {
         "id": policy.pk,
         "name": policy.name,
         "min_approvals": policy.min_approvals,
         "high_risk_min_approvals": policy.high_risk_min_approvals,
-        "required_groups": sorted(g.name for g in policy.required_groups.all()),
+        "required_groups": sorted(g.name for g in policy.required_groups.all()) if saved else [],
         "high_risk_required_groups": sorted(
             g.name for g in policy.high_risk_required_groups.all()
-        ),
+        ) if saved else [],
     }
 
 
@@ -105,29 +142,65 @@ def active_policy() -> ReviewPolicy | None:
 
 
 def plan_is_high_risk(plan: Plan) -> bool:
+    """Any step is High risk (uses prefetched steps when there are some)."""
     cache = getattr(plan, "_prefetched_objects_cache", {})
     if "steps" in cache:
-        return any(s.risk == RiskLevel.HIGH for s in cache["steps"])
+        return is_high_risk(s.risk for s in cache["steps"])
     return plan.steps.filter(risk=RiskLevel.HIGH).exists()
 
 
-def requirements(policy: ReviewPolicy | None, *, high_risk: bool) -> Requirements:
-    policy = policy or ReviewPolicy()
-    minimum = policy.min_approvals
-    groups = list(policy.required_groups.all()) if policy.pk else []
+def requirements(policy: dict, *, high_risk: bool) -> Requirements:
+    """What a plan needs under ``policy`` (as ``describe_policy`` gives it, live or recorded at
+    approval): high risk raises the minimum and adds groups, never lowers either."""
+    minimum = policy.get("min_approvals", 1)
+    groups = list(policy.get("required_groups", []))
     if high_risk:
-        minimum = max(minimum, policy.high_risk_min_approvals)
-        if policy.pk:
-            groups += [g for g in policy.high_risk_required_groups.all() if g not in groups]
+        minimum = max(minimum, policy.get("high_risk_min_approvals", minimum))
+        groups += [g for g in policy.get("high_risk_required_groups", []) if g not in groups]
     return Requirements(min_approvals=max(minimum, 1), required_groups=tuple(groups),
                         high_risk=high_risk)
 
 
 # --- outcome --------------------------------------------------------------------------------------
+@dataclass
+class Decisions:
+    """The decisions that apply to one revision (see the module docstring)."""
+
+    current: dict[int, Review]  # reviewer id -> decision on this revision
+    kept: list[Review]  # approvals of an earlier revision with the same content hash
+    stale: list[Review]  # approvals of an earlier revision with different content
+
+    @property
+    def approvals(self) -> list[Review]:
+        return [r for r in self.current.values() if r.decision == Decision.APPROVED] + self.kept
+
+
+def decisions_for(revision: PlanRevision, reviews) -> Decisions:
+    """Sort `reviews` (with `revision` loaded) into what counts for `revision`: decisions on
+    it, approvals carried over from an unchanged earlier revision, and stale approvals."""
+    current: dict[int, Review] = {}
+    carried: dict[int, Review] = {}
+    stale: list[Review] = []
+    for review in reviews:
+        if not review.decision:
+            continue
+        if review.revision_id == revision.pk:
+            current[review.reviewer_id] = review
+        elif review.decision == Decision.APPROVED:
+            if review.revision.content_hash == revision.content_hash:
+                carried[review.reviewer_id] = review
+            else:
+                stale.append(review)
+    kept = [r for reviewer_id, r in carried.items() if reviewer_id not in current]
+    # A stale approval stops being stale for display once its reviewer decided again.
+    stale = [r for r in stale if r.reviewer_id not in current and r.reviewer_id not in carried]
+    return Decisions(current=current, kept=kept,
+                     stale=list({r.reviewer_id: r for r in stale}.values()))
+
+
 def evaluate(*, plan: Plan, revision: PlanRevision | None, reviews, open_concerns: int,
-             policy: ReviewPolicy | None, high_risk: bool,
-             editors: set[int] | None = None) -> PolicyStatus:
-    """Count the decisions that apply to `revision` (see module docstring).
+             policy: dict, high_risk: bool, editors: set[int] | None = None) -> PolicyStatus:
+    """Count the decisions that apply to `revision` against `policy` (``describe_policy``).
 
     `reviews`: the plan's reviews with `revision` and `reviewer` (and `reviewer__groups`)
     loaded. `editors`: ids of the plan's editors (their approvals never count).
@@ -135,49 +208,25 @@ def evaluate(*, plan: Plan, revision: PlanRevision | None, reviews, open_concern
     status = PolicyStatus(requirements(policy, high_risk=high_risk), open_concerns=open_concerns)
     editors = editors or set()
     if revision is None:
-        status.missing = [_more(status.requirements.min_approvals)]
+        status.shortfalls = [Missing(Shortfall.APPROVALS, status.requirements.min_approvals)]
         return status
-    carried: dict[int, Review] = {}
-    for review in reviews:
-        if not review.decision:
-            continue
-        if review.revision_id == revision.pk:
-            status.decisions[review.reviewer_id] = review
-        elif review.decision == Decision.APPROVED:
-            if review.revision.content_hash == revision.content_hash:
-                carried[review.reviewer_id] = review
-            else:
-                status.stale_approvals.append(review)
-    for reviewer_id, review in carried.items():
-        if reviewer_id not in status.decisions:
-            status.kept_approvals.append(review)
-    counted = [r for r in status.decisions.values() if r.decision == Decision.APPROVED]
-    counted += status.kept_approvals
+    decisions = decisions_for(revision, reviews)
+    status.decisions, status.kept_approvals = decisions.current, decisions.kept
+    status.stale_approvals = decisions.stale
     status.approvals = [
-        r for r in counted
+        r for r in decisions.approvals
         if r.reviewer_id != plan.author_id and r.reviewer_id not in editors
         and _still_a_reviewer(r.reviewer)
     ]
-    # A stale approval stops being stale for display once its reviewer decided again.
-    status.stale_approvals = [
-        r for r in status.stale_approvals
-        if r.reviewer_id not in status.decisions and r.reviewer_id not in carried
-    ]
-    status.stale_approvals = list({r.reviewer_id: r for r in status.stale_approvals}.values())
-
     short = status.requirements.min_approvals - len(status.approvals)
     if short > 0:
-        status.missing.append(_more(short))
-    approver_groups = [
-        {g.pk for g in r.reviewer.groups.all()} for r in status.approvals
-    ]
+        status.shortfalls.append(Missing(Shortfall.APPROVALS, short))
+    approver_groups = [{g.name for g in r.reviewer.groups.all()} for r in status.approvals]
     for group in status.requirements.required_groups:
-        if not any(group.pk in groups for groups in approver_groups):
-            status.missing.append(f"needs 1 more approval from {group.name}")
+        if not any(group in groups for groups in approver_groups):
+            status.shortfalls.append(Missing(Shortfall.GROUP, group=group))
     if open_concerns:
-        status.missing.append(
-            f"{open_concerns} open concern{'s' if open_concerns != 1 else ''} to resolve"
-        )
+        status.shortfalls.append(Missing(Shortfall.CONCERNS, open_concerns))
     return status
 
 
@@ -185,10 +234,6 @@ def _still_a_reviewer(user) -> bool:
     """An approval counts only while its reviewer is active and still in the Reviewers group
     (uses the prefetched `reviewer__groups`)."""
     return user.is_active and any(g.name == REVIEWERS for g in user.groups.all())
-
-
-def _more(n: int) -> str:
-    return f"needs {n} more approval{'s' if n != 1 else ''}"
 
 
 def current_revision(plan: Plan) -> PlanRevision | None:
@@ -207,5 +252,6 @@ def evaluate_plan(plan: Plan, revision: PlanRevision | None = None) -> PolicySta
     open_concerns = Concern.objects.filter(plan=plan, resolved_at__isnull=True).count()
     return evaluate(
         plan=plan, revision=revision, reviews=reviews, open_concerns=open_concerns,
-        policy=active_policy(), high_risk=plan_is_high_risk(plan), editors=editor_ids(plan),
+        policy=describe_policy(active_policy()), high_risk=plan_is_high_risk(plan),
+        editors=editor_ids(plan),
     )

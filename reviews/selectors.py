@@ -4,32 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.shortcuts import get_object_or_404
 
-from plans.models import Plan, PlanRevision, PlanStatus, PlanStep
+from accounts.roles import REVIEWERS
+from notifications import events as audiences
+from plans import permissions as plan_permissions
+from plans.diff import section_diff
+from plans.models import Plan, PlanRevision, PlanStatus, PlanStep, is_high_risk
 
 from . import permissions, policy
 from .models import ChecklistAnswer, ChecklistGroup, Comment, Concern, Review, ReviewRequest
-
-
-def section_diff(old_text: str, new_text: str):
-    """The plans app's section diff (plans/diff.py); difflib lines as one section if absent."""
-    try:
-        from plans.diff import section_diff as plans_section_diff
-    except ImportError:  # pragma: no cover - plans/diff.py ships with the plans UI
-        import difflib
-        from types import SimpleNamespace
-
-        lines = [
-            SimpleNamespace(kind={"+": "insert", "-": "delete"}.get(line[:1], "equal"),
-                            text=line[1:])
-            for line in difflib.ndiff(old_text.splitlines(), new_text.splitlines())
-            if not line.startswith("?")
-        ]
-        changed = any(line.kind != "equal" for line in lines)
-        return [SimpleNamespace(heading="Plan", status="changed" if changed else "unchanged",
-                                changed=changed, lines=lines)]
-    return plans_section_diff(old_text, new_text)
 
 
 def _reviews(plan: Plan):
@@ -68,9 +54,6 @@ def review_panel(plan: Plan, user) -> Panel:
 
     About 9 queries whatever the number of reviews, concerns and requests.
     """
-    from plans import permissions as plan_permissions
-    from plans.services import missing_for_submission
-
     revision = policy.current_revision(plan)
     reviews = list(_reviews(plan))
     concerns = list(
@@ -84,7 +67,8 @@ def review_panel(plan: Plan, user) -> Panel:
                  PlanStep.objects.filter(plan=plan).only("id", "risk", "objective", "plan_id"))
     status = policy.evaluate(
         plan=plan, revision=revision, reviews=reviews, open_concerns=len(concerns),
-        policy=policy.active_policy(), high_risk=any(s.risk == "high" for s in steps),
+        policy=policy.describe_policy(policy.active_policy()),
+        high_risk=is_high_risk(s.risk for s in steps),
         editors=editors,
     )
     current = [r for r in reviews if revision is not None and r.revision_id == revision.pk]
@@ -103,7 +87,7 @@ def review_panel(plan: Plan, user) -> Panel:
         if permissions.can_resolve_concern(c, user, plan=plan, editor_ids=editors)
     }
     if panel.can_submit:
-        panel.missing_for_submission = missing_for_submission(plan)
+        panel.missing_for_submission = plan.missing_for_submission()
     return panel
 
 
@@ -169,7 +153,8 @@ def review_page(review_id: int, user) -> ReviewPage:
                                                         "plan_id"))
     status = policy.evaluate(
         plan=plan, revision=current, reviews=reviews, open_concerns=len(concerns),
-        policy=policy.active_policy(), high_risk=any(s.risk == "high" for s in steps),
+        policy=policy.describe_policy(policy.active_policy()),
+        high_risk=is_high_risk(s.risk for s in steps),
         editors=editors,
     )
     mine_earlier = [
@@ -224,3 +209,71 @@ def flat_threads(threads: list[dict]) -> list[dict]:
         out.append(t)
         out.extend(flat_threads(t["replies"]))
     return out
+
+
+# --- who hears about a plan (the notification audiences this app knows) --------------------------
+def _eligible(plan, users) -> list:
+    """Only those who may review the plan (reviews.policy.may_review: in the Reviewers group,
+    active, neither its author nor an editor), in the given order."""
+    editors = policy.editor_ids(plan)
+    result = []
+    for user in users:
+        # Prime accounts.roles' per-user cache from the prefetch: no query per user.
+        user._plangate_roles = {g.name for g in user.groups.all()}
+        if policy.may_review(plan, user, editor_ids=editors):
+            result.append(user)
+    return result
+
+
+def requested_reviewers(plan, revision=None) -> list:
+    """Reviewers asked by name or through a group (reviews.ReviewRequest), in request order;
+    only group members (and named users) who may review this plan."""
+    requests = ReviewRequest.objects.filter(plan=plan)
+    return _eligible(plan, get_user_model().objects.filter(
+        Q(pk__in=requests.filter(user__isnull=False).values("user"))
+        | Q(groups__in=requests.filter(group__isnull=False).values("group")),
+        is_active=True,
+    ).distinct().order_by("pk").prefetch_related("groups"))
+
+
+def reviewer_pool(plan, revision=None) -> list:
+    """Who a submitted plan waits on: the requested reviewers, or else every member of the
+    Reviewers group who may review it (its author and co-editors may not)."""
+    requested = requested_reviewers(plan)
+    if requested:
+        return requested
+    return _eligible(plan, get_user_model().objects.filter(groups__name=REVIEWERS, is_active=True)
+                     .distinct().order_by("pk").prefetch_related("groups"))
+
+
+def earlier_reviewers(plan, revision=None) -> list:
+    """Reviewers who reviewed an earlier revision of the plan (before `revision`)."""
+    reviews = Review.objects.filter(plan=plan)
+    if revision is not None:
+        reviews = reviews.exclude(revision=revision)
+    return list(get_user_model().objects.filter(pk__in=reviews.values("reviewer"), is_active=True))
+
+
+def reviewers_with_started_reviews(plan, revision=None) -> list:
+    revision = revision or plan.revisions.order_by("-number").first()
+    if revision is None:
+        return []
+    reviews = Review.objects.filter(plan=plan, revision=revision)
+    return list(get_user_model().objects.filter(pk__in=reviews.values("reviewer"), is_active=True))
+
+
+def reviewers_awaited(plan, revision) -> list:
+    """Reviewers the plan still waits on: the pool minus those who decided on this revision."""
+    decided = set(
+        Review.objects.filter(revision=revision).exclude(decision="")
+        .values_list("reviewer_id", flat=True)
+    )
+    return [user for user in reviewer_pool(plan) if user.pk not in decided]
+
+
+AUDIENCES = {
+    audiences.REVIEWER_POOL: reviewer_pool,
+    audiences.EARLIER_REVIEWERS: earlier_reviewers,
+    audiences.STARTED_REVIEWERS: reviewers_with_started_reviews,
+    audiences.AWAITED_REVIEWERS: reviewers_awaited,
+}

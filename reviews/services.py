@@ -2,12 +2,16 @@
 
 Each service runs in one transaction, locks the plan row (select_for_update) and re-checks the
 plan's state and current revision inside the lock, so two people clicking at once never both act
-on a stale state: the loser gets PlanConflict (HTTP 409). Every service writes the audit trail and
+on a stale state: the loser gets Conflict (HTTP 409). Every service writes the audit trail and
 records notifications (delivered on commit).
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
+from functools import partial
+
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
@@ -15,14 +19,16 @@ from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed
 
 from accounts.roles import is_admin
 from audit.log import log
-from notifications.services import notify_plan_event
-from plans.exceptions import PlanConflict, PlanPermissionDenied, ValidationError
+from core.errors import Conflict, NotAllowed, ValidationError
+from notifications.models import ReminderKind
+from notifications.services import notify_plan_event, remind_once
 from plans.models import Plan, PlanRevision, PlanStatus, PlanStep
 
 from . import events, permissions, policy
 from .models import (
     Answer,
     ChecklistAnswer,
+    ChecklistGroup,
     ChecklistItem,
     ChecklistTemplate,
     Comment,
@@ -51,7 +57,7 @@ def _lock_review(review_id: int) -> tuple[Plan, Review, PlanRevision | None]:
 
 def _require(allowed: bool, message: str) -> None:
     if not allowed:
-        raise PlanPermissionDenied(message)
+        raise NotAllowed(message)
 
 
 def default_checklist() -> ChecklistTemplate:
@@ -64,11 +70,11 @@ def default_checklist() -> ChecklistTemplate:
 def _check_current(plan: Plan, review: Review, current: PlanRevision | None,
                    expected_revision: int | None) -> None:
     if plan.status != PlanStatus.PENDING_REVIEW:
-        raise PlanConflict(NOT_UNDER_REVIEW)
+        raise Conflict(NOT_UNDER_REVIEW)
     if current is None or review.revision_id != current.pk:
-        raise PlanConflict(REVISION_CHANGED)
+        raise Conflict(REVISION_CHANGED)
     if expected_revision is not None and int(expected_revision) != current.number:
-        raise PlanConflict(REVISION_CHANGED)
+        raise Conflict(REVISION_CHANGED)
 
 
 # --- reviews ------------------------------------------------------------------------------------
@@ -83,7 +89,7 @@ def review_start(*, actor, plan: Plan) -> Review:
     _require(policy.may_review(plan, actor),
              "You cannot review this plan (its author and editors never review it).")
     if plan.status != PlanStatus.PENDING_REVIEW:
-        raise PlanConflict(NOT_UNDER_REVIEW)
+        raise Conflict(NOT_UNDER_REVIEW)
     revision = policy.current_revision(plan)
     review = Review.objects.filter(revision=revision, reviewer=actor).first()
     if review is not None:
@@ -118,7 +124,7 @@ def review_answer(*, actor, review: Review, item: ChecklistItem | int, answer: s
     plan, review, current = _lock_review(review.pk)
     _require(permissions.owns_review(review, actor), "This is not your review.")
     if review.decision:
-        raise PlanConflict("This review is decided; a decision is final for its revision.")
+        raise Conflict("This review is decided; a decision is final for its revision.")
     _check_current(plan, review, current, expected_revision)
     if answer not in Answer.values:
         raise ValidationError("Answer yes, no or N/A.")
@@ -161,7 +167,7 @@ def review_decide(*, actor, review: Review, decision: str, comment: str = "",
     _require(permissions.owns_review(review, actor), "This is not your review.")
     _require(policy.may_review(plan, actor), "You cannot decide on your own plan.")
     if review.decision:
-        raise PlanConflict("You already decided on this revision; a decision is final.")
+        raise Conflict("You already decided on this revision; a decision is final.")
     _check_current(plan, review, current, expected_revision)
     comment = (comment or "").strip()
     if decision not in Decision.values:
@@ -205,21 +211,21 @@ def _apply_outcome(*, plan: Plan, actor, revision: PlanRevision, review: Review 
     }[target]
     previous = plan.status
     if not can_proceed(transition):  # the transition's own conditions (a revision exists)
-        raise PlanConflict()
+        raise Conflict()
     try:
         transition()
         plan.save()
     except (ConcurrentTransition, TransitionNotAllowed) as exc:
-        raise PlanConflict() from exc
-    action = events.OUTCOME_ACTIONS[target]
-    log(action, actor=actor, obj=plan, plan=plan, revision_hash=revision.content_hash,
+        raise Conflict() from exc
+    event = events.OUTCOME_EVENTS[target]
+    log(event, actor=actor, obj=plan, plan=plan, revision_hash=revision.content_hash,
         payload={
             "from": previous, "to": plan.status, "revision": revision.number,
             "approvals": sorted(r.reviewer.get_username() for r in status.approvals),
             "decision_review": review.pk if review else None,
             "policy": policy.describe_policy(policy.active_policy()),
         })
-    notify_plan_event(event=action, plan=plan, actor=actor, revision=revision, review=review,
+    notify_plan_event(event=event, plan=plan, actor=actor, revision=revision, review=review,
                       comment=review.comment if review else "")
     return status
 
@@ -241,7 +247,7 @@ def concern_raise(*, actor, plan: Plan, title: str, body: str = "", section: str
     """A named blocking concern; while open, the plan cannot be approved."""
     plan = _lock_plan(plan.pk)
     if plan.status in permissions.FINAL:
-        raise PlanConflict("This plan's review is over; its decision is final.")
+        raise Conflict("This plan's review is over; its decision is final.")
     _require(permissions.can_raise_concern(plan, actor),
              "Only a reviewer of this plan (or an admin) can raise a concern.")
     title = (title or "").strip()
@@ -266,7 +272,7 @@ def concern_resolve(*, actor, concern: Concern) -> Concern:
     plan = _lock_plan(concern.plan_id)
     concern = Concern.objects.select_for_update().get(pk=concern.pk)
     if not concern.is_open:
-        raise PlanConflict("This concern is already resolved.")
+        raise Conflict("This concern is already resolved.")
     _require(permissions.can_resolve_concern(concern, actor, plan=plan),
              "Only the reviewer who raised this concern, or an admin who is not the plan's "
              "author or editor, can resolve it.")
@@ -353,16 +359,150 @@ def review_request(*, actor, plan: Plan, users=(), groups=()) -> list[ReviewRequ
     return created
 
 
-# --- policy -------------------------------------------------------------------------------------
-def policy_changed(*, actor, policy_row: ReviewPolicy, changes: dict) -> None:
-    """Audit an admin's edit of the review policy (the admin form saved it)."""
-    _require(is_admin(actor), "Only admins change the review policy.")
-    log(events.POLICY_CHANGED, actor=actor, obj=policy_row, payload={
-        "changes": changes,
-        "min_approvals": policy_row.min_approvals,
-        "high_risk_min_approvals": policy_row.high_risk_min_approvals,
-        "required_groups": sorted(g.name for g in policy_row.required_groups.all()),
-        "high_risk_required_groups": sorted(
-            g.name for g in policy_row.high_risk_required_groups.all()
-        ),
+# --- reminders ------------------------------------------------------------------------------------
+def review_reminders_send(*, now=None) -> dict[str, int]:
+    """Nudge reviewers about plans waiting on them longer than PLANGATE_REMINDER_AFTER_HOURS
+    and tell admins about plans waiting longer than PLANGATE_ADMIN_ESCALATION_HOURS.
+
+    A wait is one submitted revision: each (revision, kind) is reminded at most once.
+    """
+    now = now or timezone.now()
+    remind_after = timedelta(hours=settings.PLANGATE_REMINDER_AFTER_HOURS)
+    escalate_after = timedelta(hours=settings.PLANGATE_ADMIN_ESCALATION_HOURS)
+    sent = {"reviewer": 0, "admin": 0}
+    waits = (
+        (ReminderKind.REVIEWER, events.PLAN_REMINDER, remind_after, "reviewer"),
+        (ReminderKind.ADMIN, events.PLAN_ESCALATED, escalate_after, "admin"),
+    )
+    plans = Plan.objects.filter(status=PlanStatus.PENDING_REVIEW).select_related("author")
+    for plan in plans:
+        revision = policy.current_revision(plan)
+        if revision is None:
+            continue
+        waited = now - revision.created_at
+        for kind, event, after, counter in waits:
+            if waited >= after and remind_once(
+                revision_id=revision.pk, kind=kind,
+                notify=partial(_remind, event=event, plan=plan, revision=revision, now=now),
+            ):
+                sent[counter] += 1
+    return sent
+
+
+def _remind(*, event, plan: Plan, revision: PlanRevision, now) -> None:
+    hours = (now - revision.created_at).total_seconds() / 3600
+    log(event, obj=plan, plan=plan, revision_hash=revision.content_hash,
+        payload={"revision": revision.number, "waited_hours": round(hours, 1)})
+    notify_plan_event(event=event, plan=plan, actor=None, revision=revision)
+
+
+# --- admin: review policy, checklists -------------------------------------------------------------
+# The Django admin writes these rows only through the services below (reviews/admin.py). Each
+# checks that the actor is an admin, validates, writes, and records one audit entry whose payload
+# has the same keys whether the row was added, changed or deleted.
+ONLY_DEFAULT = ("“{template}” is the default review checklist (new reviews use it). To change "
+                "the default, tick “Is default” on the template that should replace it.")
+NO_DEFAULT = ("No checklist template is the default, and new reviews need one: tick “Is "
+              "default” on this template or another one.")
+
+
+def _log_policy(*, actor, row: ReviewPolicy, change: str, fields) -> None:
+    log(events.POLICY_CHANGED, actor=actor, obj=row, payload={
+        "change": change, "fields": list(fields), "policy": policy.describe_policy(row),
     })
+
+
+@transaction.atomic
+def policy_save(*, actor, policy: ReviewPolicy, required_groups, high_risk_required_groups,
+                changed_fields, created: bool) -> ReviewPolicy:
+    """Save a review policy (new or edited) with its groups; audited with the saved policy."""
+    _require(is_admin(actor), "Only admins change the review policy.")
+    policy.full_clean()
+    policy.save()
+    policy.required_groups.set(required_groups)
+    policy.high_risk_required_groups.set(high_risk_required_groups)
+    _log_policy(actor=actor, row=policy, change="added" if created else "changed",
+                fields=changed_fields)
+    return policy
+
+
+@transaction.atomic
+def policy_delete(*, actor, policy: ReviewPolicy) -> None:
+    """Delete a review policy; the entry records the policy as it was. Approvals already given
+    keep the policy they were given under (recorded in their plan.approved entries)."""
+    _require(is_admin(actor), "Only admins change the review policy.")
+    _log_policy(actor=actor, row=policy, change="deleted", fields=[])
+    policy.delete()
+
+
+def _template_of(obj) -> ChecklistTemplate:
+    if isinstance(obj, ChecklistTemplate):
+        return obj
+    if isinstance(obj, ChecklistGroup):
+        return obj.template
+    if isinstance(obj, ChecklistItem):
+        return obj.group.template
+    raise TypeError(f"Not part of a checklist: {obj!r}")
+
+
+def _log_checklist(*, actor, obj, change: str, fields, inlines_changed: bool) -> None:
+    log(events.CHECKLIST_CHANGED, actor=actor, obj=_template_of(obj), payload={
+        "change": change, "object": f"{obj._meta.model_name} {obj}", "fields": list(fields),
+        "inlines_changed": bool(inlines_changed),
+    })
+
+
+def _settle_default(template: ChecklistTemplate) -> None:
+    """Exactly one template is the default: making ``template`` the default un-defaults the
+    others; leaving no default at all is refused (the default rows are locked meanwhile)."""
+    defaults = list(ChecklistTemplate.objects.select_for_update().filter(is_default=True))
+    others = [t.pk for t in defaults if t.pk != template.pk]
+    if template.is_default:
+        ChecklistTemplate.objects.filter(pk__in=others).update(is_default=False)
+    elif not others:
+        stored = defaults[0] if defaults else None  # the template as saved, by its saved name
+        raise ValidationError({"is_default": ONLY_DEFAULT.format(template=stored)
+                               if stored else NO_DEFAULT})
+
+
+@transaction.atomic
+def checklist_save(*, actor, obj: ChecklistTemplate | ChecklistGroup | ChecklistItem,
+                   changed_fields, created: bool, inlines_changed: bool = False):
+    """Save a checklist template, group or item (new or edited); audited against its template.
+
+    ``inlines_changed``: the same admin save also changed rows inside it (a template's groups,
+    a group's items). Reviews keep the group and item text they answered, and keep the template
+    they were given, so checklist edits never alter reviews already under way or given.
+    """
+    _require(is_admin(actor), "Only admins change review checklists.")
+    if isinstance(obj, ChecklistTemplate):
+        _settle_default(obj)
+    obj.full_clean()
+    obj.save()
+    _log_checklist(actor=actor, obj=obj, change="added" if created else "changed",
+                   fields=changed_fields, inlines_changed=inlines_changed)
+    return obj
+
+
+@transaction.atomic
+def checklist_delete(*, actor, obj: ChecklistTemplate | ChecklistGroup | ChecklistItem) -> None:
+    """Delete a checklist template, group or item. Answers to a deleted item keep its text.
+
+    The default template cannot be deleted (make another one the default first), nor a template
+    that reviews were given (they keep it)."""
+    _require(is_admin(actor), "Only admins change review checklists.")
+    if isinstance(obj, ChecklistTemplate):
+        template = ChecklistTemplate.objects.select_for_update().get(pk=obj.pk)
+        if template.is_default:
+            raise ValidationError(
+                f"“{template}” is the default review checklist (new reviews use it): make "
+                "another template the default before deleting it."
+            )
+        used = Review.objects.filter(checklist=template).count()
+        if used:
+            raise ValidationError(
+                f"“{template}” cannot be deleted: {used} review(s) use it, and a review keeps "
+                "the checklist it was given."
+            )
+    _log_checklist(actor=actor, obj=obj, change="deleted", fields=[], inlines_changed=False)
+    obj.delete()

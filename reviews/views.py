@@ -1,73 +1,30 @@
-"""Thin views over reviews/services.py. Errors map the same way everywhere:
-
-PlanConflict -> 409 ("This plan changed, reload") for htmx/JSON, a flash message and a redirect in
-the browser; PlanPermissionDenied -> 403 with the message; ValidationError -> 400 for htmx/JSON,
-a flash message and a redirect in the browser.
-"""
+"""Thin views over reviews/services.py; domain errors are answered by core.http.service_errors
+(a flash message and a redirect back in the browser, the plain message for htmx, 403 page)."""
 
 from __future__ import annotations
 
-import json
-from functools import wraps
-
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from audit import selectors as audit_selectors
+from audit.views import admin_required
+from core.errors import ValidationError
+from core.http import service_errors
+from plans import permissions as plan_permissions
 from plans import services as plan_services
-from plans.exceptions import PlanConflict, PlanPermissionDenied, ValidationError
 from plans.models import Plan
+from plans.rendering import revision_html
 
 from . import selectors, services
+from .certificate import Certificate, approval_certificate
 from .forms import SECTION_LABELS, AnswerForm, CommentForm, ConcernForm, DecisionForm, RequestForm
 from .models import ChecklistItem, Comment, Concern, Review
-
-CONFLICT_PREFIX = "This plan changed, reload."
-
-
-def _wants_json(request: HttpRequest) -> bool:
-    return (request.content_type == "application/json"
-            or "application/json" in request.headers.get("Accept", ""))
-
-
-def _message(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        return " ".join(exc.messages)
-    return getattr(exc, "message", "") or str(exc) or "You cannot do that."
-
-
-def _error(request: HttpRequest, exc: Exception, status: int, back: str) -> HttpResponse:
-    text = _message(exc)
-    if status == 409 and not text.startswith(CONFLICT_PREFIX):
-        text = f"{CONFLICT_PREFIX} {text}"
-    if _wants_json(request):
-        return JsonResponse({"error": text, "status": status}, status=status)
-    if request.htmx:
-        return HttpResponse(text, status=status, content_type="text/plain; charset=utf-8")
-    if status == 403:
-        return render(request, "reviews/error.html", {"message": text}, status=403)
-    messages.error(request, text)
-    return redirect(back)
-
-
-def plan_errors(back):
-    """Map service errors for a view; `back(request, **kwargs)` is where the browser returns."""
-    def decorate(view):
-        @wraps(view)
-        def wrapper(request, *args, **kwargs):
-            try:
-                return view(request, *args, **kwargs)
-            except PlanConflict as exc:
-                return _error(request, exc, 409, back(request, **kwargs))
-            except PlanPermissionDenied as exc:
-                return _error(request, exc, 403, back(request, **kwargs))
-            except ValidationError as exc:
-                return _error(request, exc, 400, back(request, **kwargs))
-        return wrapper
-    return decorate
 
 
 def _plan_url(request, plan_id, **_):
@@ -83,20 +40,6 @@ def _concern_back(request, pk, **_):
     return reverse("plans:detail", args=[plan_id]) if plan_id else "/"
 
 
-def _data(request: HttpRequest):
-    if request.content_type == "application/json":
-        try:
-            data = json.loads(request.body or b"{}")
-        except ValueError:
-            raise ValidationError("The request body is not valid JSON.") from None
-        if not isinstance(data, dict):
-            raise ValidationError(
-                'The request body must be a JSON object, e.g. {"decision": "APPROVED"}.'
-            )
-        return data
-    return request.POST
-
-
 def _next_url(request: HttpRequest, default: str) -> str:
     """The form's `next` when it points back into this site; otherwise `default`."""
     target = request.POST.get("next", "")
@@ -108,7 +51,7 @@ def _next_url(request: HttpRequest, default: str) -> str:
 
 # --- transitions the author makes -----------------------------------------------------------------
 @require_POST
-@plan_errors(_plan_url)
+@service_errors(_plan_url)
 def plan_submit(request: HttpRequest, plan_id: int) -> HttpResponse:
     plan = get_object_or_404(Plan, pk=plan_id)
     revision = plan_services.plan_submit(actor=request.user, plan=plan)
@@ -117,7 +60,7 @@ def plan_submit(request: HttpRequest, plan_id: int) -> HttpResponse:
 
 
 @require_POST
-@plan_errors(_plan_url)
+@service_errors(_plan_url)
 def plan_withdraw(request: HttpRequest, plan_id: int) -> HttpResponse:
     plan = get_object_or_404(Plan, pk=plan_id)
     plan_services.plan_withdraw(actor=request.user, plan=plan)
@@ -126,7 +69,7 @@ def plan_withdraw(request: HttpRequest, plan_id: int) -> HttpResponse:
 
 
 @require_POST
-@plan_errors(_plan_url)
+@service_errors(_plan_url)
 def request_reviewers(request: HttpRequest, plan_id: int) -> HttpResponse:
     plan = get_object_or_404(Plan, pk=plan_id)
     form = RequestForm(request.POST)
@@ -141,7 +84,7 @@ def request_reviewers(request: HttpRequest, plan_id: int) -> HttpResponse:
 
 # --- reviews ------------------------------------------------------------------------------------
 @require_POST
-@plan_errors(_plan_url)
+@service_errors(_plan_url)
 def review_start(request: HttpRequest, plan_id: int) -> HttpResponse:
     plan = get_object_or_404(Plan, pk=plan_id)
     review = services.review_start(actor=request.user, plan=plan)
@@ -150,8 +93,6 @@ def review_start(request: HttpRequest, plan_id: int) -> HttpResponse:
 
 @require_GET
 def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    from plans.rendering import revision_html
-
     page = selectors.review_page(pk, request.user)
     return render(request, "reviews/review.html", {
         "page": page, "review": page.review, "plan": page.plan,
@@ -162,7 +103,7 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@plan_errors(_review_url)
+@service_errors(_review_url)
 def review_answer(request: HttpRequest, pk: int) -> HttpResponse:
     review = get_object_or_404(Review, pk=pk)
     form = AnswerForm(request.POST)
@@ -183,11 +124,11 @@ def review_answer(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@plan_errors(_review_url)
+@service_errors(_review_url)
 def review_decide(request: HttpRequest, pk: int) -> HttpResponse:
-    """Browser form, htmx and JSON: POST decision, comment, revision (the number seen)."""
+    """Browser form and htmx: POST decision, comment, revision (the number seen)."""
     review = get_object_or_404(Review, pk=pk)
-    form = DecisionForm(_data(request))
+    form = DecisionForm(request.POST)
     if not form.is_valid():
         raise ValidationError("Choose approve, needs revision or reject.")
     review = services.review_decide(
@@ -195,9 +136,6 @@ def review_decide(request: HttpRequest, pk: int) -> HttpResponse:
         comment=form.cleaned_data["comment"], expected_revision=form.cleaned_data["revision"],
     )
     review.plan.refresh_from_db(fields=["status"])
-    if _wants_json(request):
-        return JsonResponse({"review": review.pk, "decision": review.decision,
-                             "plan_status": review.plan.status})
     messages.success(request, f"Decision recorded: {review.get_decision_display()}. "
                               f"The plan is {review.plan.get_status_display().lower()}.")
     return redirect("reviews:review", review.pk)
@@ -205,7 +143,7 @@ def review_decide(request: HttpRequest, pk: int) -> HttpResponse:
 
 # --- concerns and comments ------------------------------------------------------------------------
 @require_POST
-@plan_errors(_plan_url)
+@service_errors(_plan_url)
 def concern_raise(request: HttpRequest, plan_id: int) -> HttpResponse:
     plan = get_object_or_404(Plan, pk=plan_id)
     form = ConcernForm(request.POST)
@@ -217,7 +155,7 @@ def concern_raise(request: HttpRequest, plan_id: int) -> HttpResponse:
 
 
 @require_POST
-@plan_errors(_concern_back)
+@service_errors(_concern_back)
 def concern_resolve(request: HttpRequest, pk: int) -> HttpResponse:
     concern = get_object_or_404(Concern, pk=pk)
     services.concern_resolve(actor=request.user, concern=concern)
@@ -230,7 +168,7 @@ def _comments_url(request, plan_id, **_):
 
 
 @require_http_methods(["GET", "POST"])
-@plan_errors(_comments_url)
+@service_errors(_comments_url)
 def comments(request: HttpRequest, plan_id: int) -> HttpResponse:
     plan = selectors.plan_for_reviews(plan_id)
     form = CommentForm(request.POST or None)
@@ -251,3 +189,44 @@ def comments(request: HttpRequest, plan_id: int) -> HttpResponse:
         "sections": SECTION_LABELS,
         "steps": list(plan.steps.only("id", "plan_id", "title", "position")),
     })  # fmt: skip
+
+
+# --- the plan's record: audit timeline (admins) and approval certificate (everyone) ---------------
+@require_GET
+@admin_required
+def plan_timeline(request: HttpRequest, plan_id: int) -> HttpResponse:
+    plan = Plan.objects.filter(pk=plan_id).first()  # the plan may have been deleted since
+    entries = list(audit_selectors.plan_timeline(plan_id))
+    if plan is None and not entries:
+        raise Http404("No such plan and no audit entries for it.")
+    return render(request, "reviews/plan_timeline.html", {
+        "plan": plan, "plan_id": plan_id, "entries": entries,
+    })  # fmt: skip
+
+
+def _certificate_or_404(request: HttpRequest, plan_id: int) -> Certificate:
+    """Every signed-in user who may see the plan sees its certificate: approvals are not
+    secret, and authors need to show them."""
+    plan = get_object_or_404(Plan.objects.select_related("author"), pk=plan_id)
+    if not plan_permissions.can_view(plan, request.user):
+        raise PermissionDenied("You cannot see this plan.")
+    certificate = approval_certificate(plan)
+    if certificate is None:
+        raise Http404("This plan is not approved, so it has no approval certificate.")
+    return certificate
+
+
+@require_GET
+def certificate(request: HttpRequest, plan_id: int) -> HttpResponse:
+    return render(request, "reviews/certificate.html", {
+        "certificate": _certificate_or_404(request, plan_id),
+    })  # fmt: skip
+
+
+@require_GET
+def certificate_markdown(request: HttpRequest, plan_id: int) -> HttpResponse:
+    cert = _certificate_or_404(request, plan_id)
+    text = render_to_string("reviews/certificate.md", {"certificate": cert}, request=request)
+    response = HttpResponse(text, content_type="text/markdown; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="plan-{plan_id}-approval.md"'
+    return response

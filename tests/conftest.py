@@ -9,6 +9,7 @@ import importlib
 import os
 
 import pytest
+from django.core.cache import cache
 from django.db import connection, transaction
 
 from tests.factories import AdminFactory, AuthorFactory, ReviewerFactory
@@ -46,13 +47,9 @@ def _baseline_rows(request):
 
 
 @pytest.fixture(autouse=True)
-def _fresh_login_throttle(monkeypatch):
-    """Each test starts with no failed logins counted (the cache may be a shared Redis)."""
-    import uuid
-
-    from accounts import throttle
-
-    monkeypatch.setattr(throttle, "KEY_PREFIX", f"login-failures-{uuid.uuid4().hex}")
+def _empty_cache():
+    """Each test starts with an empty cache: no failed logins counted, no rendered HTML."""
+    cache.clear()
 
 
 @pytest.fixture
@@ -97,7 +94,7 @@ def real_worker(require_postgres, require_redis, transactional_db, tmp_path):
     """A real `celery worker` subprocess over Redis, on a queue of its own, using this test's
     database (use with transaction=True tests so its rows are committed and visible). Emails it
     sends land as files in `real_worker.email_dir`."""
-    from notifications.testing import CeleryWorker
+    from config.testing import CeleryWorker
 
     with CeleryWorker(redis_url=require_redis, email_dir=tmp_path / "emails") as worker:
         yield worker

@@ -164,8 +164,8 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": 60.0,
     },
     # Reviewer reminders and admin escalations, once a day.
-    "notifications-review-reminders": {
-        "task": "notifications.tasks.send_review_reminders",
+    "reviews-review-reminders": {
+        "task": "reviews.tasks.send_review_reminders",
         "schedule": crontab(hour=7, minute=0),
     },
 }
@@ -176,6 +176,9 @@ MARKDOWNX_UPLOAD_CONTENT_TYPES = ["image/jpeg", "image/png", "image/gif"]
 MARKDOWNX_UPLOAD_MAX_SIZE = 5 * 1024 * 1024
 MARKDOWNX_MEDIA_PATH = "markdownx/"
 MARKDOWNX_SVG_JAVASCRIPT_PROTECTION = True
+# Uploads larger than this in width x height (x frames, for a GIF) are refused from their header,
+# before decoding: a few hundred KB of PNG can otherwise expand to gigabytes of pixels.
+PLANGATE_IMAGE_MAX_PIXELS = env.int("PLANGATE_IMAGE_MAX_PIXELS", default=40_000_000)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -11,6 +11,10 @@ STORAGES = {
 }
 
 # Unit tests run tasks in-process; the tests that prove the real broker path
-# (tests/e2e/test_real_services.py, tests/notifications/test_notifications_real.py) start their own worker and
-# switch this off for their duration.
+# (tests/e2e/test_real_services.py, tests/notifications/test_notifications_real.py) start their
+# own worker and switch this off for their duration.
 CELERY_TASK_ALWAYS_EAGER = True
+
+# Tests never share a live Redis cache (with each other or with a developer's running app):
+# each test process has its own local memory, cleared before every test (tests/conftest.py).
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -1,6 +1,8 @@
 from django import template
 
 from accounts.roles import is_admin
+from reviews.forms import reviewer_groups
+from reviews.selectors import review_panel as load_panel
 
 register = template.Library()
 
@@ -11,9 +13,6 @@ def review_panel(context, plan):
 
     A fixed number of queries (reviews/selectors.review_panel), however many reviews there are.
     """
-    from reviews.forms import reviewer_groups
-    from reviews.selectors import review_panel as load_panel
-
     user = context["user"]
     panel = load_panel(plan, user)
     return {

@@ -96,14 +96,14 @@ def test_list_query_count_does_not_grow_with_entries(admin_client, trail,
 
 def test_plan_timeline_lists_that_plan_oldest_first(admin_client, trail):
     alpha = trail["alpha"]
-    response = admin_client.get(reverse("audit:timeline", args=[alpha.pk]))
+    response = admin_client.get(reverse("reviews:timeline", args=[alpha.pk]))
     assert response.status_code == 200
     assert listed_ids(response) == sorted(ids(plan_id=alpha.pk))
     assert "HYPERLINK" not in body(response)
 
 
 def test_timeline_of_unknown_plan_is_404(admin_client, db):
-    assert admin_client.get(reverse("audit:timeline", args=[999999])).status_code == 404
+    assert admin_client.get(reverse("reviews:timeline", args=[999999])).status_code == 404
 
 
 def test_csv_export_streams_the_filtered_set(admin_client, trail):
@@ -141,7 +141,7 @@ def test_unknown_export_format_is_404(admin_client, db):
 
 
 AUDIT_PAGES = [
-    ("audit:list", []), ("audit:timeline", ["plan"]), ("audit:export", ["csv"]),
+    ("audit:list", []), ("reviews:timeline", ["plan"]), ("audit:export", ["csv"]),
     ("audit:export", ["jsonl"]),
 ]
 
@@ -166,7 +166,7 @@ def test_anonymous_users_are_sent_to_login(client, trail, name, args):
 
 def test_audit_link_in_nav_for_admins_only(client, admin_user, author, reviewer):
     approved, _ = approve_through_services(author=author, reviewer=reviewer)
-    url = reverse("audit:certificate", args=[approved.pk])
+    url = reverse("reviews:certificate", args=[approved.pk])
     audit_link = f'href="{reverse("audit:list")}"'
     client.force_login(admin_user)
     assert audit_link in body(client.get(url))
@@ -186,7 +186,7 @@ def approved(author, reviewer):
 def test_certificate_is_visible_to_every_signed_in_user(client, request, approved, who):
     plan, review = approved
     client.force_login(request.getfixturevalue(who))
-    response = client.get(reverse("audit:certificate", args=[plan.pk]))
+    response = client.get(reverse("reviews:certificate", args=[plan.pk]))
     assert response.status_code == 200
     text = body(response)
     assert review.revision.content_hash in text
@@ -199,7 +199,7 @@ def test_certificate_is_visible_to_every_signed_in_user(client, request, approve
 def test_approved_plan_page_links_to_its_certificate(client, author, approved):
     plan, _review = approved
     client.force_login(author)
-    certificate = reverse("audit:certificate", args=[plan.pk])
+    certificate = reverse("reviews:certificate", args=[plan.pk])
     assert f'href="{certificate}"' in body(client.get(plan.get_absolute_url()))
 
 
@@ -210,7 +210,7 @@ def test_certificate_shows_the_policy_in_force_at_approval(client, author, appro
     plan, _review = approved
     ReviewPolicy.objects.update(name="Stricter", min_approvals=3)
     client.force_login(author)
-    text = body(client.get(reverse("audit:certificate", args=[plan.pk])))
+    text = body(client.get(reverse("reviews:certificate", args=[plan.pk])))
     assert "Default: 1 approval" in text
     assert "Stricter" not in text
     assert "did not record one" not in text
@@ -219,7 +219,7 @@ def test_certificate_shows_the_policy_in_force_at_approval(client, author, appro
 def test_certificate_markdown_uses_the_approval_block(client, author, approved):
     plan, review = approved
     client.force_login(author)
-    response = client.get(reverse("audit:certificate_markdown", args=[plan.pk]))
+    response = client.get(reverse("reviews:certificate_markdown", args=[plan.pk]))
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/markdown")
     text = body(response)
@@ -235,7 +235,7 @@ def test_certificate_markdown_uses_the_approval_block(client, author, approved):
     assert text.count("## Approval") == 1
 
 
-@pytest.mark.parametrize("name", ["audit:certificate", "audit:certificate_markdown"])
+@pytest.mark.parametrize("name", ["reviews:certificate", "reviews:certificate_markdown"])
 def test_no_certificate_for_a_plan_that_is_not_approved(author_client, author, name):
     plan = plan_create(actor=author, title="Draft")
     assert author_client.get(reverse(name, args=[plan.pk])).status_code == 404

@@ -5,11 +5,10 @@ import os
 import uuid
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
 
+from config.testing import shared_cache, wait_for
 from notifications.tasks import ping
-from notifications.testing import wait_for
 
 pytestmark = pytest.mark.services
 
@@ -26,7 +25,7 @@ def test_a_task_runs_in_the_worker_process_through_redis(real_worker, settings):
     assert settings.CELERY_BROKER_URL.startswith("redis://")
     token = uuid.uuid4().hex
     ping.delay(token)
-    pid = wait_for(lambda: cache.get(f"plangate:ping:{token}"), timeout=20,
+    pid = wait_for(lambda: shared_cache().get(f"plangate:ping:{token}"), timeout=20,
                    message="the worker never ran the ping task")
     assert pid == real_worker.process.pid
     assert pid != os.getpid()

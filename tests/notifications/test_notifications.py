@@ -11,7 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.roles import REVIEWERS
+from config.testing import WebhookReceiver
 from notifications import services
+from notifications.events import Event, Notify
 from notifications.models import (
     Channel,
     Notification,
@@ -22,9 +24,12 @@ from notifications.models import (
     WebhookEndpoint,
 )
 from notifications.services import notify_plan_event, outbox_deliver
-from notifications.testing import WebhookReceiver
+from plans import events as plan_events
+from plans.events import PLAN_SUBMITTED
 from plans.models import PlanRevision
 from plans.services import plan_submit, plan_withdraw
+from reviews import events as review_events
+from reviews import services as review_services
 from reviews.models import ChecklistTemplate, Review, ReviewRequest
 from tests.factories import AdminFactory, ReviewerFactory, UserFactory, ready_plan
 
@@ -100,7 +105,7 @@ def test_submit_without_requests_notifies_the_reviewers_group_but_not_the_author
 
 
 def test_the_actor_is_never_notified_of_their_own_action(plan, author, reviewer):
-    ids = notify_plan_event(event="plan.submitted", plan=plan, actor=reviewer,
+    ids = notify_plan_event(event=PLAN_SUBMITTED, plan=plan, actor=reviewer,
                             recipients=[reviewer, author])
     assert set(outbox(pk__in=ids).values_list("recipient__username", flat=True)) == {"alice"}
 
@@ -131,8 +136,8 @@ def test_a_decision_reaches_the_author_with_the_reviewers_comment(
     review = make_review(plan, reviewer, revision, decision="NEEDS_REVISION",
                          comment="Rollback misses the cache flush.")
     with django_capture_on_commit_callbacks(execute=True):
-        notify_plan_event(event="review.decided", plan=plan, actor=reviewer, review=review)
-        notify_plan_event(event="plan.needs_revision", plan=plan, actor=reviewer, review=review)
+        for event in (review_events.REVIEW_DECIDED, review_events.PLAN_NEEDS_REVISION):
+            notify_plan_event(event=event, plan=plan, actor=reviewer, review=review)
 
     assert [m.to[0] for m in mail.outbox] == ["alice@example.com"] * 2
     for message in mail.outbox:
@@ -154,9 +159,16 @@ def test_withdrawal_reaches_reviewers_who_started_a_review(
     assert "withdrew" in mail.outbox[0].subject
 
 
-def test_unknown_event_is_refused(plan, author):
-    with pytest.raises(ValueError, match="Unknown notification event"):
-        notify_plan_event(event="plan.exploded", plan=plan, actor=author)
+def test_an_event_nobody_registered_is_refused(plan, author):
+    unregistered = Event("plan.exploded", "Plan exploded", Notify("Boom", "{plan} exploded", ()))
+    with pytest.raises(ValueError, match="not a registered notification event"):
+        notify_plan_event(event=unregistered, plan=plan, actor=author)
+    assert not OutboxMessage.objects.exists()
+
+
+def test_an_event_that_notifies_nobody_is_refused(plan, author):
+    with pytest.raises(ValueError, match="not a registered notification event"):
+        notify_plan_event(event=plan_events.PLAN_EDITED, plan=plan, actor=author)
 
 
 def test_nothing_is_recorded_when_the_state_change_rolls_back(plan, reviewer):
@@ -227,7 +239,7 @@ def test_a_wrong_secret_does_not_verify():
 def test_a_redelivered_task_sends_nothing_twice(plan, reviewer, settings):
     WebhookEndpoint.objects.create(name="CI", url="http://127.0.0.1:9/none", secret="x",
                                    is_active=False)
-    ids = notify_plan_event(event="plan.submitted", plan=plan, actor=plan.author,
+    ids = notify_plan_event(event=PLAN_SUBMITTED, plan=plan, actor=plan.author,
                             recipients=[reviewer])
     for outbox_id in ids * 2:  # every task delivered twice
         outbox_deliver(outbox_id=outbox_id)
@@ -239,7 +251,7 @@ def test_a_redelivered_task_sends_nothing_twice(plan, reviewer, settings):
 def test_an_email_interrupted_mid_send_is_never_sent_again_but_surfaces_as_failed(
     plan, reviewer
 ):
-    (email_id,) = notify_plan_event(event="plan.submitted", plan=plan, actor=plan.author,
+    (email_id,) = notify_plan_event(event=PLAN_SUBMITTED, plan=plan, actor=plan.author,
                                     recipients=[reviewer])[:1]
     # A worker marked the row "sending" and died before recording the result.
     outbox(pk=email_id).update(status=OutboxStatus.SENDING,
@@ -258,7 +270,8 @@ def test_webhook_failing_twice_then_succeeding_is_delivered_on_the_third_try(
     with WebhookReceiver("k", statuses=[500, 500, 200]) as receiver:
         WebhookEndpoint.objects.create(name="Flaky", url=receiver.url, secret="k")
         with django_capture_on_commit_callbacks(execute=True):
-            notify_plan_event(event="plan.approved", plan=plan, actor=None, recipients=[])
+            notify_plan_event(event=review_events.PLAN_APPROVED, plan=plan, actor=None,
+                              recipients=[])
         for _ in range(3):
             services.outbox_sweep(older_than_seconds=0)
     assert [c["status"] for c in receiver.calls] == [500, 500, 200]
@@ -273,7 +286,8 @@ def test_webhook_that_never_succeeds_ends_failed_then_admin_retry_resends(
     with WebhookReceiver("k", statuses=[500]) as receiver:
         WebhookEndpoint.objects.create(name="Down", url=receiver.url, secret="k")
         with django_capture_on_commit_callbacks(execute=True):
-            notify_plan_event(event="plan.approved", plan=plan, actor=None, recipients=[])
+            notify_plan_event(event=review_events.PLAN_APPROVED, plan=plan, actor=None,
+                              recipients=[])
         for _ in range(4):
             services.outbox_sweep(older_than_seconds=0)
         assert len(receiver.calls) == 3  # first try + 2 retries, then no more
@@ -374,15 +388,15 @@ def test_reminders_nudge_waiting_reviewers_and_escalate_to_admins_once_per_wait(
     now = timezone.now()
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.review_reminders_send(now=now + timedelta(hours=23)) == {
+        assert review_services.review_reminders_send(now=now + timedelta(hours=23)) == {
             "reviewer": 0, "admin": 0}
-        assert services.review_reminders_send(now=now + timedelta(hours=25)) == {
+        assert review_services.review_reminders_send(now=now + timedelta(hours=25)) == {
             "reviewer": 1, "admin": 0}
-        assert services.review_reminders_send(now=now + timedelta(hours=26)) == {
+        assert review_services.review_reminders_send(now=now + timedelta(hours=26)) == {
             "reviewer": 0, "admin": 0}
-        assert services.review_reminders_send(now=now + timedelta(hours=49)) == {
+        assert review_services.review_reminders_send(now=now + timedelta(hours=49)) == {
             "reviewer": 0, "admin": 1}
-        assert services.review_reminders_send(now=now + timedelta(hours=72)) == {
+        assert review_services.review_reminders_send(now=now + timedelta(hours=72)) == {
             "reviewer": 0, "admin": 0}
 
     assert [m.to[0] for m in mail.outbox] == ["rob@example.com", "ada@example.com"]
@@ -457,7 +471,7 @@ def test_nothing_is_delivered_before_the_transaction_commits(
     plan, reviewer, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        notify_plan_event(event="plan.submitted", plan=plan, actor=plan.author,
+        notify_plan_event(event=PLAN_SUBMITTED, plan=plan, actor=plan.author,
                           recipients=[reviewer])
     assert mail.outbox == [] and Notification.objects.count() == 0
     assert len(callbacks) == 1
@@ -474,7 +488,7 @@ def test_beat_schedule_names_real_tasks(settings):
 
 
 def test_inbox_items_link_to_the_plan_on_the_current_host(plan, reviewer):
-    for outbox_id in notify_plan_event(event="plan.submitted", plan=plan, actor=plan.author,
+    for outbox_id in notify_plan_event(event=PLAN_SUBMITTED, plan=plan, actor=plan.author,
                                        recipients=[reviewer]):
         outbox_deliver(outbox_id=outbox_id)
     assert Notification.objects.get().url == f"/plans/{plan.pk}/"
@@ -510,7 +524,7 @@ def test_a_requested_group_reaches_only_members_who_may_review_the_plan(
     # Reminders have no actor to leave out: the author still never hears "review this".
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        services.review_reminders_send(now=timezone.now() + timedelta(hours=25))
+        review_services.review_reminders_send(now=timezone.now() + timedelta(hours=25))
     assert [m.to[0] for m in mail.outbox] == ["rob@example.com"]
     assert not Notification.objects.filter(recipient__in=[author, outsider, coeditor]).exists()
 
@@ -566,7 +580,7 @@ def test_a_title_with_line_breaks_makes_a_one_line_subject(plan, reviewer):
 
     Plan.objects.filter(pk=plan.pk).update(title="Cache\r\nBcc: victim@example.com\nsessions")
     plan.refresh_from_db()
-    for outbox_id in notify_plan_event(event="plan.submitted", plan=plan, actor=plan.author,
+    for outbox_id in notify_plan_event(event=PLAN_SUBMITTED, plan=plan, actor=plan.author,
                                        recipients=[reviewer]):
         outbox_deliver(outbox_id=outbox_id)
     (message,) = mail.outbox

@@ -10,10 +10,11 @@ import time
 import pytest
 from django.urls import reverse
 
+from config.testing import WebhookReceiver, read_email_files, set_broker, wait_for
 from notifications import services
 from notifications.models import Channel, Notification, OutboxMessage, OutboxStatus, WebhookEndpoint
-from notifications.testing import WebhookReceiver, read_email_files, set_broker, wait_for
 from plans.services import plan_submit
+from reviews.events import PLAN_APPROVED, PLAN_REJECTED
 from reviews.models import ReviewRequest
 from tests.factories import AdminFactory, AuthorFactory, ReviewerFactory, ready_plan
 
@@ -97,7 +98,7 @@ def test_webhook_failing_twice_succeeds_on_the_third_try(real_worker):
     plan = ready_plan(title="Flaky receiver")
     with WebhookReceiver("k", statuses=[500, 500, 200]) as receiver:
         WebhookEndpoint.objects.create(name="Flaky", url=receiver.url, secret="k")
-        services.notify_plan_event(event="plan.approved", plan=plan, actor=None, recipients=[])
+        services.notify_plan_event(event=PLAN_APPROVED, plan=plan, actor=None, recipients=[])
         wait_for(lambda: all_settled(channel=Channel.WEBHOOK), timeout=30,
                  message=real_worker.log_text())
     assert [c["status"] for c in receiver.calls] == [500, 500, 200]
@@ -111,7 +112,7 @@ def test_webhook_that_never_succeeds_fails_visibly_and_the_admin_retry_resends(
     plan = ready_plan(title="Dead receiver")
     with WebhookReceiver("k", statuses=[503]) as receiver:
         WebhookEndpoint.objects.create(name="Dead", url=receiver.url, secret="k")
-        services.notify_plan_event(event="plan.rejected", plan=plan, actor=None, recipients=[])
+        services.notify_plan_event(event=PLAN_REJECTED, plan=plan, actor=None, recipients=[])
         wait_for(lambda: all_settled(channel=Channel.WEBHOOK), timeout=30,
                  message=real_worker.log_text())
         row = OutboxMessage.objects.get(channel=Channel.WEBHOOK)

@@ -3,8 +3,9 @@
 import pytest
 
 from plans.document import PlanDocument, Step
-from plans.markdown import TEMPLATE, MarkdownImportError, apply_document, parse_plan
+from plans.markdown import TEMPLATE, MarkdownImportError, parse_plan
 from plans.models import PlanStep
+from plans.services import apply_document
 from tests.factories import PlanFactory
 
 
@@ -170,15 +171,15 @@ def test_nul_character_is_refused():
 def test_created_must_be_an_iso_date(created):
     plan = PlanFactory()
     with pytest.raises(MarkdownImportError, match="expected the Created date as YYYY-MM-DD"):
-        apply_document(plan, PlanDocument(title="x", created=created))
+        apply_document(plan=plan, document=PlanDocument(title="x", created=created))
 
 
 @pytest.mark.django_db
 def test_values_too_long_for_the_models_are_refused_before_writing():
     plan = PlanFactory()
-    apply_document(plan, PlanDocument(steps=[Step("Kept", estimate="1 hour")]))
+    apply_document(plan=plan, document=PlanDocument(steps=[Step("Kept", estimate="1 hour")]))
     with pytest.raises(MarkdownImportError, match="step 2: title: Ensure this value"):
-        apply_document(plan, PlanDocument(steps=[Step("ok"), Step("x" * 301)]))
+        apply_document(plan=plan, document=PlanDocument(steps=[Step("ok"), Step("x" * 301)]))
     assert list(PlanStep.objects.filter(plan=plan).values_list("title", flat=True)) == ["Kept"]
 
 
@@ -192,5 +193,5 @@ def test_values_too_long_for_the_models_are_refused_before_writing():
 )
 def test_documents_built_in_code_are_checked_too(step, expected):
     with pytest.raises(MarkdownImportError, match=expected) as info:
-        apply_document(PlanFactory(), PlanDocument(steps=[step]))
+        apply_document(plan=PlanFactory(), document=PlanDocument(steps=[step]))
     assert info.value.line is None

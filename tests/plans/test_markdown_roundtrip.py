@@ -11,7 +11,6 @@ from django.db import transaction
 from plans.document import Approval, CheckItem, ExtraSection, FileChange, PlanDocument, Step
 from plans.markdown import (
     TEMPLATE,
-    apply_document,
     canonical_text,
     content_hash_text,
     document_from_plan,
@@ -21,6 +20,7 @@ from plans.markdown import (
     render_plan,
 )
 from plans.models import PlanStep, SuccessCriterion
+from plans.services import apply_document
 from tests.factories import PlanFactory
 
 SHARED = Path(settings.PLANGATE_SHARED_DIR)
@@ -258,7 +258,7 @@ def test_canonical_text_ignores_status_and_approval():
 def import_into_new_plan(text: str):
     plan = PlanFactory()
     with transaction.atomic():
-        apply_document(plan, parse_plan(text))
+        apply_document(plan=plan, document=parse_plan(text))
     return plan
 
 
@@ -321,8 +321,8 @@ def test_import_writes_rows_and_replaces_old_ones():
     )
     plan = PlanFactory()
     status = plan.status
-    apply_document(plan, doc)
-    apply_document(plan, doc)  # replaces, does not duplicate
+    apply_document(plan=plan, document=doc)
+    apply_document(plan=plan, document=doc)  # replaces, does not duplicate
 
     plan.refresh_from_db()
     assert plan.status == status

@@ -252,10 +252,10 @@ def test_stale_form_save_is_refused_with_409_and_keeps_text(author_client, autho
 
 
 def test_plan_update_service_refuses_non_author_and_bad_step(author):
-    from plans.exceptions import PlanPermissionDenied, ValidationError
+    from core.errors import NotAllowed, ValidationError
 
     plan = PlanFactory(author=author, title="Kept")
-    with pytest.raises(PlanPermissionDenied):
+    with pytest.raises(NotAllowed):
         services.plan_update(actor=AuthorFactory(username="eve"), plan=plan,
                              fields={"title": "x"})
     with pytest.raises(ValidationError, match="Step 1"):

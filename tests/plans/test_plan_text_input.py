@@ -8,8 +8,8 @@ from django import forms as django_forms
 from django.conf import settings
 from django.urls import reverse
 
+from core.errors import ValidationError
 from plans import services
-from plans.exceptions import ValidationError
 from plans.markdown import export_plan, parse_estimate_hours, parse_plan
 from plans.models import Plan, PlanStep, StepAction, StepFile, SuccessCriterion
 from tests.factories import ready_plan

@@ -12,8 +12,8 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from accounts.management.commands.seed_demo import DEMO_USERS, examples_dir
 from plans.models import Plan
+from reviews.management.commands.seed_demo import DEMO_USERS, examples_dir
 
 PUBLIC_ROUTES = {"login", "healthz", "admin:login", "markdownx_upload", "markdownx_markdownify"}
 BASE_DIR = Path(settings.BASE_DIR)

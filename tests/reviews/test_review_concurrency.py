@@ -2,7 +2,7 @@
 
 Each thread has its own database connection (Django gives each thread one) and closes it at the
 end. The services lock the plan row (SELECT ... FOR UPDATE) and re-check state and revision inside
-the lock, so of two conflicting actions one wins and the other gets PlanConflict; nothing is lost.
+the lock, so of two conflicting actions one wins and the other gets Conflict; nothing is lost.
 """
 
 import threading
@@ -11,11 +11,11 @@ import pytest
 from django.db import connection, transaction
 
 from audit.models import AuditEntry
-from plans.exceptions import PlanConflict
+from core.errors import Conflict
 from plans.models import Plan, PlanStatus
 from plans.services import plan_withdraw
 from reviews import services
-from reviews.events import TRANSITION_ACTIONS
+from reviews.events import TRANSITION_EVENTS
 from reviews.models import Review, ReviewPolicy
 from tests.reviewkit import answer_all, submitted_plan
 
@@ -77,7 +77,7 @@ def ready_reviews(plan, *reviewers):
 
 
 def transitions(plan):
-    return list(AuditEntry.objects.filter(plan=plan, action__in=TRANSITION_ACTIONS)
+    return list(AuditEntry.objects.filter(plan=plan, action__in=[e.name for e in TRANSITION_EVENTS])
                 .order_by("id").values_list("action", flat=True))
 
 
@@ -91,7 +91,7 @@ def test_two_reviewers_deciding_at_once(require_postgres, author, reviewer, revi
                                                   decision="REJECTED", comment="No."),
         )
         winners = [r for r in results if isinstance(r, Review)]
-        losers = [r for r in results if isinstance(r, PlanConflict)]
+        losers = [r for r in results if isinstance(r, Conflict)]
         assert len(winners) == 1 and len(losers) == 1, results
         plan.refresh_from_db()
         expected = {"APPROVED": PlanStatus.APPROVED, "REJECTED": PlanStatus.REJECTED}
@@ -127,10 +127,10 @@ def test_decision_racing_a_withdraw(require_postgres, author, reviewer):
         )
         plan.refresh_from_db()
         if isinstance(decided, Review):
-            assert isinstance(withdrawn, PlanConflict)
+            assert isinstance(withdrawn, Conflict)
             assert plan.status == PlanStatus.APPROVED
         else:
-            assert isinstance(decided, PlanConflict) and isinstance(withdrawn, Plan)
+            assert isinstance(decided, Conflict) and isinstance(withdrawn, Plan)
             assert plan.status == PlanStatus.DRAFT
             assert Review.objects.get(pk=rob.pk).answers.count() == 15
         assert len(transitions(plan)) == 2
@@ -172,7 +172,7 @@ def test_decision_waits_for_a_withdraw_holding_the_lock(require_postgres, author
     release.set()
     for t in threads:
         t.join(timeout=30)
-    assert isinstance(results["decide"], PlanConflict)
+    assert isinstance(results["decide"], Conflict)
     assert "no longer under review" in results["decide"].message
     plan.refresh_from_db()
     assert plan.status == PlanStatus.DRAFT

@@ -128,7 +128,7 @@ def test_approval_of_an_editor_never_counts(author, reviewer):
     from plans.models import PlanEditor
 
     PlanEditor.objects.create(plan=plan, user=reviewer)
-    with pytest.raises(services.PlanPermissionDenied):
+    with pytest.raises(services.NotAllowed):
         services.review_decide(actor=reviewer, review=review, decision="APPROVED")
 
 
@@ -141,13 +141,18 @@ def test_admin_policy_edit_is_audited(client, admin_user, policy):
     })
     assert response.status_code == 302
     entry = AuditEntry.objects.get(action="policy.changed")
-    assert entry.payload["min_approvals"] == 3
-    assert "min_approvals" in entry.payload["changes"]["fields"]
+    assert entry.payload["policy"]["min_approvals"] == 3
+    assert "min_approvals" in entry.payload["fields"]
 
 
 def test_policy_change_service_is_admin_only(reviewer, policy):
-    with pytest.raises(services.PlanPermissionDenied):
-        services.policy_changed(actor=reviewer, policy_row=policy, changes={})
+    policy.min_approvals = 3
+    with pytest.raises(services.NotAllowed):
+        services.policy_save(actor=reviewer, policy=policy, required_groups=[],
+                             high_risk_required_groups=[], changed_fields=["min_approvals"],
+                             created=False)
+    policy.refresh_from_db()
+    assert policy.min_approvals == 1
 
 
 def test_requested_reviewer_must_be_eligible(author):
@@ -193,3 +198,51 @@ def test_a_requested_group_needs_someone_who_may_review(author, reviewer):
     nobody_here.user_set.add(reviewer)
     services.review_request(actor=author, plan=plan, groups=[nobody_here])
     assert plan.review_requests.get().group == nobody_here
+
+
+def _approval_story(author, reviewer, reviewer2, title: str) -> list[tuple]:
+    """Two approvals and a Security approval required, a concern on the way: after each step,
+    what the policy says and where the plan is."""
+    plan = submitted_plan(author, title=title)
+    seen = []
+
+    def look():
+        status = evaluate_plan(plan)
+        seen.append((status.satisfied, status.outcome, status_of(plan), tuple(status.missing)))
+
+    approve(plan, reviewer)
+    look()
+    concern = services.concern_raise(actor=reviewer2, plan=plan, title="Backups?")
+    look()
+    approve(plan, reviewer2)
+    look()
+    services.concern_resolve(actor=reviewer2, concern=concern)
+    look()
+    return seen
+
+
+def test_rewording_every_policy_message_changes_no_decision(
+    author, reviewer, reviewer2, policy, monkeypatch
+):
+    from reviews import policy as policy_rules
+
+    policy.min_approvals = 2
+    policy.save()
+    security = Group.objects.create(name="Security")
+    policy.required_groups.add(security)
+    reviewer2.groups.add(security)
+
+    as_written = _approval_story(author, reviewer, reviewer2, "As written")
+    monkeypatch.setattr(policy_rules, "MESSAGES", {
+        key: f"zz {n} {{count}} {{group}}" for n, key in enumerate(policy_rules.MESSAGES)
+    })
+    reworded = _approval_story(author, reviewer, reviewer2, "Reworded")
+
+    decisions = [step[:3] for step in as_written]
+    assert decisions == [step[:3] for step in reworded]
+    assert decisions[-1] == (True, PlanStatus.APPROVED, PlanStatus.APPROVED)
+    assert decisions[0] == (False, PlanStatus.PENDING_REVIEW, PlanStatus.PENDING_REVIEW)
+    # The wording really changed (and no longer says "approval" anywhere).
+    assert as_written[0][3] == ("needs 1 more approval", "needs 1 more approval from Security")
+    assert all("approval" not in line for step in reworded for line in step[3])
+    assert reworded[0][3] != as_written[0][3]

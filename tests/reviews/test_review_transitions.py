@@ -5,7 +5,7 @@ directly, and the services check the same gate before calling it."""
 import pytest
 from django_fsm import TransitionNotAllowed, can_proceed, has_transition_perm
 
-from plans.exceptions import PlanPermissionDenied
+from core.errors import NotAllowed
 from plans.models import Plan, PlanStatus
 from plans.services import missing_for_submission, plan_submit, plan_withdraw
 from tests.factories import AdminFactory, AuthorFactory, ready_plan
@@ -41,7 +41,7 @@ def test_submit_and_withdraw_permissions(author, reviewer):
     assert not has_transition_perm(plan.submit, author)  # already under review
     assert has_transition_perm(plan.withdraw, author) and has_transition_perm(plan.withdraw, admin)
     assert not has_transition_perm(plan.withdraw, reviewer)
-    with pytest.raises(PlanPermissionDenied, match="Only the author can withdraw this plan"):
+    with pytest.raises(NotAllowed, match="Only the author can withdraw this plan"):
         plan_withdraw(actor=reviewer, plan=plan)
 
 

@@ -9,6 +9,9 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from accounts.roles import ADMINS, AUTHORS, REVIEWERS
+from plans.markdown import MarkdownImportError
+from plans.models import Plan
+from plans.services import plan_import_markdown
 
 DEMO_USERS = [
     # username, full name, roles, password
@@ -59,10 +62,6 @@ class Command(BaseCommand):
         return users
 
     def _import_examples(self, folder: Path, author) -> int:
-        from plans.markdown import MarkdownImportError
-        from plans.models import Plan
-        from plans.services import plan_import_markdown
-
         if not folder.is_dir():
             self.stdout.write(f"No example plans at {folder}; skipped.")
             return 0

@@ -18,8 +18,17 @@ from pathlib import Path
 from urllib.parse import quote
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache.backends.redis import RedisCache
 from django.db import connection
+
+from config.celery_app import app
+from notifications.tasks import ping
+
+
+def shared_cache() -> RedisCache:
+    """The Redis cache that the app's other processes (a worker) use. Tests run on a local
+    memory cache of their own, so a value a worker wrote is read through this one."""
+    return RedisCache(settings.REDIS_URL, {})
 
 BASE_DIR = Path(settings.BASE_DIR)
 
@@ -121,8 +130,6 @@ class CeleryWorker:
         self._saved: dict = {}
 
     def __enter__(self):
-        from config.celery_app import app
-
         self.email_dir.mkdir(parents=True, exist_ok=True)
         env = {
             **os.environ,
@@ -160,8 +167,6 @@ class CeleryWorker:
 
     def wait_ready(self, timeout: float = 60) -> int:
         """Send ping tasks until the worker runs one; return the worker's pid."""
-        from notifications.tasks import ping
-
         deadline = time.monotonic() + timeout
         token = uuid.uuid4().hex
         ping.delay(token)
@@ -169,15 +174,13 @@ class CeleryWorker:
             if self.process.poll() is not None:
                 raise RuntimeError(f"Celery worker exited early; see {self.log_path}:\n"
                                    + Path(self.log_path).read_text()[-3000:])
-            pid = cache.get(f"plangate:ping:{token}")
+            pid = shared_cache().get(f"plangate:ping:{token}")
             if pid:
                 return pid
             time.sleep(0.1)
         raise TimeoutError(f"Celery worker did not answer a ping; see {self.log_path}")
 
     def __exit__(self, *exc):
-        from config.celery_app import app
-
         if self.process and self.process.poll() is None:
             self.process.terminate()
             try:
@@ -199,8 +202,6 @@ class CeleryWorker:
 
 def set_broker(url: str) -> None:
     """Point this process's Celery app at another broker (drops pooled connections)."""
-    from config.celery_app import app
-
     app.conf.broker_url = url
     app._pool = None  # kombu's producer pools are keyed by connection URL, so old ones stay valid
     with contextlib.suppress(AttributeError):
