@@ -17,6 +17,7 @@ from . import events, permissions, schema
 from .document import PlanDocument
 from .markdown import (
     MarkdownImportError,
+    canonical_text,
     content_hash_text,
     parse_created,
     parse_estimate_hours,
@@ -309,6 +310,14 @@ def revision_snapshot(plan: Plan) -> tuple[str, str]:
     """The canonical Markdown of the plan's content and its SHA-256."""
     text = content_hash_text(plan)
     return text, hashlib.sha256(text.encode()).hexdigest()
+
+
+def text_revision_hash(text: str | bytes) -> str:
+    """The content hash a revision would have if this exact text were imported and submitted:
+    what `plangate verify` compares with the approved revision's hash. Raises
+    MarkdownImportError for text that is not a plan."""
+    canonical = canonical_text(parse_plan(text))
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 @transaction.atomic
