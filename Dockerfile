@@ -13,8 +13,10 @@ COPY pyproject.toml README.md ./
 RUN pip install --upgrade pip && pip install .
 
 COPY . .
-# collectstatic needs settings to import; the real secret is supplied at run time.
-RUN DJANGO_SECRET_KEY=collectstatic-only DJANGO_ALLOWED_HOSTS=localhost \
+# collectstatic needs the production settings to import, and they refuse to load without a secret,
+# allowed hosts and an email backend: build-time stand-ins here, the real values come at run time
+# (tests/project/test_deployment.py runs this step with exactly this environment).
+RUN DJANGO_SECRET_KEY=collectstatic-only DJANGO_ALLOWED_HOSTS=localhost EMAIL_URL=consolemail:// \
     python manage.py collectstatic --noinput
 
 # Uploaded images live on a volume (docker-compose `media`), owned by the app user.
