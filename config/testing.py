@@ -34,14 +34,17 @@ BASE_DIR = Path(settings.BASE_DIR)
 
 
 class WebhookReceiver:
-    """An HTTP server in a thread that verifies X-Plangate-Signature and records each call.
+    """An HTTP server in a thread that checks each call the way a receiver should, and
+    records it: the X-Plangate-Signature must be the HMAC-SHA256 of "<timestamp>.<body>" with
+    the X-Plangate-Timestamp sent, and that timestamp within five minutes of now.
 
     `statuses` is the sequence of status codes to answer with; the last one repeats.
     """
 
-    def __init__(self, secret: str, statuses=(200,)):
+    def __init__(self, secret: str, statuses=(200,), location: str = ""):
         self.secret = secret
         self.statuses = list(statuses)
+        self.location = location  # sent with a 3xx
         self.calls: list[dict] = []
         self._lock = threading.Lock()
         receiver = self
@@ -49,11 +52,13 @@ class WebhookReceiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                timestamp = self.headers.get("X-Plangate-Timestamp", "")
                 expected = "sha256=" + hmac.new(
-                    receiver.secret.encode(), body, hashlib.sha256
+                    receiver.secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256
                 ).hexdigest()
                 signature = self.headers.get("X-Plangate-Signature", "")
-                valid = hmac.compare_digest(expected, signature)
+                fresh = timestamp.isdigit() and abs(time.time() - int(timestamp)) < 300
+                valid = fresh and hmac.compare_digest(expected, signature)
                 with receiver._lock:
                     index = len(receiver.calls)
                     status = receiver.statuses[min(index, len(receiver.statuses) - 1)]
@@ -64,6 +69,8 @@ class WebhookReceiver:
                         "delivery": self.headers.get("X-Plangate-Delivery"),
                     })
                 self.send_response(status)
+                if receiver.location and 300 <= status < 400:
+                    self.send_header("Location", receiver.location)
                 self.end_headers()
                 self.wfile.write(b"ok" if status < 300 else b"no")
 
@@ -141,6 +148,7 @@ class CeleryWorker:
             "CELERY_TASK_DEFAULT_QUEUE": self.queue,
             "PLANGATE_NOTIFY_BACKOFF_BASE": "0.2",
             "PLANGATE_NOTIFY_MAX_RETRIES": "3",
+            "PLANGATE_WEBHOOK_ALLOWED_HOSTS": "127.0.0.1",  # WebhookReceiver listens there
             **self.extra_env,
         }
         celery = str(Path(sys.executable).parent / "celery")

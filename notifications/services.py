@@ -7,13 +7,8 @@ hears about it; if it commits, the rows exist even when the broker is down, and 
 sweep (outbox_sweep) dispatches whatever the broker never received.
 """
 
-import hashlib
-import hmac
-import json
 import logging
 import re
-import urllib.error
-import urllib.request
 from datetime import timedelta
 from functools import partial
 from urllib.parse import urlsplit
@@ -28,7 +23,7 @@ from accounts.roles import is_admin
 from audit.log import log
 from core.errors import NotAllowed, ValidationError
 
-from . import events, selectors
+from . import events, selectors, webhooks
 from .events import Event
 from .models import (
     Channel,
@@ -42,8 +37,6 @@ from .models import (
 
 logger = logging.getLogger(__name__)
 
-SIGNATURE_HEADER = "X-Plangate-Signature"
-DELIVERY_HEADER = "X-Plangate-Delivery"
 #: A row left in "sending" this long belongs to a worker that died mid-send (see outbox_deliver).
 STALE_SENDING_AFTER = timedelta(minutes=15)
 #: A dispatched row still pending this long lost its task (e.g. Redis lost data): send it again.
@@ -207,36 +200,12 @@ def retry_countdown(retries: int) -> float:
 
 # --- delivery -------------------------------------------------------------------------------------
 
-def webhook_signature(secret: str, body: bytes) -> str:
-    digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return f"sha256={digest}"
-
-
-def webhook_body(payload: dict) -> bytes:
-    return json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
-
-
 def _post_webhook(message: OutboxMessage) -> None:
-    endpoint = message.endpoint
-    body = webhook_body(message.payload)
-    request = urllib.request.Request(  # noqa: S310 (admins configure http(s) URLs only)
-        endpoint.url, data=body, method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "User-Agent": "Plangate-Webhook/1",
-            SIGNATURE_HEADER: webhook_signature(endpoint.secret, body),
-            DELIVERY_HEADER: str(message.pk),
-        },
-    )
     try:
-        with urllib.request.urlopen(  # noqa: S310
-            request, timeout=settings.PLANGATE_WEBHOOK_TIMEOUT
-        ) as response:
-            response.read(1024)
-    except urllib.error.HTTPError as exc:
-        raise DeliveryError(f"Webhook {endpoint.url} answered HTTP {exc.code}") from exc
-    except (urllib.error.URLError, OSError) as exc:
-        raise DeliveryError(f"Webhook {endpoint.url} unreachable: {exc}") from exc
+        webhooks.post(url=message.endpoint.url, secret=message.endpoint.secret,
+                      payload=message.payload, delivery=str(message.pk))
+    except webhooks.WebhookFailure as exc:
+        raise DeliveryError(f"Webhook {message.endpoint.name}: {exc}") from exc
 
 
 def _send_email(message: OutboxMessage) -> None:
@@ -446,9 +415,6 @@ def remind_once(*, revision_id: int, kind: str, notify) -> bool:
 
 # --- webhook endpoints (the admin writes them through these) --------------------------------------
 
-WEBHOOK_SCHEMES = ("http", "https")
-
-
 def _audited_url(url: str) -> str:
     """The URL as the audit trail records it: a password in it is left out."""
     parts = urlsplit(url)
@@ -471,9 +437,8 @@ def _log_webhook(*, actor, endpoint: WebhookEndpoint, change: str, fields,
 
 def _webhook_errors(endpoint: WebhookEndpoint) -> dict[str, str]:
     errors = {}
-    parts = urlsplit(endpoint.url or "")
-    if parts.scheme.lower() not in WEBHOOK_SCHEMES or not parts.hostname:
-        errors["url"] = "A webhook URL starts with http:// or https:// and names a host."
+    if problem := webhooks.url_problem(endpoint.url):
+        errors["url"] = problem
     names = endpoint.events
     known = sorted(event.name for event in events.notifiable())
     if not isinstance(names, list) or not all(isinstance(name, str) for name in names):

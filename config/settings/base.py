@@ -202,6 +202,9 @@ PLANGATE_NOTIFY_BACKOFF_BASE = env.float("PLANGATE_NOTIFY_BACKOFF_BASE", default
 PLANGATE_NOTIFY_BACKOFF_MAX = env.float("PLANGATE_NOTIFY_BACKOFF_MAX", default=600.0)
 PLANGATE_OUTBOX_SWEEP_AFTER_SECONDS = env.int("PLANGATE_OUTBOX_SWEEP_AFTER_SECONDS", default=60)
 PLANGATE_WEBHOOK_TIMEOUT = env.float("PLANGATE_WEBHOOK_TIMEOUT", default=5.0)
+# Webhook receivers must be on public addresses (notifications/webhooks.py); these host names
+# are exempt (e.g. an internal CI server), comma-separated.
+PLANGATE_WEBHOOK_ALLOWED_HOSTS = env.list("PLANGATE_WEBHOOK_ALLOWED_HOSTS", default=[])
 
 LOGGING = {
     "version": 1,

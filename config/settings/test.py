@@ -18,3 +18,7 @@ CELERY_TASK_ALWAYS_EAGER = True
 # Tests never share a live Redis cache (with each other or with a developer's running app):
 # each test process has its own local memory, cleared before every test (tests/conftest.py).
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# The tests' webhook receivers (config/testing.py WebhookReceiver) listen on loopback, which real
+# webhooks may not reach; the tests of that refusal set this back to [].
+PLANGATE_WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]

@@ -1,7 +1,6 @@
 """Notifications, in-process (tasks run eagerly after commit): who hears what, through which
 channel, exactly once; retries, failures, the sweep, reminders, the inbox and settings pages."""
 
-import json
 from datetime import timedelta
 
 import pytest
@@ -229,9 +228,15 @@ def test_webhook_payload_is_signed_and_verifiable(
     assert outbox(channel=Channel.WEBHOOK).get().status == OutboxStatus.SENT
 
 
-def test_a_wrong_secret_does_not_verify():
-    body = json.dumps({"event": "x"}).encode()
-    assert services.webhook_signature("a", body) != services.webhook_signature("b", body)
+def test_a_receiver_with_another_secret_refuses_the_call(
+    plan, django_capture_on_commit_callbacks
+):
+    with WebhookReceiver("the receiver's secret") as receiver:
+        WebhookEndpoint.objects.create(name="CI", url=receiver.url, secret="another secret")
+        submit(plan, django_capture_on_commit_callbacks)
+    assert [call["valid"] for call in receiver.calls] == [False]
+    row = outbox(channel=Channel.WEBHOOK).get()
+    assert row.status != OutboxStatus.SENT and "HTTP 401" in row.last_error
 
 
 # --- idempotency, retries, failure ----------------------------------------------------------------
