@@ -19,8 +19,9 @@ COPY . .
 RUN DJANGO_SECRET_KEY=collectstatic-only DJANGO_ALLOWED_HOSTS=localhost EMAIL_URL=consolemail:// \
     python manage.py collectstatic --noinput
 
-# Uploaded images live on a volume (docker-compose `media`), owned by the app user.
-RUN mkdir -p /app/media && chown plangate /app/media
+# Uploaded images and the signed audit checkpoints live on volumes (docker-compose `media`,
+# `audit-checkpoints`), owned by the app user.
+RUN mkdir -p /app/media /app/audit-checkpoints && chown plangate /app/media /app/audit-checkpoints
 
 USER plangate
 EXPOSE 8000

@@ -47,6 +47,12 @@ def _baseline_rows(request):
 
 
 @pytest.fixture(autouse=True)
+def _own_audit_checkpoints(settings, tmp_path):
+    """Each test has its own (empty) audit checkpoint file, never the checkout's."""
+    settings.PLANGATE_AUDIT_CHECKPOINT_FILE = tmp_path / "audit-checkpoints.jsonl"
+
+
+@pytest.fixture(autouse=True)
 def _empty_cache():
     """Each test starts with an empty cache: no failed logins counted, no rendered HTML."""
     cache.clear()

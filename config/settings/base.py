@@ -40,6 +40,7 @@ THIRD_PARTY_APPS = [
     "markdownx",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
 ]
 LOCAL_APPS = [
     "accounts",
@@ -47,6 +48,7 @@ LOCAL_APPS = [
     "plans",
     "reviews",
     "notifications",
+    "api",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
@@ -90,6 +92,14 @@ DATABASES = {
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Signed checkpoints of the audit chain's head (audit/checkpoint.py): a file outside the
+# database, and a key that is not in it (default: derived from SECRET_KEY).
+PLANGATE_AUDIT_CHECKPOINT_FILE = env.path(
+    "PLANGATE_AUDIT_CHECKPOINT_FILE", default=BASE_DIR / "audit-checkpoints.jsonl"
+)
+PLANGATE_AUDIT_CHECKPOINT_KEY = env("PLANGATE_AUDIT_CHECKPOINT_KEY", default="")
+PLANGATE_AUDIT_CHECKPOINT_MINUTES = env.int("PLANGATE_AUDIT_CHECKPOINT_MINUTES", default=10)
 
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
@@ -158,6 +168,11 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_BEAT_SCHEDULE: dict = {
+    # A signed checkpoint of the audit chain's head, so truncation is detected.
+    "audit-checkpoint": {
+        "task": "audit.tasks.write_checkpoint",
+        "schedule": PLANGATE_AUDIT_CHECKPOINT_MINUTES * 60.0,
+    },
     # Outbox rows whose dispatch never reached the broker (it was down at commit time).
     "notifications-sweep-outbox": {
         "task": "notifications.tasks.sweep_outbox",
@@ -180,16 +195,47 @@ MARKDOWNX_SVG_JAVASCRIPT_PROTECTION = True
 # before decoding: a few hundred KB of PNG can otherwise expand to gigabytes of pixels.
 PLANGATE_IMAGE_MAX_PIXELS = env.int("PLANGATE_IMAGE_MAX_PIXELS", default=40_000_000)
 
+# --- The REST API (api/): tokens or the session, problem details, a per-token rate limit ----------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First, so that a request without credentials is a 401 with a Bearer challenge.
+        "api.authentication.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.TokenRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["api.media.LimitedJSONParser"],
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 25,
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
-SPECTACULAR_SETTINGS = {"TITLE": "Plangate API", "VERSION": "0.1.0"}
+# Requests per token (else per user, else per client address); beyond it 429 with Retry-After.
+# A client waiting on a decision polls every 2 s: 30 a minute.
+PLANGATE_API_RATE = env("PLANGATE_API_RATE", default="120/min")
+# Bodies over this are a 413 before they are read (JSON with a plan of up to 1 MB of Markdown).
+PLANGATE_API_MAX_BODY_BYTES = env.int("PLANGATE_API_MAX_BODY_BYTES", default=1024 * 1024)
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Plangate API",
+    "DESCRIPTION": "Submit plans, wait for a human decision, verify that exactly this text is "
+                   "approved. Errors are RFC 9457 problem details.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.add_problem_responses",
+    ],
+    # The docs page's assets are served from this app's static files, never a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
 
 # Plangate policy knobs that are not per-plan (per-plan policy lives in the database).
 PLANGATE_REMINDER_AFTER_HOURS = env.int("PLANGATE_REMINDER_AFTER_HOURS", default=24)

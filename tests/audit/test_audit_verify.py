@@ -36,11 +36,11 @@ def behind_the_apps_back(sql: str, params: list) -> None:
 
 
 def test_an_intact_chain_verifies(entries):
-    assert verify().strip() == "5 entries verified"
+    assert verify().splitlines()[0] == "5 entries verified"
 
 
 def test_an_empty_trail_verifies(db):
-    assert verify().strip() == "0 entries verified"
+    assert verify().splitlines()[0] == "0 entries verified"
 
 
 def test_editing_an_entry_fails_verification_naming_it(entries):
@@ -100,7 +100,7 @@ def test_postgres_trigger_rejects_update(require_postgres, entries):
             "UPDATE audit_auditentry SET action = 'plan.approved' WHERE id = %s", [entries[0].pk]
         )
     assert AuditEntry.objects.get(pk=entries[0].pk).action == "auth.login_failed"
-    assert verify().strip() == "5 entries verified"
+    assert verify().splitlines()[0] == "5 entries verified"
 
 
 @pytest.mark.services

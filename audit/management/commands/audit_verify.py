@@ -1,7 +1,10 @@
-"""Walk the audit chain in id order and report the first broken link."""
+"""Walk the audit chain in id order and report the first broken link, then compare the chain
+with the newest signed checkpoint (audit/checkpoint.py), which catches removed newest entries
+and a rewritten chain."""
 
 from django.core.management.base import BaseCommand, CommandError
 
+from audit import checkpoint
 from audit.log import GENESIS_HASH, chain_hash
 from audit.models import AuditEntry
 
@@ -37,4 +40,17 @@ class Command(BaseCommand):
                 f"Audit chain broken at {broken}. {count} entries before it verified.",
                 returncode=1,
             )
+        try:
+            latest = checkpoint.latest()
+            lost = checkpoint.check(latest) if latest else None
+        except checkpoint.CheckpointError as exc:
+            raise CommandError(f"Audit checkpoint unusable: {exc}.", returncode=1) from None
+        if lost:
+            raise CommandError(f"Audit trail truncated or rewritten: {lost}.", returncode=1)
         self.stdout.write(f"{count} entries verified")
+        if latest is None:
+            self.stdout.write("no checkpoint yet: run `manage.py audit_checkpoint` (beat does "
+                              "it on a schedule) so truncation can be detected")
+        else:
+            self.stdout.write(f"matches the checkpoint of {latest.created_at} "
+                              f"({latest.count} entries)")
