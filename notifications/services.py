@@ -37,11 +37,14 @@ from .models import (
 
 logger = logging.getLogger(__name__)
 
-#: A row left in "sending" this long belongs to a worker that died mid-send (see outbox_deliver).
-STALE_SENDING_AFTER = timedelta(minutes=15)
+#: A row left in "sending" this long belongs to a worker that died mid-send (see outbox_deliver):
+#: longer than any SMTP conversation, short enough that the email is only minutes late.
+STALE_SENDING_AFTER = timedelta(minutes=5)
 #: A dispatched row still pending this long lost its task (e.g. Redis lost data): send it again.
-#: Longer than the broker's visibility_timeout, so a task Redis is about to redeliver wins.
-REDISPATCH_AFTER = timedelta(hours=2)
+#: A dispatched row still pending this long lost its task (e.g. Redis lost data): send it again.
+#: Longer than the broker's visibility timeout, so a task Redis is about to redeliver (its
+#: worker was killed) wins, and a few minutes at most with the sweep's interval on top.
+REDISPATCH_AFTER = timedelta(seconds=settings.PLANGATE_BROKER_VISIBILITY_TIMEOUT + 60)
 
 
 class DeliveryError(Exception):
@@ -208,11 +211,19 @@ def _post_webhook(message: OutboxMessage) -> None:
         raise DeliveryError(f"Webhook {message.endpoint.name}: {exc}") from exc
 
 
+def message_id(message: OutboxMessage) -> str:
+    """The same Message-ID every time this row is sent: should a worker die after the SMTP
+    server took the email but before the row was marked sent, the copy sent again is one mail
+    servers and clients recognise as the same message."""
+    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2].rstrip(">").strip() or "plangate"
+    return f"<plangate-outbox-{message.pk}@{domain}>"
+
+
 def _send_email(message: OutboxMessage) -> None:
     email = EmailMultiAlternatives(
         subject=f"[Plangate] {message.subject}", body=message.body_text,
         from_email=settings.DEFAULT_FROM_EMAIL, to=[message.recipient.email],
-        headers={"X-Plangate-Outbox": str(message.pk)},
+        headers={"X-Plangate-Outbox": str(message.pk), "Message-ID": message_id(message)},
     )
     email.attach_alternative(message.body_html, "text/html")
     try:
@@ -258,12 +269,12 @@ def outbox_deliver(*, outbox_id: int, final_attempt: bool = False,
     - webhook: sent while the row lock is held and marked sent in the same transaction. If the
       process dies after the receiver answered but before commit, the row is still pending and
       is sent again: at-least-once. Receivers dedupe on the X-Plangate-Delivery header.
-    - email: SMTP cannot join a database transaction, and a second copy of an email is the
-      failure users notice. So the row is first committed as "sending", then sent, then marked
-      sent. A worker killed mid-send leaves it "sending": it is never sent again automatically
-      (at-most-once); the sweep turns stale "sending" rows into "failed" with an explanation so
-      an admin can decide to retry. An SMTP error is known not to have sent, so it goes back to
-      "pending" and is retried.
+    - email: SMTP cannot join a database transaction. The row is first committed as "sending",
+      then sent, then marked sent. A worker killed mid-send leaves it "sending"; after
+      STALE_SENDING_AFTER the sweep puts it back to "pending" and sends it again, with the same
+      Message-ID (message_id): at-least-once, because a lost notification of an approval is
+      worse than a duplicate that mail clients fold into one. An SMTP error is known not to
+      have sent, so it goes back to "pending" and is retried.
     """
     with transaction.atomic():
         message = (
@@ -323,7 +334,7 @@ def _failed(error: DeliveryError, *, final: bool, retry_later: bool) -> str:
 # --- sweep, retry -------------------------------------------------------------------------------
 
 def outbox_sweep(*, older_than_seconds: int | None = None) -> int:
-    """Dispatch pending rows the broker never received; fail rows stuck in "sending".
+    """Dispatch pending rows the broker never received or lost; resend rows stuck in "sending".
 
     A row qualifies when it is pending and either was never handed to the broker and is older
     than `older_than_seconds` (default PLANGATE_OUTBOX_SWEEP_AFTER_SECONDS, so rows still
@@ -337,9 +348,8 @@ def outbox_sweep(*, older_than_seconds: int | None = None) -> int:
         status=OutboxStatus.SENDING, attempted_at__lt=now - STALE_SENDING_AFTER
     )
     stuck.update(
-        status=OutboxStatus.FAILED,
-        last_error="The worker stopped while sending; the email may or may not have gone out. "
-                   "Retry only if the recipient did not get it.",
+        status=OutboxStatus.PENDING, dispatched_at=None,
+        last_error="The worker stopped while sending; sent again with the same Message-ID.",
     )
     cutoff = now - timedelta(seconds=older_than_seconds)
     never = OutboxMessage.objects.filter(

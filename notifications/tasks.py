@@ -1,10 +1,11 @@
 """Celery tasks: thin wrappers that take ids and call back into notifications.services.
 
 Delivery retries with exponential backoff (services.retry_countdown: BASE * 2**n seconds, capped
-at PLANGATE_NOTIFY_BACKOFF_MAX = 600 s by default). Countdowns stay far below the Redis
-transport's visibility_timeout (3600 s): a message whose ETA lies beyond it is redelivered to a
-second worker and runs twice. Tasks are acks_late with reject_on_worker_lost (settings), so a
-killed worker's task is redelivered; outbox_deliver() is idempotent, so redelivery is safe.
+at PLANGATE_NOTIFY_BACKOFF_MAX = 240 s by default). Countdowns stay below the Redis transport's
+visibility timeout (PLANGATE_BROKER_VISIBILITY_TIMEOUT = 300 s): a message whose ETA lies beyond
+it is redelivered to a second worker and runs twice. Tasks are acks_late with
+reject_on_worker_lost (settings), so a killed worker's task is redelivered within that timeout;
+outbox_deliver() is idempotent, so redelivery is safe.
 Run eagerly (embedded mode, no Redis) a delivery is tried once and a failure is left to the sweep.
 """
 

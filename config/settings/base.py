@@ -9,6 +9,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 env = environ.Env()
@@ -155,7 +156,13 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 2}
+# A task fetched by a worker that is then killed goes back to the queue after this many seconds
+# (acks_late): minutes, not the hour Redis' transport would default to. Retry countdowns stay
+# below it (PLANGATE_NOTIFY_BACKOFF_MAX), or a waiting retry would be redelivered and run twice.
+PLANGATE_BROKER_VISIBILITY_TIMEOUT = env.int("PLANGATE_BROKER_VISIBILITY_TIMEOUT", default=300)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": PLANGATE_BROKER_VISIBILITY_TIMEOUT, "socket_connect_timeout": 2,
+}
 CELERY_TASK_PUBLISH_RETRY = True
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "max_retries": 2,
@@ -241,11 +248,15 @@ SPECTACULAR_SETTINGS = {
 PLANGATE_REMINDER_AFTER_HOURS = env.int("PLANGATE_REMINDER_AFTER_HOURS", default=24)
 PLANGATE_ADMIN_ESCALATION_HOURS = env.int("PLANGATE_ADMIN_ESCALATION_HOURS", default=48)
 
-# Notification delivery. Retry n waits min(BASE * 2**n, MAX) seconds; MAX stays far below the
-# broker's visibility_timeout (3600 s) so a countdown never outlives it and runs twice.
+# Notification delivery. Retry n waits min(BASE * 2**n, MAX) seconds; MAX stays below the
+# broker's visibility timeout (PLANGATE_BROKER_VISIBILITY_TIMEOUT) so a countdown never outlives
+# it and runs twice.
 PLANGATE_NOTIFY_MAX_RETRIES = env.int("PLANGATE_NOTIFY_MAX_RETRIES", default=5)
 PLANGATE_NOTIFY_BACKOFF_BASE = env.float("PLANGATE_NOTIFY_BACKOFF_BASE", default=10.0)
-PLANGATE_NOTIFY_BACKOFF_MAX = env.float("PLANGATE_NOTIFY_BACKOFF_MAX", default=600.0)
+PLANGATE_NOTIFY_BACKOFF_MAX = env.float("PLANGATE_NOTIFY_BACKOFF_MAX", default=240.0)
+if PLANGATE_NOTIFY_BACKOFF_MAX >= PLANGATE_BROKER_VISIBILITY_TIMEOUT:
+    raise ImproperlyConfigured("PLANGATE_NOTIFY_BACKOFF_MAX must be below "
+                               "PLANGATE_BROKER_VISIBILITY_TIMEOUT (see the comment above it)")
 PLANGATE_OUTBOX_SWEEP_AFTER_SECONDS = env.int("PLANGATE_OUTBOX_SWEEP_AFTER_SECONDS", default=60)
 PLANGATE_WEBHOOK_TIMEOUT = env.float("PLANGATE_WEBHOOK_TIMEOUT", default=5.0)
 # Webhook receivers must be on public addresses (notifications/webhooks.py); these host names
