@@ -1,20 +1,67 @@
-"""Markdown to safe HTML: Markdown renders, nh3 sanitises. Pages and markdownx previews use this."""
+"""Markdown to safe HTML as GitHub renders it: markdown-it-py with mdit-py-plugins' GFM set
+(tables, task lists, strikethrough, autolinks, footnotes, alerts, fenced code) renders, nh3
+sanitises. Pages, the review page, the editor preview (markdownx's MARKDOWNX_MARKDOWNIFY_FUNCTION)
+and comments all render through here, so a plan looks the same wherever it is read.
+
+Raw HTML in the Markdown is kept for nh3 to sanitise (as before): nh3 allows its default tags
+and attributes plus only what the GFM output needs, checked value by value below.
+"""
 
 import hashlib
 import json
+import logging
 import re
-from urllib.parse import urlsplit
+from dataclasses import dataclass
+from decimal import Decimal
+from urllib.parse import unquote, urlsplit
 
-import markdown as md
 import nh3
 from django.conf import settings
 from django.core.cache import cache
+from django.template.loader import render_to_string
+from markdown_it import MarkdownIt
+from mdit_py_plugins.gfm import gfm_plugin
 
 from . import schema
+from .markdown import MarkdownImportError, estimate_hours, parse_plan, risk_level
+from .models import highest_risk
 
-_EXTENSIONS = ["extra", "sane_lists"]
+logger = logging.getLogger(__name__)
+
 _ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
 _URL_IGNORED = re.compile(r"[\t\n\r]")  # browsers drop these inside URLs
+
+# --- the allow-list: nh3's defaults, plus what GFM output needs ---------------------------------
+_ALERT_KINDS = ("note", "tip", "important", "warning", "caution")
+#: The classes markdown-it's GFM output uses, per tag; any other class is dropped.
+_CLASSES = {
+    "ul": {"contains-task-list"},
+    "ol": {"contains-task-list", "footnotes-list"},
+    "li": {"task-list-item", "footnote-item"},
+    "input": {"task-list-item-checkbox"},
+    "div": {"markdown-alert", *(f"markdown-alert-{kind}" for kind in _ALERT_KINDS)},
+    "p": {"markdown-alert-title"},
+    "sup": {"footnote-ref"},
+    "a": {"footnote-backref"},
+    "section": {"footnotes"},
+    "hr": {"footnotes-sep"},
+}
+_LANGUAGE_CLASS = re.compile(r"language-[\w+#.-]{1,40}")  # <code> of a fence: "```python"
+_FOOTNOTE_ID = re.compile(r"fn(ref)?-[0-9a-f]{12}-\d+(:\d+)?")  # see _doc_id
+_CELL_STYLE = re.compile(r"text-align:(left|center|right)")  # table column alignment
+_TAGS = nh3.ALLOWED_TAGS | {"input", "section"}
+_ATTRIBUTES = {tag: set(names) for tag, names in nh3.ALLOWED_ATTRIBUTES.items()}
+for _tag in _CLASSES:
+    _ATTRIBUTES.setdefault(_tag, set()).add("class")
+for _tag, _name in [("code", "class"), ("li", "id"), ("a", "id"), ("th", "style"),
+                    ("td", "style")]:
+    _ATTRIBUTES.setdefault(_tag, set()).add(_name)
+#: A task list's box is a disabled checkbox whatever the text says: no other input type, no
+#: name, value or form, and always disabled, so nothing in a plan can take input or post a form.
+#: (Only "disabled" is forced: nh3 adds forced attributes in no fixed order, and HTML that
+#: changes from one process to the next would defeat the render cache and the tests.)
+_INPUT_VALUES = {"input": {"type": {"checkbox"}, "checked": {""}}}
+_INPUT_FORCED = {"input": {"disabled": ""}}
 
 
 def _local_image_src(src: str) -> str | None:
@@ -27,27 +74,80 @@ def _local_image_src(src: str) -> str | None:
     media = settings.MEDIA_URL or ""
     if "://" in media and url.startswith(media):
         return url
-    if "\\" in url or url.startswith("//"):  # "/\\host" and "//host" leave the site
+    # markdown-it percent-encodes what it writes ("/\\host" becomes "/%5Chost"): judge the
+    # decoded form, so no spelling of "/\\host" or "//host" (which leave the site) gets through.
+    decoded = _URL_IGNORED.sub("", unquote(url)).strip()
+    if "\\" in decoded or decoded.startswith("//"):
         return None
-    parts = urlsplit(url)
+    parts = urlsplit(decoded)
     return url if not parts.scheme and not parts.netloc else None
 
 
 def _attribute_filter(element: str, attribute: str, value: str) -> str | None:
     if element == "img" and attribute == "src":
         return _local_image_src(value)
+    if attribute == "class":
+        allowed = _CLASSES.get(element, set())
+        kept = [c for c in value.split() if c in allowed
+                or (element == "code" and _LANGUAGE_CLASS.fullmatch(c))]
+        return " ".join(kept) or None
+    if attribute == "id":  # only footnotes' own anchors, so text cannot clobber page ids
+        return value if _FOOTNOTE_ID.fullmatch(value) else None
+    if attribute == "style":
+        return value if _CELL_STYLE.fullmatch(value.replace(" ", "")) else None
     return value
+
+
+def _clean(html: str) -> str:
+    """Sanitised HTML, without markdown-it's final newline (so a fragment ends at its tag)."""
+    return nh3.clean(
+        html,
+        tags=_TAGS,
+        attributes=_ATTRIBUTES,
+        tag_attribute_values=_INPUT_VALUES,
+        set_tag_attribute_values=_INPUT_FORCED,
+        url_schemes=_ALLOWED_URL_SCHEMES,
+        link_rel="noopener noreferrer nofollow",
+        attribute_filter=_attribute_filter,
+    ).rstrip("\n")
+
+
+# --- the renderer ---------------------------------------------------------------------------------
+def _image_alt_first(renderer, tokens, idx, options, env) -> str:
+    """markdown-it's image rule with ``alt`` written before ``src`` (as the previous renderer
+    did), so the HTML of an image does not change with the renderer."""
+    token = tokens[idx]
+    alt = renderer.renderInlineAsText(token.children or [], options, env)
+    token.attrs = {"alt": alt, **{k: v for k, v in token.attrs.items() if k != "alt"}}
+    return renderer.renderToken(tokens, idx, options, env)
+
+
+def _markdown_it(**options) -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": True, **options}).use(gfm_plugin)
+    md.add_render_rule("image", _image_alt_first)
+    return md
+
+
+_DOCUMENT = _markdown_it()
+_COMMENT = _markdown_it(breaks=True)  # as on GitHub, a newline in a comment is a line break
+
+
+def _doc_id(text: str) -> str:
+    """Footnote anchors are named after the text ("fn-<12 hex>-1"), so two texts rendered on
+    one page (a plan's sections) do not share ids and the same text always gets the same."""
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 def render_markdown(text: str) -> str:
     """Render Markdown to HTML that is safe to embed: no script, handler or javascript: URL."""
-    html = md.markdown(text or "", extensions=_EXTENSIONS, output_format="html")
-    return nh3.clean(
-        html,
-        url_schemes=_ALLOWED_URL_SCHEMES,
-        link_rel="noopener noreferrer nofollow",
-        attribute_filter=_attribute_filter,
-    )
+    text = text or ""
+    return _clean(_DOCUMENT.render(text, {"docId": _doc_id(text)}))
+
+
+def render_comment(text: str) -> str:
+    """A comment's Markdown as safe HTML; unlike a document, each newline is a line break."""
+    text = text or ""
+    return _clean(_COMMENT.render(text, {"docId": _doc_id(text)}))
 
 
 def render_inline(text: str) -> str:
@@ -58,17 +158,30 @@ def render_inline(text: str) -> str:
     return html
 
 
-RENDER_VERSION = 2  # bump when the renderer's output changes, to drop cached HTML
+def diff_section_html(section) -> str:
+    """A section of plans/diff.py's diff as it reads after the change: its inserted and kept
+    lines, without the heading line (the diff page shows it already), rendered."""
+    lines = [line.text for line in section.lines if line.kind != "delete"]
+    return render_markdown("\n".join(lines[1:] if section.heading else lines))
+
+
+RENDER_VERSION = 3  # bump when the renderer's output changes, to drop cached HTML
 CACHE_SECONDS = 60 * 60 * 24 * 7
 #: The plan's own texts as the schema had them at import; _plan_sources reads it when it runs.
 PLAN_PROSE_FIELDS = [*schema.prose_keys(), "review_checklist"]
+
+
+def _text_keys() -> list[str]:
+    """The sections whose own text a page shows: the prose sections, and the text an import
+    kept under a GROUP, STEPS or CRITERIA heading (before its subsections or items)."""
+    return [s.key for s in schema.SECTIONS if s.kind not in schema.REVIEWER_KINDS]
 
 
 def _plan_sources(plan) -> dict:
     """Every Markdown text the plan page shows (uses prefetched steps, actions, files); the
     texts of "fields" are keyed by section key."""
     return {
-        "fields": {**{key: plan.sections.get(key, "") for key in schema.prose_keys()},
+        "fields": {**{key: plan.sections.get(key, "") for key in _text_keys()},
                    "review_checklist": plan.review_checklist},
         "steps": [
             {
@@ -76,6 +189,7 @@ def _plan_sources(plan) -> dict:
                 "dependencies": step.dependencies,
                 "actions": [a.text for a in step.actions.all()],
                 "files": [f.description for f in step.files.all()],
+                "notes": step.notes,
             }
             for step in plan.steps.all()
         ],
@@ -92,10 +206,9 @@ def plan_html(plan) -> dict:
     """
     sources = _plan_sources(plan)
     digest = hashlib.sha256(json.dumps(sources, sort_keys=True).encode()).hexdigest()
-    key = f"plans:html:v{RENDER_VERSION}:{digest}"
-    html = cache.get(key)
-    if html is None:
-        html = {
+
+    def render() -> dict:
+        return {
             "fields": {k: render_markdown(v) for k, v in sources["fields"].items()},
             "steps": [
                 {
@@ -103,21 +216,97 @@ def plan_html(plan) -> dict:
                     "dependencies": render_markdown(s["dependencies"]),
                     "actions": [render_inline(t) for t in s["actions"]],
                     "files": [render_inline(t) for t in s["files"]],
+                    "notes": render_markdown(s["notes"]),
                 }
                 for s in sources["steps"]
             ],
             "criteria": [render_inline(t) for t in sources["criteria"]],
             "extras": [render_markdown(t) for t in sources["extras"]],
         }
-        cache.set(key, html, CACHE_SECONDS)
+
+    return _cached(f"plans:html:v{RENDER_VERSION}:{digest}", render)
+
+
+def _cached(key: str, render):
+    """``render()``, cached under ``key``. The cache is an optimisation, never a dependency:
+    with it down (Redis stopped) the page is rendered afresh, slower, and the log says so."""
+    try:
+        html = cache.get(key)
+    except Exception:
+        logger.warning("Render cache unavailable: rendering without it", exc_info=True)
+        return render()
+    if html is None:
+        html = render()
+        try:
+            cache.set(key, html, CACHE_SECONDS)
+        except Exception:
+            logger.warning("Render cache unavailable: result not kept", exc_info=True)
     return html
+
+
+# --- a revision's text, laid out as the plan page lays out a plan -------------------------------
+@dataclass(frozen=True)
+class _Check:
+    """A checklist item as the plan page's partials read it (``done``, like the models')."""
+
+    done: bool
+
+
+@dataclass(frozen=True)
+class _StepFacts:
+    """The parts of a step the step partial reads from the model, taken from a document."""
+
+    title: str
+    estimate: str
+    estimated_hours: Decimal | None
+    risk: str  # "low", "medium", "high" (read leniently: "Low-Medium" is "medium"), or ""
+    risk_as_written: str  # what the step says, shown as it is ("Low-Medium", "TBD")
+
+
+def _step_facts(step) -> _StepFacts:
+    return _StepFacts(step.title, step.estimate, estimate_hours(step.estimate),
+                      risk_level(step.risk), step.risk.strip())
+
+
+def document_context(doc) -> dict:
+    """A ``PlanDocument`` rendered to safe HTML, in the context the plan page's partials take
+    (plans/templates/plans/includes/plan_sections.html): a revision's text reads like the plan."""
+    steps = [
+        {
+            "step": _step_facts(step),
+            "html": {"objective": render_markdown(step.objective),
+                     "dependencies": render_markdown(step.dependencies),
+                     "notes": render_markdown(step.notes)},
+            "actions": [(_Check(a.checked), render_inline(a.text)) for a in step.actions],
+            "files": [(f, render_inline(f.description)) for f in step.files],
+        }
+        for step in doc.steps
+    ]
+    return {
+        "title": doc.title,
+        "created": doc.created,
+        "html": {**{key: render_markdown(doc.sections.get(key, "")) for key in _text_keys()},
+                 "review_checklist": render_markdown(doc.review_checklist)},
+        "steps": steps,
+        "criteria": [(_Check(c.checked), render_inline(c.text)) for c in doc.success_criteria],
+        "extras": [{"heading": e.heading, "after": e.after, "html": render_markdown(e.body)}
+                   for e in doc.extra_sections],
+        "total_hours": sum((s["step"].estimated_hours or Decimal(0) for s in steps), Decimal(0)),
+        "highest_risk": highest_risk([s["step"].risk for s in steps]),
+    }
+
+
+def _revision_document(text: str) -> str:
+    try:
+        doc = parse_plan(text)
+    except MarkdownImportError:  # text the importer cannot read at all: show it as it is
+        return render_markdown(text)
+    return render_to_string("plans/includes/revision_document.html", document_context(doc))
 
 
 def revision_html(revision) -> str:
-    """A frozen revision's Markdown as safe HTML, cached by its content hash."""
-    key = f"plans:revision-html:v{RENDER_VERSION}:{revision.content_hash}"
-    html = cache.get(key)
-    if html is None:
-        html = render_markdown(revision.content)
-        cache.set(key, html, CACHE_SECONDS)
-    return html
+    """A frozen revision's Markdown as safe HTML, laid out like the plan page (steps with their
+    objective, actions as a task list, files, dependencies, estimate and risk); the whole text
+    rendered as Markdown when it cannot be read as a plan. Cached by its content hash."""
+    return _cached(f"plans:revision-html:v{RENDER_VERSION}:{revision.content_hash}",
+                   lambda: _revision_document(revision.content))

@@ -1,0 +1,43 @@
+"""The cache is an optimisation: with Redis down every page still renders, and signing in still
+works (hardening finding 6). The cache here is Django's real Redis backend pointed at a port
+where nothing listens, so every cache call fails the way it does when Redis is stopped."""
+
+import pytest
+
+from reviews import services
+from tests.reviewkit import submitted_plan
+
+pytestmark = pytest.mark.django_db
+
+NOTHING_LISTENS = "redis://127.0.0.1:1/0"
+
+
+@pytest.fixture
+def redis_down(settings):
+    settings.CACHES = {"default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": NOTHING_LISTENS,
+        "OPTIONS": {"socket_connect_timeout": 0.2},
+    }}
+
+
+def test_plan_review_and_revision_pages_render_without_the_cache(
+    client, author, reviewer, redis_down, caplog
+):
+    plan = submitted_plan(author, title="Cache outage")
+    review = services.review_start(actor=reviewer, plan=plan)
+    client.force_login(reviewer)
+    for url in (plan.get_absolute_url(), f"/reviews/{review.pk}/",
+                f"/plans/{plan.pk}/revisions/1/"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert "Cache outage" in response.content.decode()
+    assert "Render cache unavailable" in caplog.text
+
+
+def test_signing_in_works_without_the_cache(client, author, redis_down):
+    response = client.post("/accounts/login/", {"username": "alice", "password": "x"})
+    assert response.status_code == 200  # a wrong password: the form again, not a 500
+    author.set_password("right")
+    author.save()
+    response = client.post("/accounts/login/", {"username": "alice", "password": "right"})
+    assert response.status_code == 302
