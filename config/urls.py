@@ -17,6 +17,7 @@ urlpatterns = [
     path("reviews/", include("reviews.urls")),
     path("audit/", include("audit.urls")),
     path("notifications/", include("notifications.urls")),
+    path("api/", include("api.urls")),
     # Before markdownx's own urls: uploads stored only as re-encoded PNG/JPEG/GIF, and answers
     # in JSON (never a 500) to a GET or a request without its file or content.
     path("markdownx/upload/", plans_views.MarkdownxUploadView.as_view(), name="markdownx_upload"),

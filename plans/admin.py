@@ -1,9 +1,15 @@
 """Plans in the Django admin: read-only rows (plans change through the app's services, which
 record editors, revisions and the audit trail), with actions that call those same services."""
 
+from django import forms
 from django.contrib import admin, messages
 
-from accounts.admin import ReadOnlyModelAdmin, ReadOnlyTabularInline
+from accounts.admin import (
+    PlangateModelAdmin,
+    ReadOnlyModelAdmin,
+    ReadOnlyTabularInline,
+    ServiceAdminMixin,
+)
 from accounts.roles import is_admin
 from core.http import DOMAIN_ERRORS, user_message
 
@@ -15,6 +21,7 @@ from .models import (
     PlanStep,
     StepAction,
     StepFile,
+    SubmissionRule,
     SuccessCriterion,
 )
 
@@ -131,3 +138,42 @@ class PlanEditorAdmin(ReadOnlyModelAdmin):
     list_display = ("plan", "user")
     search_fields = ("plan__title", "user__username")
     list_select_related = ("plan", "user")
+
+
+class SubmissionRuleForm(forms.ModelForm):
+    """The required sections as checkboxes, one per '##' section the author writes."""
+
+    required = forms.MultipleChoiceField(
+        required=False, widget=forms.CheckboxSelectMultiple,
+        help_text="A plan cannot be submitted for review until each of these is filled in.",
+    )
+
+    class Meta:
+        model = SubmissionRule
+        fields = ["required"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["required"].choices = [(s.key, s.label)
+                                           for s in services.submission_sections()]
+        if not self.instance.pk:
+            self.initial["required"] = SubmissionRule.required_keys()
+
+
+@admin.register(SubmissionRule)
+class SubmissionRuleAdmin(ServiceAdminMixin, PlangateModelAdmin):
+    """One row: which sections submission requires. Saved by submission_rule_update (audited)."""
+
+    form = SubmissionRuleForm
+    list_display = ("__str__", "updated_at", "updated_by")
+
+    def has_add_permission(self, request, *args):
+        return super().has_add_permission(request, *args) and not SubmissionRule.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        rule = services.submission_rule_update(actor=request.user,
+                                               required=form.cleaned_data["required"])
+        obj.pk = rule.pk

@@ -1,7 +1,12 @@
-"""A plan as plain data: the shape of shared/plan-template.md, with no Django in sight.
+"""A plan as plain data: the shape of plans/plan-template.md, with no Django in sight.
 
 An empty string (or an empty list) means "not filled in yet"; plans/markdown.py turns template
 placeholders into empties on import and back into placeholders on export.
+
+Plans people write only loosely follow the template: what the importer recognises fills these
+fields, and the rest is kept as written (``Step.notes``; a section's own text before its
+subsections or between its items in ``sections[key]`` of a GROUP, STEPS or CRITERIA section;
+unknown sections and the preamble in ``extra_sections``).
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ class Step:
     dependencies: str = ""
     estimate: str = ""  # as written, e.g. "2-3 hours"; see parse_estimate_hours
     risk: str = ""  # one of RISK_LEVELS, or ""
+    notes: str = ""  # the step's other text as written: prose, code, tables, unknown fields
 
 
 @dataclass
@@ -49,6 +55,7 @@ class ExtraSection:
     heading: str
     body: str = ""
     after: str = ""  # key of the '##' section it follows (schema.top_level()); "" = top
+    # heading "" is the preamble: the text before the first section that is not the header
 
 
 @dataclass

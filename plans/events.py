@@ -23,6 +23,8 @@ PLAN_WITHDRAWN = Event("plan.withdrawn", "Plan withdrawn from review", Notify(
     "A plan I started reviewing is withdrawn", "{actor} withdrew “{plan}” from review",
     (STARTED_REVIEWERS,),
 ))
+SUBMISSION_RULE_CHANGED = Event("plan.submission_rule_changed",
+                                "Sections required for submission changed")
 
 EVENTS = (PLAN_CREATED, PLAN_IMPORTED, PLAN_EDITED, PLAN_SUBMITTED, PLAN_RESUBMITTED,
-          PLAN_WITHDRAWN)
+          PLAN_WITHDRAWN, SUBMISSION_RULE_CHANGED)

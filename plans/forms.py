@@ -26,7 +26,7 @@ from markdownx.widgets import MarkdownxWidget
 from PIL import Image, ImageOps
 
 from . import schema
-from .markdown import parse_estimate_hours
+from .markdown import MAX_BYTES, EstimateTooLarge, estimate_hours, parse_estimate_hours
 from .models import (
     Plan,
     PlanStatus,
@@ -87,7 +87,7 @@ def parse_files(text: str) -> list[tuple[str, str]]:
             continue
         if _is_continuation(raw, previous_blank, bool(files)) and not _BULLET.match(raw.strip()):
             files[-1][1] += "\n" + raw.rstrip()
-        elif " - " in line:
+        elif " - " in line and (line.startswith("`") or " " not in line.split(" - ", 1)[0]):
             path, description = (part.strip() for part in line.split(" - ", 1))
             files.append([path.strip("`").strip(), description])
         elif " " in line and not line.startswith("`"):
@@ -210,11 +210,16 @@ class StepForm(forms.Form):
     )
 
     def clean_estimate(self):
+        """Kept as written; one that is not a time ("TBD") counts as unknown in the totals.
+        Only a time too large to store is refused."""
         estimate = self.cleaned_data["estimate"].strip()
         try:
-            self.cleaned_data["estimated_hours"] = parse_estimate_hours(estimate)
-        except ValueError as exc:
+            parse_estimate_hours(estimate)
+        except EstimateTooLarge as exc:
             raise forms.ValidationError(str(exc).capitalize()) from None
+        except ValueError:
+            pass
+        self.cleaned_data["estimated_hours"] = estimate_hours(estimate)
         return estimate
 
     def clean_actions(self):
@@ -309,7 +314,7 @@ def totals_from_rows(rows: list[dict]) -> dict:
     for number, row in enumerate(rows, start=1):
         try:
             hours = parse_estimate_hours(str(row.get("estimate") or ""))
-        except ValueError:
+        except ValueError:  # kept as written, unknown in the totals
             invalid.append(number)
             hours = None
         total += hours or 0
@@ -319,8 +324,9 @@ def totals_from_rows(rows: list[dict]) -> dict:
 
 class ImportForm(forms.Form):
     file = forms.FileField(required=False, label="Markdown file (.md)")
-    text = forms.CharField(
-        required=False, label="…or paste the Markdown", widget=forms.Textarea(attrs={"rows": 14})
+    text = forms.CharField(  # not stripped: the text is kept byte for byte
+        required=False, strip=False, label="…or paste the Markdown",
+        widget=forms.Textarea(attrs={"rows": 14}),
     )
 
     def clean(self):
@@ -333,7 +339,7 @@ class ImportForm(forms.Form):
         """(field name, content) of what to import: the file's bytes or the pasted text."""
         upload = self.cleaned_data.get("file")
         if upload:
-            return "file", upload.read(1_000_001)
+            return "file", upload.read(MAX_BYTES + 1)
         return "text", self.cleaned_data["text"]
 
 

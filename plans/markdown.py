@@ -1,24 +1,31 @@
-"""Lossless import and export of a plan as the Markdown of shared/plan-template.md.
+"""Plans as Markdown: a tolerant importer and a format-preserving exporter.
+
+Any UTF-8 Markdown plan imports (up to 1 MB). What is recognised fills the structure of
+plans/schema.py; everything else is kept as written, where it stood. Nothing is refused for its
+shape: ``parse_plan_with_warnings`` reports every finding at once, each with its line. Only text
+that is not text (not UTF-8, a NUL byte) or too large raises MarkdownImportError.
 
 Two layers:
 - ``parse_plan`` / ``render_plan`` turn text into a ``PlanDocument`` and back, with no Django.
-  Template placeholders become "" (or []) on import, and empties become placeholders on export,
-  so the bare template imports as an empty plan and exports back to itself.
-- ``document_from_plan`` / ``export_plan`` read a plan into a document; writing one into a plan
-  is plans/services.py's ``apply_document`` (the editor's writers).
+  ``render_plan`` writes the template's exact layout (a plan made in the editor); template
+  placeholders become "" on import and empties become placeholders on that export.
+- ``patch_source(source, document)`` is the export of an imported plan: the source text with only
+  the fields that differ from what the source says rewritten in place, in the source's own style
+  (the parser records where each field came from: ``_Parsed.spans``). Unedited, it is the source,
+  byte for byte.
 
-Which sections there are, their headings and order come from plans/schema.py. The placeholders
-are not written out here: ``PLACEHOLDERS`` is the bare template parsed as is.
+``document_from_plan`` / ``export_plan`` read a plan into a document and its Markdown; writing a
+document into a plan is plans/services.py's ``apply_document``.
 """
 
 from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from plans import schema
@@ -39,174 +46,33 @@ __all__ = [
     "PLACEHOLDERS",
     "SECTION_KEYS",
     "TEMPLATE",
+    "Finding",
+    "ImportReport",
     "MarkdownImportError",
     "canonical_text",
     "content_hash_text",
     "document_from_plan",
+    "estimate_hours",
     "export_plan",
+    "heading_key",
+    "normalise_text",
     "parse_created",
     "parse_estimate_hours",
     "parse_plan",
+    "parse_plan_with_warnings",
     "parse_risk",
+    "patch_source",
     "render_plan",
 ]
 
 MAX_BYTES = 1_000_000
 
-# A verbatim copy of shared/plan-template.md (tests check that they agree).
-TEMPLATE = """\
-# Implementation Plan - [Feature Name]
+#: The plan template (plans/plan-template.md): what authors and agents are asked to follow.
+TEMPLATE_PATH = Path(__file__).with_name("plan-template.md")
+TEMPLATE = TEMPLATE_PATH.read_text(encoding="utf-8")
 
-*Created: [DATE]*
-*Status: PENDING_REVIEW*
-
-## Problem Statement
-Brief description of the problem or feature request.
-
-## Current State Analysis
-### Existing System
-- Current implementation details
-- Known limitations
-- Dependencies
-
-### Research Findings
-- Key insights from Phase 1 research
-- Technical constraints
-- Available resources
-
-## Proposed Solution
-### High-Level Approach
-- Overall strategy
-- Key design decisions
-- Trade-offs considered
-
-### Technical Design
-- Architecture changes needed
-- New components to create
-- Existing components to modify
-
-## Implementation Steps
-
-### Step 1: [Description]
-**Objective**: What this step accomplishes
-**Actions**:
-- [ ] Specific task 1
-- [ ] Specific task 2
-- [ ] Specific task 3
-
-**Files to Modify/Create**:
-- `path/to/file1.py` - Description of changes
-- `path/to/file2.sh` - Description of changes
-
-**Dependencies**: Any prerequisites
-**Estimated Time**: X hours
-**Risk Level**: Low/Medium/High
-
-### Step 2: [Description]
-**Objective**: What this step accomplishes
-**Actions**:
-- [ ] Specific task 1
-- [ ] Specific task 2
-
-**Files to Modify/Create**:
-- List of files
-
-**Dependencies**: Dependencies on previous steps
-**Estimated Time**: X hours
-**Risk Level**: Low/Medium/High
-
-### Step 3: [Description]
-**Objective**: What this step accomplishes
-**Actions**:
-- [ ] Final tasks
-
-**Files to Modify/Create**:
-- List of files
-
-**Dependencies**: Final dependencies
-**Estimated Time**: X hours
-**Risk Level**: Low/Medium/High
-
-## Testing Strategy
-### Unit Testing
-- Test cases to write
-- Existing tests to update
-- Coverage requirements
-
-### Integration Testing
-- Integration points to test
-- Test scenarios
-- Test data requirements
-
-### Manual Testing
-- Manual test procedures
-- User acceptance criteria
-- Edge cases to verify
-
-## Risk Assessment
-### High Risk Items
-- List potential high-risk aspects
-- Mitigation strategies
-
-### Medium Risk Items
-- Moderate risks and mitigations
-
-### Dependencies
-- External dependencies
-- Version requirements
-- Compatibility considerations
-
-## Success Criteria
-- [ ] Functional requirement 1
-- [ ] Functional requirement 2
-- [ ] Performance requirement 1
-- [ ] Quality requirement 1
-
-## Rollback Plan
-### If Implementation Fails
-- Steps to revert changes
-- Data recovery procedures
-- Service restoration steps
-
-### Partial Implementation
-- How to handle incomplete implementation
-- Safe stopping points
-
-## Review Checklist
-*For human reviewer:*
-
-### Technical Review
-- [ ] Solution addresses the problem completely
-- [ ] Implementation steps are clear and actionable
-- [ ] Dependencies are identified correctly
-- [ ] Risk assessment is realistic
-- [ ] Testing strategy is comprehensive
-
-### Project Alignment
-- [ ] Aligns with project architecture
-- [ ] Follows coding standards
-- [ ] Maintains backward compatibility
-- [ ] Considers security implications
-
-### Resource Planning
-- [ ] Time estimates are reasonable
-- [ ] Required skills are available
-- [ ] No conflicting work planned
-
-### Documentation
-- [ ] Plan is clear and detailed
-- [ ] Success criteria are measurable
-- [ ] Rollback plan is viable
-
-## Approval
-**Reviewer**: [Name]
-**Date**: [Date]
-**Status**: [APPROVED/NEEDS_REVISION/REJECTED]
-**Comments**:
-
----
-**NOTE**: This plan must be reviewed and approved before proceeding to Phase 3 (Implementation).
-"""
+#: Demo plans in several shapes (``manage.py seed_demo`` imports them; tests read them too).
+DEMO_DIR = Path(__file__).with_name("demo")
 
 FOOTER = TEMPLATE.rstrip("\n").splitlines()[-2:]  # ["---", "**NOTE**: ..."]
 
@@ -214,31 +80,70 @@ FOOTER = TEMPLATE.rstrip("\n").splitlines()[-2:]  # ["---", "**NOTE**: ..."]
 #: this module reads schema.top_level() when it runs.
 SECTION_KEYS = [section.key for section in schema.top_level()]
 
-_STEP_FIELDS = {  # label as written (casefolded) -> Step attribute
-    "objective": "objective",
-    "actions": "actions",
-    "files to modify/create": "files",
-    "dependencies": "dependencies",
-    "estimated time": "estimate",
-    "risk level": "risk",
-}
-_APPROVAL_FIELDS = {"reviewer": "reviewer", "date": "date", "status": "status",
-                    "comments": "comments"}  # fmt: skip
+# Limits of the model fields a parsed value goes into (plans/models.py); a value over them stays
+# in the text (a step's notes) with a warning instead of failing the import.
+MAX_TITLE, MAX_STEP_TITLE, MAX_ESTIMATE, MAX_ITEM, MAX_PATH = 200, 300, 100, 1000, 500
 
-_H1_RE = re.compile(r"^#[ \t]+Implementation Plan[ \t]+-[ \t]*(?P<title>.*?)[ \t]*$", re.I)
-_HEADING_RE = re.compile(r"^(?P<hashes>#{1,6})(?:[ \t]+(?P<text>.*?))?[ \t]*$")
-_STEP_RE = re.compile(r"^Step[ \t]+\d+[ \t]*:[ \t]*(?P<title>.*)$", re.I)
-_META_RE = re.compile(r"^\*(?P<label>Created|Status):[ \t]*(?P<value>.*?)[ \t]*\*$", re.I)
-_FIELD_RE = re.compile(r"^\*\*(?P<label>[^*]+?)(?::\*\*|\*\*:)[ \t]*(?P<value>.*?)[ \t]*$")
-_CHECK_RE = re.compile(r"^[-*+][ \t]+\[(?P<mark>[ xX])\][ \t]+(?P<text>\S.*)$")
-_BULLET_RE = re.compile(r"^[-*+][ \t]+(?P<text>\S.*)$")
-_FILE_RE = re.compile(r"^`(?P<path>[^`]+)`(?: - (?P<description>.*))?$")
-_FENCE_RE = re.compile(r"^ {0,3}(?P<fence>`{3,}|~{3,})")
+_STEP_FIELDS = {  # label as written (casefolded, without a trailing colon) -> Step attribute
+    **dict.fromkeys(["objective", "goal", "purpose", "description", "summary", "what"],
+                    "objective"),
+    **dict.fromkeys(["actions", "tasks", "todo", "to do", "changes", "action items", "steps"],
+                    "actions"),
+    **dict.fromkeys(["files to modify/create", "files", "files to modify", "files to create",
+                     "files to change", "affected files", "files changed", "file changes",
+                     "files to modify / create", "files to touch"], "files"),
+    **dict.fromkeys(["dependencies", "depends on", "prerequisites", "requires", "dependency"],
+                    "dependencies"),
+    **dict.fromkeys(["estimated time", "estimate", "time estimate", "effort", "time",
+                     "duration", "estimated effort", "estimation"], "estimate"),
+    **dict.fromkeys(["risk level", "risk"], "risk"),
+}  # fmt: skip
+_LIST_FIELDS = ("actions", "files")
+_SCALARS = (None, "objective", "dependencies", "estimate", "risk")  # plain bullets may follow
+_FIELD_LABELS = {"objective": "Objective", "actions": "Actions",
+                 "files": "Files to Modify/Create", "dependencies": "Dependencies",
+                 "estimate": "Estimated Time", "risk": "Risk Level"}  # fmt: skip
+_APPROVAL_FIELDS = {"reviewer": "reviewer", "date": "date", "status": "status",
+                    "comments": "comments", "approved by": "reviewer"}  # fmt: skip
+_DECISIONS = ("APPROVED", "NEEDS_REVISION", "NEEDS REVISION", "REJECTED")
+
+_HEADING_RE = re.compile(r"^(?P<indent>)(?P<hashes>#{1,6})(?:[ \t]+(?P<text>.*?))?[ \t]*$")
+_H1_TITLE_RE = re.compile(
+    r"^(?:implementation[ \t]+plan|plan)[ \t]*(?:[-:–—|][ \t]*)(?P<title>\S.*)$", re.I)
+_STEP_RE = re.compile(
+    r"^(?:(?:step|phase|stage|part|task|milestone)[ \t]*\d+(?:\.\d+)*|\d+(?:\.\d+)*[.)]?)"
+    r"(?=[ \t:.\-–—)]|$)[ \t]*[:.\-–—)]?[ \t]*", re.I)
+_NUMBER_PREFIX = re.compile(r"^(?:\d+(?:\.\d+)*[.)]?|[ivx]+\.)[ \t]+", re.I)
+_META_PRE = r"^(?:>[ \t]*)?(?:[-*+][ \t]+)?"
+_META_LABEL = r"(?P<label>created|date|status)"
+_META_RES = [  # "*Created: X*", "**Status**: X", "**Status:** X", "Status: X"
+    re.compile(_META_PRE + r"(?P<m>\*\*|\*|__|_)" + _META_LABEL
+               + r":[ \t]*(?P<value>.*?)[ \t]*(?P=m)[ \t]*$", re.I),
+    re.compile(_META_PRE + r"(?P<m>\*\*|__)" + _META_LABEL
+               + r"(?P=m)[ \t]*:[ \t]*(?P<value>.*?)[ \t]*$", re.I),
+    re.compile(_META_PRE + r"(?P<m>\*\*|__)" + _META_LABEL
+               + r":(?P=m)[ \t]*(?P<value>.*?)[ \t]*$", re.I),
+    re.compile(_META_PRE + _META_LABEL + r":[ \t]*(?P<value>.*?)[ \t]*$", re.I),
+]
+
+
+def _meta(line: str):
+    return next((m for regex in _META_RES if (m := regex.match(line))), None)
+_FIELD_RE = re.compile(
+    r"^(?P<pre>[ \t]*(?:[-*+][ \t]+)?)(?:\*\*(?P<bold>[^*]+?)(?::\*\*|\*\*[ \t]*:)"
+    r"|(?P<plain>[A-Za-z][A-Za-z /-]{1,30}?):(?=[ \t]|$))[ \t]*(?P<value>.*?)[ \t]*$")
+_BOLD_FIELD_RE = re.compile(r"^[ \t]*(?:[-*+][ \t]+)?\*\*[^*]+?(?::\*\*|\*\*[ \t]*:)")
+_ITEM_RE = re.compile(
+    r"^(?P<marker>(?P<bullet>[-*+]|\d{1,9}[.)])[ \t]+)(?:\[(?P<mark>[ xX])\][ \t]+)?"
+    r"(?P<text>\S.*?)[ \t]*$")
+_FILE_RE = re.compile(r"^`(?P<path>[^`]+)`(?:[ \t]*(?: - |:|—|–)[ \t]*(?P<description>.*))?$")
+_FENCE_RE = re.compile(r"^ {0,3}(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 _ISO_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 class MarkdownImportError(ValueError):
-    """The text is not a plan; ``line`` (1-based, None for the whole document) says where."""
+    """The text cannot be read as text; ``line`` (1-based, None: the whole text) says where."""
 
     def __init__(self, line: int | None, message: str) -> None:
         self.line = line
@@ -246,10 +151,54 @@ class MarkdownImportError(ValueError):
         super().__init__(f"line {line}: {message}" if line is not None else message)
 
 
+@dataclass(frozen=True, order=True)
+class Finding:
+    """Something the author may want to fix; never a reason to refuse the plan."""
+
+    line: int  # 1-based
+    message: str
+
+    def as_dict(self) -> dict:
+        return {"line": self.line, "message": self.message}
+
+
+@dataclass
+class ImportReport:
+    """How closely a plan follows the template, and what the importer noticed."""
+
+    warnings: list[Finding] = field(default_factory=list)
+    sections_found: int = 0
+    sections_total: int = 0
+    extra_sections: int = 0
+
+    def conformance(self) -> str:
+        extra = self.extra_sections
+        kept = f", {extra} extra section{'s' if extra != 1 else ''} kept" if extra else ""
+        return f"{self.sections_found} of {self.sections_total} template sections{kept}"
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ImportReport:
+        return cls(
+            warnings=[Finding(int(w["line"]), str(w["message"])) for w in data.get("warnings", [])],
+            sections_found=data.get("sections_found", 0),
+            sections_total=data.get("sections_total", len(schema.top_level())),
+            extra_sections=data.get("extra_sections", 0),
+        )
+
+    def as_dict(self) -> dict:
+        return {"warnings": [w.as_dict() for w in self.warnings],
+                "sections_found": self.sections_found, "sections_total": self.sections_total,
+                "extra_sections": self.extra_sections}  # fmt: skip
+
+
 # --- text to lines ---------------------------------------------------------------------------
 
 
-def _decode(text: str | bytes) -> str:
+def normalise_text(text: str | bytes) -> str:
+    """The text as stored and hashed: UTF-8 decoded, BOM dropped, line endings as LF.
+
+    Raises MarkdownImportError for more than 1 MB, text that is not UTF-8, and NUL characters.
+    """
     if isinstance(text, bytes):
         if len(text) > MAX_BYTES:
             raise MarkdownImportError(None, "the file is larger than the 1 MB limit")
@@ -262,6 +211,11 @@ def _decode(text: str | bytes) -> str:
             ) from None
     elif len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
         raise MarkdownImportError(None, "the text is larger than the 1 MB limit")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        line = text.count("\n", 0, exc.start) + 1
+        raise MarkdownImportError(line, "the text is not valid UTF-8; save it as UTF-8") from None
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     if "\x00" in text:
         line = text.count("\n", 0, text.index("\x00")) + 1
@@ -269,25 +223,7 @@ def _decode(text: str | bytes) -> str:
     return text
 
 
-def _in_code(lines: list[str]) -> list[bool]:
-    """For each line, whether it belongs to a fenced code block (fences included)."""
-    flags, fence = [], ""
-    for line in lines:
-        match = _FENCE_RE.match(line)
-        if not fence and match:
-            fence = match["fence"]
-            flags.append(True)
-        elif fence:
-            flags.append(True)
-            stripped = line.strip()
-            if stripped.startswith(fence) and set(stripped) == {fence[0]}:
-                fence = ""
-        else:
-            flags.append(False)
-    return flags
-
-
-def _prose(lines: Iterable[str]) -> str:
+def _prose(lines) -> str:
     """Lines as one Markdown string, without leading and trailing blank lines."""
     lines = list(lines)
     while lines and not lines[0].strip():
@@ -298,112 +234,274 @@ def _prose(lines: Iterable[str]) -> str:
 
 
 def _same(a: str, b: str) -> bool:
-    """Equal up to trailing whitespace on each line."""
+    """Equal up to surrounding blank lines and trailing whitespace on each line."""
+    return _norm(a) == _norm(b)
 
-    def lines(text: str) -> list[str]:
-        return [line.rstrip() for line in text.strip().split("\n")]
 
-    return lines(a) == lines(b)
+def _norm(text: str) -> str:
+    return "\n".join(line.rstrip() for line in (text or "").strip().split("\n"))
 
 
 def _quote(line: str) -> str:
     return repr(line if len(line) <= 60 else line[:57] + "...")
 
 
+def _single_line(value: str, limit: int) -> bool:
+    return len(value) <= limit and not _CONTROL_RE.search(value.replace("\t", " "))
+
+
+def _list_item_ok(value: str, limit: int = MAX_ITEM) -> bool:
+    """What plans.models.validate_list_item accepts: one line, or indented continuations."""
+    first, *rest = value.split("\n")
+    if len(value) > limit or not _single_line(first, limit):
+        return False
+    return all(line[:1].isspace() and line.strip() and _single_line(line, limit)
+               and not _FENCE_RE.match(line) for line in rest)
+
+
+def heading_key(text: str) -> str:
+    """A heading reduced to what it names: "## 2. Implementation Steps (TDD):" -> "implementation
+    steps". Emphasis, numbering, a trailing colon, '#'s and a "(...)" suffix go."""
+    text = text.strip().strip("#").strip()
+    text = re.sub(r"[*_`]", "", text)
+    text = _NUMBER_PREFIX.sub("", text)
+    text = re.sub(r"^[^\w(]+", "", text)  # a leading emoji or symbol
+    text = re.sub(r"[ \t]*\([^)]*\)[ \t]*$", "", text.rstrip(" \t:."))
+    text = text.rstrip(" \t:.")
+    return re.sub(r"\s+", " ", text).casefold()
+
+
+def _lookup(text: str, sections: list[schema.Section]) -> schema.Section | None:
+    """The section a heading names: exactly, else by the part before a ' - ' or ': ' suffix."""
+    key = heading_key(text)
+    candidates = [key]
+    for separator in (" - ", " – ", " — ", ": ", " & ", " and "):
+        if separator in key and separator not in (" & ", " and "):
+            candidates.append(key.split(separator, 1)[0].strip())
+    for candidate in candidates:
+        for section in sections:
+            if candidate in schema.names(section):
+                return section
+    return None
+
+
+def _prefer_exact(matches: list[tuple]) -> list[tuple]:
+    """(heading, section) pairs, where a synonym loses its section to a heading that names it
+    exactly ("## Context" stays an extra section when "## Current State Analysis" follows)."""
+    exact = {section.key for (_, text, *_), section in matches
+             if section is not None and heading_key(text) == section.heading.casefold()}
+    return [(block, None if section is not None and section.key in exact
+             and heading_key(block[1]) != section.heading.casefold() else section)
+            for block, section in matches]
+
+
 # --- parsing ---------------------------------------------------------------------------------
 
 
 @dataclass
-class _Block:
-    """A heading (or the document start) and the lines up to the next heading of its level."""
+class _Item:
+    """Where a list item came from: its characters, and how its line begins."""
 
-    title: str
-    line: int  # index of the heading line
-    body: list[int]  # indexes of the body lines
+    start: int  # offsets into the source
+    end: int
+    indent: str
+    bullet: str  # "-", "*", "1." ...
+    checkbox: bool
+
+
+@dataclass
+class _StepSpans:
+    start: int  # the heading line's start
+    end: int  # the start of the next block (the heading that ends the step), or the section end
+    content_end: int  # end of the step's last non-blank line
+    level: int
+    title: tuple[int, int] | None = None
+    title_prefix: str = ""  # "Step 2: " as written
+    fields: dict = field(default_factory=dict)  # scalar name -> (start, end) of the value
+    field_line: dict = field(default_factory=dict)  # list name -> end of its label line
+    items: dict = field(default_factory=dict)  # "actions"/"files" -> [_Item]
+
+
+@dataclass
+class _Spans:
+    """Where each structured value came from (offsets into the source)."""
+
+    title: tuple[int, int] | None = None
+    created: tuple[int, int] | None = None
+    header_end: int = 0  # where a missing Created line would go
+    sections: dict = field(default_factory=dict)  # prose key -> (start, end) of its body text
+    blocks: dict = field(default_factory=dict)  # '##' key -> (heading start, block end)
+    level: int = 2  # the level of the '##' sections
+    steps: list = field(default_factory=list)  # [_StepSpans], for doc_raw.steps
+    steps_end: int | None = None  # where a new step goes
+    criteria: list = field(default_factory=list)  # [_Item]
+    criteria_end: int | None = None
+    review_checklist: tuple[int, int] | None = None
+    headings: dict = field(default_factory=dict)  # '###' prose key -> its heading line's start
+    end: int = 0  # where a new section goes (before the closing note)
+
+
+@dataclass
+class _Parsed:
+    document: PlanDocument  # placeholders as ""; values fit the models
+    raw: PlanDocument  # as written (placeholders kept), what spans point into
+    spans: _Spans
+    report: ImportReport
 
 
 class _Parser:
-    def __init__(self, text: str, *, check: bool = True) -> None:
+    def __init__(self, text: str) -> None:
+        self.text = text
         self.lines = text.split("\n")
-        self.code = _in_code(self.lines)
-        self.check = check  # False only to read the template itself into PLACEHOLDERS
+        self.offsets = []
+        position = 0
+        for line in self.lines:
+            self.offsets.append(position)
+            position += len(line) + 1
+        self.warnings: list[Finding] = []
+        self.code = self._in_code()
+        self.spans = _Spans(end=len(text))
 
-    def error(self, index: int, message: str) -> MarkdownImportError:
-        return MarkdownImportError(min(index, len(self.lines) - 1) + 1, message)
+    # -- helpers ------------------------------------------------------------------------------
 
-    def heading(self, index: int, level: int) -> str | None:
-        """The text of a heading of exactly this level on this line (None if not one)."""
+    def warn(self, index: int, message: str) -> None:
+        self.warnings.append(Finding(min(index, len(self.lines) - 1) + 1, message))
+
+    def _in_code(self) -> list[bool]:
+        """For each line, whether it belongs to a fenced code block (fences included). An
+        unclosed fence runs to the end, as on GitHub, and is reported at its opening line."""
+        flags, fence, opened = [], "", 0
+        for index, line in enumerate(self.lines):
+            match = _FENCE_RE.match(line)
+            if not fence and match and not (match["fence"][0] == "`" and "`" in match["info"]):
+                fence, opened = match["fence"], index
+                flags.append(True)
+            elif fence:
+                flags.append(True)
+                stripped = line.strip()
+                if (len(line) - len(line.lstrip(" ")) <= 3 and stripped.startswith(fence)
+                        and set(stripped) == {fence[0]}):
+                    fence = ""
+            else:
+                flags.append(False)
+        if fence:
+            self.warn(opened, f"a code block opened here ({fence}) is never closed; everything "
+                              "after it reads as code")
+        return flags
+
+    def heading(self, index: int) -> tuple[int, str] | None:
+        """(level, text) of an ATX heading on this line, outside code."""
         if self.code[index]:
             return None
         match = _HEADING_RE.match(self.lines[index])
-        if match is None or len(match["hashes"]) != level:
+        if match is None:
             return None
-        return match["text"] or ""
+        return len(match["hashes"]), match["text"] or ""
 
-    def split(self, indexes: list[int], level: int) -> tuple[list[int], list[_Block]]:
-        """Lines before the first heading of ``level``, and one block per such heading."""
-        before: list[int] = []
-        blocks: list[_Block] = []
-        for i in indexes:
-            text = self.heading(i, level)
-            if text is not None:
-                blocks.append(_Block(text, i, []))
-            elif blocks:
-                blocks[-1].body.append(i)
-            else:
-                before.append(i)
-        return before, blocks
+    def heading_text_span(self, index: int) -> tuple[int, int]:
+        match = _HEADING_RE.match(self.lines[index])
+        start = match.start("text") if match["text"] else len(self.lines[index])
+        end = match.end("text") if match["text"] else start
+        return self.offsets[index] + start, self.offsets[index] + end
 
-    def text(self, indexes: Iterable[int]) -> str:
+    def line_end(self, index: int) -> int:
+        return self.offsets[index] + len(self.lines[index])
+
+    def body_span(self, indexes: list[int], after: int) -> tuple[int, int]:
+        """The characters of a body's text (blank lines around it excluded); for an empty body,
+        the start of the line after ``after`` (its heading)."""
+        content = [i for i in indexes if self.lines[i].strip()]
+        if not content:
+            start = self.offsets[after + 1] if after + 1 < len(self.lines) else len(self.text)
+            return start, start
+        return self.offsets[content[0]], self.line_end(content[-1])
+
+    def block_end(self, indexes: list[int], heading: int) -> int:
+        """Offset of the start of the line after the block (or the text's end)."""
+        last = indexes[-1] if indexes else heading
+        return self.offsets[last + 1] if last + 1 < len(self.lines) else len(self.text)
+
+    def content_end(self, indexes: list[int], heading: int) -> int:
+        content = [i for i in indexes if self.lines[i].strip()]
+        return self.line_end(content[-1] if content else heading)
+
+    def joined(self, indexes) -> str:
         return _prose(self.lines[i] for i in indexes)
 
-    def parse(self) -> PlanDocument:
-        doc = PlanDocument()
-        end = self.footer_start()
-        header, blocks = self.split(list(range(end)), 2)
-        self.parse_header(doc, header)
+    def runs(self, indexes: list[int]) -> str:
+        """Lines kept aside (notes), with a blank line where they were not adjacent."""
+        out: list[str] = []
+        previous = None
+        for i in indexes:
+            if previous is not None and i != previous + 1 and out and out[-1].strip():
+                out.append("")
+            out.append(self.lines[i])
+            previous = i
+        return _prose(out)
 
+    # -- the document -------------------------------------------------------------------------
+
+    def parse(self) -> tuple[PlanDocument, _Spans]:
+        doc = PlanDocument()
         sections = schema.top_level()
-        known = {section.heading.casefold(): section.key for section in sections}
-        found: dict[str, _Block] = {}
-        after = ""
-        for block in blocks:
-            key = known.get(block.title.strip().casefold())
-            if key is None:
-                doc.extra_sections.append(ExtraSection(block.title, self.text(block.body), after))
+        footer = self.footer_start()
+        self.spans.end = self.offsets[footer] if footer < len(self.lines) else len(self.text)
+        headings = [(i, *h) for i in range(footer) if (h := self.heading(i)) is not None]
+
+        # The title: a first '#' heading that does not name a section. The sections' level is
+        # that of the first heading naming one (usually 2).
+        title_index = None
+        if headings and headings[0][1] == 1 and not (
+            _lookup(headings[0][2], sections) and len([h for h in headings if h[1] == 1]) > 1
+        ):
+            title_index = headings[0][0]
+        level = next((lv for i, lv, text in headings
+                      if i != title_index and _lookup(text, sections)), 2)
+        self.spans.level = level
+
+        blocks: list[tuple[int, str, list[int]]] = []  # (heading index, text, body indexes)
+        header: list[int] = []
+        for i in range(footer):
+            if i == title_index:
                 continue
-            if key in found:
-                raise self.error(block.line, f"the section '## {block.title}' appears twice")
-            found[key] = block
-            after = key
+            h = self.heading(i)
+            if h is not None and h[0] <= level:
+                blocks.append((i, h[1], []))
+            elif blocks:
+                blocks[-1][2].append(i)
+            else:
+                header.append(i)
+        self.parse_header(doc, title_index, header)
+
+        found: dict[str, tuple[int, str, list[int]]] = {}
+        after = ""
+        matched = _prefer_exact([(block, _lookup(block[1], sections)) for block in blocks])
+        for block, section in matched:
+            index, text, body = block
+            if section is not None and section.key in found:
+                self.warn(index, f"a second '{section.heading}' section ('{text.strip()}'); "
+                                 "kept as an extra section")
+                section = None
+            if section is None:
+                doc.extra_sections.append(ExtraSection(text, self.joined(body), after))
+                continue
+            found[section.key] = block
+            after = section.key
+            self.spans.blocks[section.key] = (self.offsets[index], self.block_end(body, index))
+            self.parse_section(doc, section, index, body)
 
         for position, section in enumerate(sections):
-            block = found.get(section.key)
-            # The reviewer's sections may be left out; and the template itself (read unchecked)
-            # may lack a section added to the schema since: it then has no placeholder.
-            if block is None and (section.kind in schema.REVIEWER_KINDS or not self.check):
-                continue
-            if block is None:
-                raise self.missing(section, sections[position + 1 :], found, end)
-            self.parse_section(doc, section, block)
-        return doc
-
-    def parse_section(self, doc: PlanDocument, section: schema.Section, block: _Block) -> None:
-        if section.kind == schema.STEPS:
-            doc.steps = self.parse_steps(block)
-        elif section.kind == schema.CRITERIA:
-            doc.success_criteria = self.parse_checklist(block.body, "a success criterion")
-        elif section.kind == schema.APPROVAL:
-            doc.approval = self.parse_approval(block)
-        elif section.kind == schema.GROUP:
-            self.parse_subsections(doc, block, section.children())
-        elif section.kind == schema.REVIEW_CHECKLIST:
-            doc.review_checklist = self.text(block.body)
-        else:
-            doc.sections[section.key] = self.text(block.body)
+            if section.key not in found and section.kind not in schema.REVIEWER_KINDS:
+                later = next((found[s.key][0] for s in sections[position + 1:]
+                              if s.key in found), None)
+                where = "before '" + self.lines[later].strip() + "'" if later is not None \
+                    else "at the end"
+                self.warn(later if later is not None else footer,
+                          f"missing section '## {section.heading}' (expected {where})")
+        return doc, found
 
     def footer_start(self) -> int:
-        """Index where the closing '---' / '**NOTE**' lines start (or the number of lines)."""
+        """Index where the template's closing '---' / '**NOTE**' lines start (or len(lines))."""
         content = [i for i, line in enumerate(self.lines) if line.strip()]
         if len(content) >= 2 and not self.code[content[-1]]:
             last, before = content[-1], content[-2]
@@ -411,208 +509,336 @@ class _Parser:
                 return before
         return len(self.lines)
 
-    def missing(
-        self, section: schema.Section, later: list[schema.Section], found: dict[str, _Block],
-        end: int,
-    ) -> MarkdownImportError:
-        for after in later:
-            if after.key in found:
-                return self.error(
-                    found[after.key].line,
-                    f"missing section '## {section.heading}'; expected it before "
-                    f"'## {after.heading}'",
-                )
-        return self.error(end, f"missing section '## {section.heading}'; expected it at the end")
+    def parse_header(self, doc: PlanDocument, title_index: int | None, indexes: list[int]):
+        if title_index is None:
+            self.warn(0, "no '# <title>' heading at the top; the plan has no title")
+        else:
+            text = self.heading(title_index)[1]
+            start, end = self.heading_text_span(title_index)
+            match = _H1_TITLE_RE.match(text)
+            if match:
+                start += match.start("title")
+            title = self.text[start:end]
+            if _single_line(title, MAX_TITLE):
+                doc.title = title
+                self.spans.title = (start, end)
+            else:
+                self.warn(title_index, "the title is longer than 200 characters or has control "
+                                       "characters; the plan has no title")
+        self.spans.header_end = self.line_end(title_index) if title_index is not None else 0
+        preamble: list[int] = []
+        for i in indexes:
+            meta = None if self.code[i] else _meta(self.lines[i])
+            label = meta["label"].casefold() if meta else ""
+            if label in ("created", "date") and not doc.created and meta["value"]:
+                doc.created = meta["value"]
+                start = self.offsets[i] + meta.start("value")
+                self.spans.created = (start, self.offsets[i] + meta.end("value"))
+                self.spans.header_end = self.line_end(i)
+            elif label == "status" and not doc.status and meta["value"]:
+                doc.status = meta["value"]
+                if any(d in meta["value"].upper() for d in _DECISIONS):
+                    self.warn(i, f"the plan says 'Status: {meta['value']}'; kept as the author's "
+                                 "text, not a decision: only reviewers decide in Plangate")
+            else:
+                preamble.append(i)
+        if self.joined(preamble):
+            doc.extra_sections.append(ExtraSection("", self.joined(preamble), ""))
 
-    def parse_header(self, doc: PlanDocument, indexes: list[int]) -> None:
-        content = [i for i in indexes if self.lines[i].strip()]
-        if not content or not (match := _H1_RE.match(self.lines[content[0]])):
-            first = content[0] if content else 0
-            raise self.error(
-                first,
-                "expected '# Implementation Plan - <title>' as the first line, got "
-                + _quote(self.lines[first].strip()),
-            )
-        if not match["title"]:
-            raise self.error(content[0], "expected a title after '# Implementation Plan - '")
-        doc.title = match["title"]
-        for i in content[1:]:
-            meta = _META_RE.match(self.lines[i].strip())
-            if meta is None:
-                raise self.error(
-                    i,
-                    "expected '*Created: <date>*' or '*Status: <status>*' before the first "
-                    f"section, got {_quote(self.lines[i].strip())}",
-                )
-            setattr(doc, meta["label"].lower(), meta["value"])
+    def parse_section(self, doc: PlanDocument, section: schema.Section, index: int,
+                      body: list[int]) -> None:
+        if section.kind == schema.STEPS:
+            self.parse_steps(doc, section, index, body)
+        elif section.kind == schema.CRITERIA:
+            self.parse_criteria(doc, section, index, body)
+        elif section.kind == schema.APPROVAL:
+            doc.approval = self.parse_approval(body)
+        elif section.kind == schema.GROUP:
+            self.parse_group(doc, section, index, body)
+        elif section.kind == schema.REVIEW_CHECKLIST:
+            doc.review_checklist = self.joined(body)
+            self.spans.review_checklist = self.body_span(body, index)
+        else:
+            doc.sections[section.key] = self.joined(body)
+            self.spans.sections[section.key] = self.body_span(body, index)
 
-    def parse_subsections(
-        self, doc: PlanDocument, block: _Block, subsections: list[schema.Section]
-    ) -> None:
-        """Known H3s fill their section; an unknown H3 stays as text in the section above it."""
-        names = {section.heading.casefold(): section.key for section in subsections}
-        bodies: dict[str, list[int]] = {}
-        current: str | None = None
-        for i in block.body:
-            text = self.heading(i, 3)
-            name = names.get(text.strip().casefold()) if text is not None else None
-            if name is not None:
-                if name in bodies:
-                    raise self.error(i, f"the subsection '### {text}' appears twice")
-                current = name
-                bodies[name] = []
-            elif current is not None:
-                bodies[current].append(i)
-            elif self.lines[i].strip():
-                raise self.error(
-                    i,
-                    f"expected '### {subsections[0].heading}' to open '## {block.title}', "
-                    f"got {_quote(self.lines[i].strip())}",
-                )
-        for name, indexes in bodies.items():
-            doc.sections[name] = self.text(indexes)
+    def parse_group(self, doc, section: schema.Section, index: int, body: list[int]) -> None:
+        """Known subsections fill their section; an unknown one stays in the text above it (the
+        group's own text when it comes first)."""
+        children = section.children()
+        level = self.spans.level + 1
+        bodies: dict[str, tuple[int, list[int]]] = {}
+        intro: list[int] = []
+        current = intro
+        subs = [(i, h[1]) for i in body if (h := self.heading(i)) is not None and h[0] == level]
+        named = dict(_prefer_exact([(sub, _lookup(sub[1], children)) for sub in subs]))
+        for i in body:
+            h = self.heading(i)
+            child = named.get((i, h[1])) if h is not None and h[0] == level else None
+            if child is not None and child.key not in bodies:
+                bodies[child.key] = (i, [])
+                current = bodies[child.key][1]
+            else:
+                current.append(i)
+        for key, (heading, lines) in bodies.items():
+            self.spans.headings[key] = self.offsets[heading]
+            doc.sections[key] = self.joined(lines)
+            self.spans.sections[key] = self.body_span(lines, heading)
+        if self.joined(intro):
+            doc.sections[section.key] = self.joined(intro)
 
-    def parse_steps(self, block: _Block) -> list[Step]:
-        before, blocks = self.split(block.body, 3)
-        for i in before:
-            if self.lines[i].strip():
-                raise self.error(i, f"expected '### Step 1: <title>', got {_quote(self.lines[i])}")
-        owners = {  # a subsection's heading -> the heading of its '##' section
-            section.heading.casefold(): schema.get(section.parent).heading
-            for section in schema.SECTIONS if section.parent
-        }  # fmt: skip
-        steps = []
-        for number, step_block in enumerate(blocks, start=1):
-            match = _STEP_RE.match(step_block.title)
-            owner = owners.get(step_block.title.strip().casefold())
-            if match is None and owner is not None:  # its '## ...' heading is missing
-                raise self.error(
-                    step_block.line,
-                    f"'### {step_block.title}' belongs under a '## {owner}' section; expected "
-                    f"'## {owner}' before it (or '### Step {number}: <title>')",
-                )
-            if match is None:
-                raise self.error(
-                    step_block.line,
-                    f"expected '### Step {number}: <title>', got '### {step_block.title}'",
-                )
-            if not match["title"].strip():
-                raise self.error(step_block.line, f"expected a title after 'Step {number}:'")
-            steps.append(self.parse_step(match["title"].strip(), step_block.body, number))
-        return steps
+    def parse_steps(self, doc, section: schema.Section, index: int, body: list[int]) -> None:
+        subs = [(i, h) for i in body if (h := self.heading(i)) is not None]
+        numbered = [h[0] for i, h in subs if _STEP_RE.match(h[1].strip())]
+        levels = numbered or [h[0] for i, h in subs]
+        self.spans.steps_end = self.content_end(body, index)
+        if not levels:
+            if self.joined(body):
+                doc.sections[section.key] = self.joined(body)
+            self.warn(index, f"no steps found under '{self.lines[index].strip()}' (write each "
+                             "step as '### Step 1: <title>'); its text is kept as written")
+            return
+        level = min(levels)
+        starts = [i for i, h in subs if h[0] == level and (not numbered
+                                                              or _STEP_RE.match(h[1].strip()))]
+        intro = [i for i in body if i < starts[0]]
+        if self.joined(intro):
+            doc.sections[section.key] = self.joined(intro)
+        for number, start in enumerate(starts, start=1):
+            following = [i for i in body if i > start]
+            nxt = starts[number] if number < len(starts) else None
+            lines = [i for i in following if nxt is None or i < nxt]
+            doc.steps.append(self.parse_step(number, start, level, lines))
 
-    def parse_step(self, title: str, indexes: list[int], number: int) -> Step:
+    def parse_step(self, number: int, heading: int, level: int, indexes: list[int]) -> Step:
+        text = self.heading(heading)[1]
+        start, end = self.heading_text_span(heading)
+        match = _STEP_RE.match(text.strip())
+        lead = len(text) - len(text.lstrip())
+        prefix_len = lead + (match.end() if match else 0)
+        title = text[prefix_len:].strip()
+        spans = _StepSpans(
+            start=self.offsets[heading], end=self.block_end(indexes, heading),
+            content_end=self.content_end(indexes, heading), level=level,
+            title=(start + prefix_len, end), title_prefix=text[:prefix_len],
+        )
+        if not title or not _single_line(title, MAX_STEP_TITLE):
+            if title:
+                self.warn(heading, f"step {number}: the title is longer than 300 characters; "
+                                   f"called 'Step {number}'")
+            title = f"Step {number}"
         step = Step(title=title)
+        self.spans.steps.append(spans)
+
+        notes: list[int] = []
+        current: str | None = None  # the known field whose lines we are reading
         seen: set[str] = set()
-        current: str | None = None  # the field whose lines we are reading
+        has_actions_field = any(self.field_name(i) == "actions" for i in indexes)
         previous_blank = True
         for i in indexes:
             line = self.lines[i]
-            field_match = None if self.code[i] else _FIELD_RE.match(line)
-            if field_match is not None:
-                label = field_match["label"].strip()
-                current = _STEP_FIELDS.get(label.casefold())
-                if current is None:
-                    raise self.error(i, f"unknown field '**{label}**' in step {number}")
-                if current in seen:
-                    raise self.error(i, f"'**{label}**' appears twice in step {number}")
-                seen.add(current)
-                self.step_field(step, current, field_match["value"], i)
+            name = self.field_name(i)
+            h = self.heading(i)
+            if h is not None and _STEP_FIELDS.get(heading_key(h[1])) in _LIST_FIELDS \
+                    and _STEP_FIELDS[heading_key(h[1])] not in seen:
+                name = _STEP_FIELDS[heading_key(h[1])]  # '#### Files to modify' as a label
+                seen.add(name)
+                current = name
+                spans.field_line[name] = self.line_end(i)
+            elif name is not None and name not in seen:
+                seen.add(name)
+                value = _FIELD_RE.match(line)
+                current = self.step_field(step, spans, name, value, i, number)
             elif not line.strip():
+                if current in ("objective", "dependencies", "estimate", "risk", "notes"):
+                    current = None
+            elif current in ("objective", "dependencies") and not previous_blank \
+                    and name is None and h is None and not self.code[i] \
+                    and not _ITEM_RE.match(line.strip()) and not _BOLD_FIELD_RE.match(line):
+                setattr(step, current, getattr(step, current) + "\n" + line.strip())
+                spans.fields[current] = (spans.fields[current][0], self.line_end(i))
+            elif current in _LIST_FIELDS or (current in _SCALARS and not has_actions_field
+                                              and "actions" not in seen and not self.code[i]
+                                              and _ITEM_RE.match(line)):
+                if current not in _LIST_FIELDS:
+                    current = "implicit"
+                    seen.add("actions")
+                    spans.field_line.setdefault("actions", self.line_end(i - 1))
+                target = "actions" if current == "implicit" else current
+                if not self.list_line(step, spans, target, i, previous_blank):
+                    notes.append(i)
+                    current = "notes"
+            elif current == "implicit" and self.list_line(step, spans, "actions", i,
+                                                          previous_blank):
                 pass
-            elif current in ("objective", "dependencies") and not previous_blank:
-                setattr(step, current, getattr(step, current) + "\n" + line)
-            elif current == "actions":
-                self.check_item(i, step.actions, previous_blank, "an action")
-            elif current == "files":
-                self.file_item(i, step.files, previous_blank)
             else:
-                raise self.error(
-                    i,
-                    f"unexpected text in step {number}; expected a field such as "
-                    f"'**Objective**:' or '**Risk Level**:', got {_quote(line.strip())}",
-                )
+                notes.append(i)
+                current = "notes"
             previous_blank = not line.strip()
+        step.notes = self.runs(notes)
+        self.check_step(step, number, heading, spans)
         return step
 
-    def step_field(self, step: Step, name: str, value: str, i: int) -> None:
-        if name in ("actions", "files"):
-            if value:
-                raise self.error(i, "expected the list on the lines below, not on this line")
-        elif name == "risk" and self.check:
-            try:
-                level = parse_risk(value)
-            except ValueError as exc:
-                raise self.error(i, str(exc)) from None
-            step.risk = level.capitalize() if level else value  # the placeholder stays as is
-        elif name == "estimate" and self.check:
-            try:
-                parse_estimate_hours(value)
-            except ValueError as exc:
-                raise self.error(i, str(exc)) from None
-            step.estimate = value
-        else:
-            setattr(step, name, value)
-
-    def check_item(self, i: int, items: list[CheckItem], previous_blank: bool, what: str) -> None:
-        """A '- [ ] text' line starts an item; an indented line right below continues it."""
-        line = self.lines[i]
-        match = None if self.code[i] else _CHECK_RE.match(line)
-        if match is not None:
-            items.append(CheckItem(match["text"].rstrip(), match["mark"] != " "))
-        elif items and line[:1].isspace() and not previous_blank:
-            items[-1].text += "\n" + line
-        else:
-            raise self.error(i, f"expected {what} like '- [ ] text', got {_quote(line.strip())}")
-
-    def file_item(self, i: int, files: list[FileChange], previous_blank: bool) -> None:
-        """'- `path` - description' or '- free text'; an indented line right below continues."""
-        line = self.lines[i]
-        match = None if self.code[i] else _BULLET_RE.match(line)
+    def field_name(self, i: int) -> str | None:
+        if self.code[i]:
+            return None
+        match = _FIELD_RE.match(self.lines[i])
         if match is None:
-            if files and line[:1].isspace() and not previous_blank:
-                files[-1].description += "\n" + line
-                return
-            raise self.error(
-                i, f"expected a file like '- `path` - description', got {_quote(line.strip())}"
-            )
-        text = match["text"].rstrip()
-        path_match = _FILE_RE.match(text)
-        if path_match is None:
-            files.append(FileChange("", text))
+            return None
+        label = (match["bold"] or match["plain"] or "").strip().rstrip(":").strip().casefold()
+        name = _STEP_FIELDS.get(label)
+        if match["plain"] and (name is None or match["pre"].strip()):
+            return None  # a plain "Label:" counts only on a line of its own
+        return name
+
+    def step_field(self, step: Step, spans: _StepSpans, name: str, match, i: int,
+                   number: int) -> str:
+        value = match["value"]
+        start = self.offsets[i] + match.start("value")
+        if name in _LIST_FIELDS:
+            spans.field_line[name] = self.line_end(i)
+            if value:  # "**Files**: `a.py`": one item on the label's line
+                self.add_item(step, spans, name, i, match.start("value"), value, "", "", False)
+            return name
+        spans.fields[name] = (start, start + len(value))
+        if name == "estimate" and not _single_line(value, MAX_ESTIMATE):
+            self.warn(i, f"step {number}: the estimated time is longer than 100 characters; "
+                         "kept as written, counted as unknown")
+            spans.fields.pop(name)
+            return name
+        setattr(step, name, value)
+        return name
+
+    def add_item(self, step, spans, name, i, column, text, indent, bullet, checkbox, done=False):
+        item = _Item(self.offsets[i] + (column if not bullet else 0), self.line_end(i),
+                     indent, bullet, checkbox)
+        if name == "files":
+            match = _FILE_RE.match(text)
+            step.files.append(FileChange(match["path"], match["description"] or "") if match
+                              else FileChange("", text))
         else:
-            files.append(FileChange(path_match["path"], path_match["description"] or ""))
+            step.actions.append(CheckItem(text, done))
+        spans.items.setdefault(name, []).append(item)
 
-    def parse_checklist(self, indexes: list[int], what: str) -> list[CheckItem]:
-        items: list[CheckItem] = []
-        previous_blank = True
-        for i in indexes:
-            if self.lines[i].strip():
-                self.check_item(i, items, previous_blank, what)
-            previous_blank = not self.lines[i].strip()
-        return items
+    def list_line(self, step: Step, spans: _StepSpans, name: str, i: int,
+                  previous_blank: bool) -> bool:
+        """A list item of the field, or an indented line continuing the last one; False when
+        the line is something else (it then stays in the step's notes)."""
+        line = self.lines[i]
+        items = step.actions if name == "actions" else step.files
+        if not line.strip():
+            return True
+        if self.code[i]:
+            return False
+        stripped = line.lstrip()
+        indent = line[: len(line) - len(stripped)]
+        match = _ITEM_RE.match(stripped)
+        if match is not None and len(indent) < 2:
+            text = match["text"]
+            ok = _list_item_ok(text) and (name == "actions" or _single_line(
+                (_FILE_RE.match(text) or {"path": ""})["path"] or "", MAX_PATH))
+            if not ok:
+                return False
+            self.add_item(step, spans, name, i, 0, text, indent, match["bullet"],
+                          match["mark"] is not None, (match["mark"] or " ") != " ")
+            return True
+        if items and indent and not previous_blank and spans.items.get(name):
+            last = items[-1]
+            attribute = "text" if name == "actions" else "description"
+            value = getattr(last, attribute) + "\n" + line.rstrip()
+            if _list_item_ok(value):
+                setattr(last, attribute, value)
+                spans.items[name][-1].end = self.line_end(i)
+                return True
+        return False
 
-    def parse_approval(self, block: _Block) -> Approval:
+    def check_step(self, step: Step, number: int, heading: int, spans: _StepSpans) -> None:
+        where = f"step {number} ('{step.title}')"
+        estimate = step.estimate.strip()
+        if not estimate:
+            self.warn(heading, f"{where} has no estimated time")
+        elif estimate_hours(estimate) is None and not _is_placeholder("estimate", estimate):
+            line = self.text.count("\n", 0, spans.fields["estimate"][0])
+            self.warn(line, f"{where}: estimated time {estimate!r} is not a duration; kept as "
+                            "written, counted as unknown in totals")
+        risk = step.risk.strip()
+        if not risk:
+            self.warn(heading, f"{where} has no risk level")
+        elif _risk_level(risk) is None and not _is_placeholder("risk", risk):
+            line = self.text.count("\n", 0, spans.fields["risk"][0])
+            self.warn(line, f"{where}: risk {risk!r} is not Low, Medium or High; kept as "
+                            "written, counted as unknown")
+        if not step.objective.strip():
+            self.warn(heading, f"{where} has no objective")
+
+    def parse_criteria(self, doc, section, index: int, body: list[int]) -> None:
+        step = Step(title="")
+        spans = _StepSpans(0, 0, 0, 0)
+        notes: list[int] = []
+        previous_blank, in_list = True, False
+        for i in body:
+            line = self.lines[i]
+            if not line.strip():
+                previous_blank = True
+                continue
+            stripped = line.lstrip()
+            is_item = not self.code[i] and _ITEM_RE.match(stripped) and len(line) - len(
+                stripped) < 2
+            if (is_item or in_list) and self.list_line(step, spans, "actions", i, previous_blank):
+                in_list = True
+            else:
+                notes.append(i)
+                in_list = False
+            previous_blank = False
+        doc.success_criteria = step.actions
+        self.spans.criteria = spans.items.get("actions", [])
+        self.spans.criteria_end = self.content_end(body, index)
+        if self.runs(notes):
+            doc.sections[section.key] = self.runs(notes)
+
+    def parse_approval(self, body: list[int]) -> Approval:
         approval = Approval()
         comments: list[str] | None = None  # lines from '**Comments**:' to the end
-        for i in block.body:
+        for i in body:
             line = self.lines[i]
             match = None if self.code[i] else _FIELD_RE.match(line)
-            name = _APPROVAL_FIELDS.get(match["label"].strip().casefold()) if match else None
-            if match is not None and name == "comments":
+            label = (match["bold"] or match["plain"] or "").strip().rstrip(":").casefold() \
+                if match else ""
+            name = _APPROVAL_FIELDS.get(label)
+            if name == "comments":
                 comments = [match["value"]]
-            elif match is not None and name is not None:
+            elif name is not None and not getattr(approval, name):
                 setattr(approval, name, match["value"])
             elif comments is not None:
                 comments.append(line)
-            elif line.strip():
-                raise self.error(
-                    i,
-                    "expected '**Reviewer**:', '**Date**:', '**Status**:' or '**Comments**:', "
-                    f"got {_quote(line.strip())}",
-                )
         approval.comments = _prose(comments or [])
+        placeholder = PLACEHOLDERS.approval if PLACEHOLDERS is not None else Approval()
+        filled = [n for n in _APPROVAL_NAMES
+                  if getattr(approval, n).strip() and not _same(getattr(approval, n),
+                                                                getattr(placeholder, n))]
+        if filled:
+            first = body[0] if body else 0
+            self.warn(first - 1, "the Approval section is filled in; kept as the author's text, "
+                                 "not a decision: only reviewers approve in Plangate")
         return approval
+
+
+# --- values as people write them -------------------------------------------------------------
+
+
+def _risk_level(text: str) -> str | None:
+    """'low', 'medium' or 'high' for a risk as written ("Low-Medium" -> the higher, "medium"),
+    "" for none, None when no level can be read."""
+    cleaned = text.strip().casefold()
+    if not cleaned:
+        return ""
+    words = re.findall(r"[a-z]+", cleaned)
+    ranks = {"low": 1, "medium": 2, "med": 2, "moderate": 2, "high": 3, "critical": 3}
+    found = [w for w in words if w in ranks]
+    if not found:
+        return None
+    best = max(found, key=ranks.__getitem__)
+    return {1: "low", 2: "medium", 3: "high"}[ranks[best]]
 
 
 def parse_risk(text: str) -> str:
@@ -621,11 +847,18 @@ def parse_risk(text: str) -> str:
     "" and the template's placeholder mean none (""); anything else is a ValueError.
     """
     cleaned = text.strip().casefold()
-    if cleaned in ("", PLACEHOLDERS.steps[0].risk.casefold()):
+    if cleaned in ("", _placeholder("risk").casefold()):
         return ""
     if cleaned in (level.casefold() for level in RISK_LEVELS):
         return cleaned
     raise ValueError(f"expected a risk level of Low, Medium or High, got {text!r}")
+
+
+def risk_level(text: str) -> str:
+    """A risk as written, read leniently ("Low-Medium" -> "medium"); "" when unknown."""
+    if _is_placeholder("risk", text):
+        return ""
+    return _risk_level(text) or ""
 
 
 def parse_created(text: str) -> date | None:
@@ -640,52 +873,87 @@ def parse_created(text: str) -> date | None:
         raise ValueError(f"expected the Created date as YYYY-MM-DD, got {text!r}") from None
 
 
-_HOURS_PER_UNIT = {"hour": Decimal(1), "minute": Decimal(1) / Decimal(60), "day": Decimal(8)}
+def created_date(text: str) -> date | None:
+    """The Created date if it is written YYYY-MM-DD, else None (kept only in the text)."""
+    try:
+        return parse_created(text.strip())
+    except ValueError:
+        return None
+
+
+_HOURS_PER_UNIT = {"hour": Decimal(1), "minute": Decimal(1) / Decimal(60), "day": Decimal(8),
+                   "week": Decimal(40)}  # fmt: skip
 _UNITS = {
     "h": "hour", "hr": "hour", "hrs": "hour", "hour": "hour", "hours": "hour",
     "m": "minute", "min": "minute", "mins": "minute", "minute": "minute", "minutes": "minute",
     "d": "day", "day": "day", "days": "day",
+    "w": "week", "wk": "week", "wks": "week", "week": "week", "weeks": "week",
 }  # fmt: skip
 _NUMBER = r"\d+(?:\.\d+)?"
 MAX_ESTIMATE_HOURS = 100_000  # PlanStep.estimated_hours holds at most 999999.99
-_ESTIMATE_RE = re.compile(
-    rf"^(?:{_NUMBER}[ \t]*[-–][ \t]*)?(?P<n>{_NUMBER})[ \t]*(?P<unit>[a-z]+)$"
-)
+_PART_RE = re.compile(
+    rf"(?:{_NUMBER}[ \t]*(?:[-–]|to)[ \t]*)?(?P<n>{_NUMBER})[ \t]*(?P<unit>[a-z]+)")
+
+
+class EstimateTooLarge(ValueError):
+    """An estimate that reads as a time but is too large to store."""
 
 
 def parse_estimate_hours(text: str) -> Decimal | None:
     """Hours meant by an estimate as people write it; a range counts as its upper bound.
 
-    "4 hours", "1.5 hours", "30 minutes", "45 min", "2-3 hours" (3), "1 day" (8 hours), "0.5h".
-    "" and the template's placeholder mean no estimate (None); anything else is a ValueError.
+    "4 hours", "1.5 hours", "30 minutes", "45 min", "2-3 hours" (3), "1 day" (8 hours), "0.5h",
+    "~2 hours", "2h 30m", "1 week" (40 hours). "" and the template's placeholder mean no
+    estimate (None); anything else is a ValueError (EstimateTooLarge when too large).
     """
     cleaned = text.strip().lower()
-    if cleaned in ("", PLACEHOLDERS.steps[0].estimate.lower()):
+    if cleaned in ("", _placeholder("estimate").lower()):
         return None
-    match = _ESTIMATE_RE.match(cleaned)
-    unit = _UNITS.get(match["unit"]) if match else None
-    if match is None or unit is None:
+    cleaned = re.sub(r"^(?:~|≈|about|approx\.?|approximately|around|roughly|ca\.?)[ \t]*", "",
+                     cleaned).strip()
+    parts = list(_PART_RE.finditer(cleaned))
+    rest = _PART_RE.sub("", cleaned).replace(",", " ").replace("and", " ").replace("+", " ")
+    units = [_UNITS.get(part["unit"]) for part in parts]
+    if not parts or rest.strip() or None in units:
         raise ValueError(
             "expected an estimated time such as '4 hours', '30 minutes', '2-3 hours' or "
             f"'1 day', got {text.strip()!r}"
         )
-    hours = (Decimal(match["n"]) * _HOURS_PER_UNIT[unit]).quantize(Decimal("0.01"))
+    hours = sum((Decimal(p["n"]) * _HOURS_PER_UNIT[u] for p, u in zip(parts, units, strict=True)),
+                Decimal(0)).quantize(Decimal("0.01"))
     if hours >= MAX_ESTIMATE_HOURS:
-        raise ValueError(
+        raise EstimateTooLarge(
             f"an estimated time must be under {MAX_ESTIMATE_HOURS:,} hours, got {text.strip()!r}; "
             "split the step into smaller ones"
         )
     return hours
 
 
+def estimate_hours(text: str) -> Decimal | None:
+    """The hours of an estimate, or None when it cannot be read ("TBD"): unknown in totals."""
+    try:
+        return parse_estimate_hours(text)
+    except ValueError:
+        return None
+
+
 # --- placeholders ----------------------------------------------------------------------------
 
-PLACEHOLDERS: PlanDocument = _Parser(TEMPLATE, check=False).parse()
-"""The bare template, read as is: every field holds its placeholder text."""
+PLACEHOLDERS: PlanDocument | None = None  # set below: the bare template, read as is
 
 _STEP_SCALARS = ["title", "objective", "dependencies", "estimate", "risk"]
 _HEADER_FIELDS = ["title", "created"]  # status is kept as written; "" exports as the template's
 _APPROVAL_NAMES = [f.name for f in fields(Approval)]
+
+
+def _placeholder(name: str) -> str:
+    if PLACEHOLDERS is None or not PLACEHOLDERS.steps:
+        return {"estimate": "X hours", "risk": "Low/Medium/High"}.get(name, "")
+    return getattr(PLACEHOLDERS.steps[0], name)
+
+
+def _is_placeholder(name: str, value: str) -> bool:
+    return value.strip() == _placeholder(name)
 
 
 def _is_template_step(step: Step) -> bool:
@@ -702,7 +970,7 @@ def _is_template_step(step: Step) -> bool:
 
 
 def _without_placeholders(doc: PlanDocument) -> PlanDocument:
-    ph = PLACEHOLDERS
+    doc, ph = copy.deepcopy(doc), PLACEHOLDERS
     for name in [*_HEADER_FIELDS, "review_checklist"]:
         if _same(getattr(doc, name), getattr(ph, name)):
             setattr(doc, name, "")
@@ -715,9 +983,11 @@ def _without_placeholders(doc: PlanDocument) -> PlanDocument:
     if all(_is_template_step(step) for step in doc.steps):
         doc.steps = []
     for step in doc.steps:
-        for name in _STEP_SCALARS:
+        for name in _STEP_SCALARS[1:]:  # a title stays: a step has one (the placeholder's)
             if getattr(step, name) == getattr(ph.steps[0], name):
                 setattr(step, name, "")
+        if step.risk:  # stored as the level it names; the text keeps what was written
+            step.risk = (risk_level(step.risk) or "").capitalize()
     if all(item in ph.success_criteria for item in doc.success_criteria):
         doc.success_criteria = []
     return doc
@@ -746,12 +1016,31 @@ def _with_placeholders(doc: PlanDocument) -> PlanDocument:
 # --- public: text <-> document ---------------------------------------------------------------
 
 
-def parse_plan(text: str | bytes) -> PlanDocument:
-    """Read a plan written in the template's Markdown; placeholders become empty values.
+def _parse(text: str | bytes) -> _Parsed:
+    text = normalise_text(text)
+    parser = _Parser(text)
+    raw, found = parser.parse()
+    sections = schema.top_level()
+    report = ImportReport(
+        warnings=sorted(set(parser.warnings)),
+        sections_found=len(found), sections_total=len(sections),
+        extra_sections=len([e for e in raw.extra_sections if e.heading]),
+    )
+    return _Parsed(_without_placeholders(raw), raw, parser.spans, report)
 
-    Raises MarkdownImportError naming the line and what was expected there.
-    """
-    return _without_placeholders(_Parser(_decode(text)).parse())
+
+def parse_plan(text: str | bytes) -> PlanDocument:
+    """Read any Markdown plan; placeholders become empty values. Never refuses a shape: see
+    parse_plan_with_warnings for what was noticed. Raises MarkdownImportError only for text that
+    is too large, not UTF-8 or has a NUL character."""
+    return _parse(text).document
+
+
+def parse_plan_with_warnings(text: str | bytes) -> tuple[PlanDocument, ImportReport]:
+    """parse_plan, and the report: warnings with their lines, and how closely the text follows
+    the template."""
+    parsed = _parse(text)
+    return parsed.document, parsed.report
 
 
 def render_plan(doc: PlanDocument) -> str:
@@ -775,11 +1064,14 @@ def render_plan(doc: PlanDocument) -> str:
 
 def _render_section(doc: PlanDocument, section: schema.Section) -> list[str]:
     """The lines below a '##' heading, up to and including the blank line that ends them."""
+    own = doc.sections.get(section.key, "") if section.kind != schema.PROSE else ""
+    intro = [own, ""] if own.strip() else []
     if section.kind == schema.STEPS:
         steps = enumerate(doc.steps, start=1)
-        return ["", *(line for number, step in steps for line in _render_step(number, step))]
+        return ["", *intro,
+                *(line for number, step in steps for line in _render_step(number, step))]
     if section.kind == schema.CRITERIA:
-        return [*_render_checklist(doc.success_criteria), ""]
+        return [*intro, *_render_checklist(doc.success_criteria), ""]
     if section.kind == schema.APPROVAL:
         a = doc.approval
         # One line stays on the label's line; more go below it (a fence must open a line).
@@ -787,8 +1079,8 @@ def _render_section(doc: PlanDocument, section: schema.Section) -> list[str]:
         return [f"**Reviewer**: {a.reviewer}", f"**Date**: {a.date}",
                 f"**Status**: {a.status}", f"**Comments**:{comments}", ""]  # fmt: skip
     if section.kind == schema.GROUP:
-        return [line for sub in section.children()
-                for line in (f"### {sub.heading}", doc.sections.get(sub.key, ""), "")]
+        return [*intro, *(line for sub in section.children()
+                          for line in (f"### {sub.heading}", doc.sections.get(sub.key, ""), ""))]
     if section.kind == schema.REVIEW_CHECKLIST:
         return [doc.review_checklist, ""]
     return [doc.sections.get(section.key, ""), ""]
@@ -797,25 +1089,30 @@ def _render_section(doc: PlanDocument, section: schema.Section) -> list[str]:
 def _render_extras(extras: list[ExtraSection]) -> list[str]:
     out: list[str] = []
     for extra in extras:
-        out += [f"## {extra.heading}", *([extra.body] if extra.body else []), ""]
+        heading = [f"## {extra.heading}"] if extra.heading else []
+        out += [*heading, *([extra.body] if extra.body else []), ""]
     return out
 
 
+def _render_check(item: CheckItem, bullet: str = "-") -> str:
+    return f"{bullet} [{'x' if item.checked else ' '}] {item.text}"
+
+
 def _render_checklist(items: list[CheckItem]) -> list[str]:
-    return [f"- [{'x' if item.checked else ' '}] {item.text}" for item in items]
+    return [_render_check(item) for item in items]
 
 
-def _render_file(change: FileChange) -> str:
+def _render_file(change: FileChange, bullet: str = "-") -> str:
     if not change.path:
-        return f"- {change.description}"
+        return f"{bullet} {change.description}"
     if not change.description:
-        return f"- `{change.path}`"
-    return f"- `{change.path}` - {change.description}"
+        return f"{bullet} `{change.path}`"
+    return f"{bullet} `{change.path}` - {change.description}"
 
 
-def _render_step(number: int, step: Step) -> list[str]:
+def _render_step(number: int, step: Step, level: int = 3) -> list[str]:
     return [
-        f"### Step {number}: {step.title}",
+        f"{'#' * level} Step {number}: {step.title}",
         f"**Objective**: {step.objective}",
         "**Actions**:",
         *_render_checklist(step.actions),
@@ -826,13 +1123,228 @@ def _render_step(number: int, step: Step) -> list[str]:
         f"**Dependencies**: {step.dependencies}",
         f"**Estimated Time**: {step.estimate}",
         f"**Risk Level**: {step.risk}",
+        *(["", step.notes] if step.notes.strip() else []),
         "",
     ]
 
 
 def canonical_text(doc: PlanDocument) -> str:
-    """The export with status and approval as placeholders: what a content hash is taken of."""
+    """The export with status and approval as placeholders: what the content hash of a plan
+    made in the editor is taken of (an imported plan's is taken of its source text)."""
     return render_plan(replace(doc, status="", approval=Approval()))
+
+
+# --- format-preserving export ----------------------------------------------------------------
+
+
+def _same_value(old: str, new: str) -> bool:
+    return _norm(old) == _norm(new)
+
+
+def _stored_step(step: Step) -> tuple:
+    """A step as the database holds it, for "did the author change it?" comparisons."""
+    def clean(name):
+        value = getattr(step, name)
+        return "" if name != "title" and _is_placeholder(name, value) else _norm(value)
+
+    return clean("title"), clean("objective"), clean("dependencies"), clean("estimate"), \
+        risk_level(step.risk)
+
+
+def _item_key(item) -> tuple:
+    if isinstance(item, CheckItem):
+        return _norm(item.text), item.checked
+    return item.path.strip(), _norm(item.description)
+
+
+def _render_item(item, style: _Item | None) -> str:
+    indent, bullet = (style.indent, style.bullet) if style and style.bullet else ("", "-")
+    if isinstance(item, FileChange):
+        return indent + _render_file(item, bullet)
+    if style is not None and style.bullet and not style.checkbox and not item.checked:
+        return f"{indent}{bullet} {item.text}"
+    return indent + _render_check(item, bullet)
+
+
+class _Edits:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.edits: list[tuple[int, int, str]] = []
+
+    def replace(self, span: tuple[int, int], new: str) -> None:
+        self.edits.append((span[0], span[1], new))
+
+    def insert(self, at: int, new: str) -> None:
+        self.edits.append((at, at, new))
+
+    def apply(self) -> str:
+        out, position = [], 0
+        for start, end, new in sorted(self.edits, key=lambda e: (e[0], e[1])):
+            if start < position:  # overlapping: the later edit is inside one already made
+                continue
+            out += [self.text[position:start], new]
+            position = end
+        return "".join([*out, self.text[position:]])
+
+
+def _patch_items(edits: _Edits, old: list, new: list, spans: list[_Item], end: int | None,
+                 old_stored: list, label_line: str = "") -> None:
+    """Rewrite only the items that changed; removed ones go, added ones follow the last."""
+    if [_item_key(i) for i in old_stored] == [_item_key(i) for i in new]:
+        return
+    for index, item in enumerate(new[: len(old)]):
+        if index < len(spans) and _item_key(item) != _item_key(old[index]):
+            edits.replace((spans[index].start, spans[index].end),
+                          _render_item(item, spans[index]))
+    for span in spans[len(new):]:
+        start = edits.text.rfind("\n", 0, span.start) + 1
+        stop = span.end + 1 if span.end < len(edits.text) else span.end
+        edits.replace((start, stop), "")
+    added = new[len(old):]
+    if added:
+        style = spans[-1] if spans else None
+        lines = "\n".join(_render_item(item, style) for item in added)
+        if spans:
+            edits.insert(spans[-1].end, "\n" + lines)
+        elif end is not None:
+            edits.insert(end, ("\n" + label_line if label_line else "") + "\n" + lines)
+
+
+def _patch_section_text(edits: _Edits, span: tuple[int, int] | None, new: str, heading: str,
+                        at: int, level: int) -> None:
+    if span is not None:
+        text = new if span[0] != span[1] else (new + "\n" if new else "")
+        if span[0] == span[1] == len(edits.text) and not edits.text.endswith("\n") and text:
+            text = "\n" + text
+        edits.replace(span, text)
+    elif new.strip():
+        edits.insert(at, _block_text(edits.text, at, f"{'#' * level} {heading}\n{new}"))
+
+
+def _block_text(text: str, at: int, block: str) -> str:
+    """A new block of lines inserted at ``at`` (a line's start, or the end of a line's content),
+    separated by blank lines from its neighbours."""
+    before, after = text[:at], text[at:]
+    if before and not before.endswith("\n"):
+        return "\n\n" + block
+    lead = "" if not before or before.endswith("\n\n") else "\n"
+    return lead + block + "\n" + ("\n" if after and not after.startswith("\n") else "")
+
+
+def patch_source(source: str, doc: PlanDocument) -> str:
+    """``source`` with the values of ``doc`` that differ from what it says written in place, in
+    its own style; the rest byte for byte. Status and approval are the author's text: left."""
+    parsed = _parse(source)
+    old, raw, spans = parsed.document, parsed.raw, parsed.spans
+    edits = _Edits(normalise_text(source))
+    level = spans.level
+
+    if not _same_value(old.title, doc.title):
+        if spans.title is not None:
+            edits.replace(spans.title, doc.title)
+        elif doc.title.strip():
+            edits.insert(0, f"# {doc.title}\n\n")
+    if (created_date(old.created) or "") != (created_date(doc.created) or ""):
+        if spans.created is not None:
+            edits.replace(spans.created, doc.created)
+        elif doc.created:
+            edits.insert(spans.header_end, ("\n\n" if spans.header_end else "")
+                         + f"*Created: {doc.created}*" + ("" if spans.header_end else "\n\n"))
+
+    top = schema.top_level()
+    for key in schema.prose_keys():
+        new = doc.sections.get(key, "")
+        if _same_value(old.sections.get(key, ""), new):
+            continue
+        section = schema.get(key)
+        if section.parent and section.parent in spans.blocks:
+            siblings = schema.get(section.parent).children()
+            later = [s.key for s in siblings[siblings.index(section) + 1:]]
+            at = next((spans.headings[k] for k in later if k in spans.headings),
+                      _block_content_end(edits.text, spans.blocks[section.parent]))
+            _patch_section_text(edits, spans.sections.get(key), new, section.heading, at,
+                                level + 1)
+        elif section.parent:
+            parent = schema.get(section.parent)
+            at = _section_insert_point(spans, top, parent)
+            block = f"{'#' * level} {parent.heading}\n{'#' * (level + 1)} {section.heading}\n{new}"
+            edits.insert(at, _block_text(edits.text, at, block))
+        else:
+            at = _section_insert_point(spans, top, section)
+            _patch_section_text(edits, spans.sections.get(key), new, section.heading, at, level)
+
+    if not _same_value(old.review_checklist, doc.review_checklist) and spans.review_checklist:
+        edits.replace(spans.review_checklist, doc.review_checklist)
+
+    _patch_steps(edits, old, raw, doc, spans)
+    _patch_items(edits, raw.success_criteria, doc.success_criteria, spans.criteria,
+                 spans.criteria_end, old.success_criteria)
+    if spans.criteria_end is None and doc.success_criteria:
+        section = schema.get("success_criteria")
+        at = _section_insert_point(spans, top, section)
+        items = "\n".join(_render_checklist(doc.success_criteria))
+        edits.insert(at, _block_text(edits.text, at, f"{'#' * level} {section.heading}\n{items}"))
+    return edits.apply()
+
+
+def _block_content_end(text: str, block: tuple[int, int]) -> int:
+    end = block[1]
+    while end > block[0] and text[end - 1] == "\n":
+        end -= 1
+    return end
+
+
+def _section_insert_point(spans: _Spans, top: list[schema.Section], section) -> int:
+    later = [s.key for s in top[top.index(section) + 1:]]
+    return next((spans.blocks[k][0] for k in later if k in spans.blocks), spans.end)
+
+
+def _patch_steps(edits: _Edits, old: PlanDocument, raw: PlanDocument, doc: PlanDocument,
+                 spans: _Spans) -> None:
+    def stored(steps):
+        return [(_stored_step(s), [_item_key(i) for i in s.actions],
+                 [_item_key(i) for i in s.files]) for s in steps]
+
+    if stored(old.steps) == stored(doc.steps):
+        return
+    base = raw.steps
+    for index, (before, after) in enumerate(zip(base, doc.steps, strict=False)):
+        span = spans.steps[index]
+        if _stored_step(before)[0] != _stored_step(after)[0] and span.title is not None:
+            edits.replace(span.title, after.title)
+        for position, name in enumerate(("objective", "dependencies", "estimate", "risk"),
+                                        start=1):
+            if _stored_step(before)[position] == _stored_step(after)[position]:
+                continue
+            value = getattr(after, name)
+            if name == "risk":
+                value = (risk_level(value) or value).capitalize()
+            if name in span.fields:
+                edits.replace(span.fields[name], value)
+            elif value.strip():
+                edits.insert(span.content_end, f"\n**{_FIELD_LABELS[name]}**: {value}")
+        for name in _LIST_FIELDS:
+            label = f"**{_FIELD_LABELS[name]}**:"
+            end = span.field_line.get(name, span.content_end)
+            _patch_items(edits, getattr(before, name), getattr(after, name),
+                         span.items.get(name, []), end, getattr(before, name),
+                         "" if name in span.field_line else label)
+    for span in spans.steps[len(doc.steps):]:
+        edits.replace((span.start, span.end), "")
+    added = doc.steps[len(base):]
+    if added:
+        step_level = spans.steps[-1].level if spans.steps else spans.level + 1
+        lines = [line for number, step in enumerate(added, start=len(base) + 1)
+                 for line in _render_step(number, step, step_level)]
+        at = spans.steps[-1].content_end if spans.steps else spans.steps_end
+        block = "\n".join(lines).rstrip("\n")
+        if at is None:  # no steps section at all
+            at = _section_insert_point(spans, schema.top_level(),
+                                       schema.get("implementation_steps"))
+            heading = f"{'#' * spans.level} Implementation Steps\n\n"
+            edits.insert(at, _block_text(edits.text, at, heading + block))
+        else:
+            edits.insert(at, "\n\n" + block)
 
 
 # --- public: document <-> models -------------------------------------------------------------
@@ -844,7 +1356,8 @@ def document_from_plan(plan: Plan, approval: Approval | None = None) -> PlanDocu
         title=plan.title,
         created=plan.created_on.isoformat() if plan.created_on else "",
         status=str(plan.status),
-        sections={key: plan.sections.get(key, "") for key in schema.prose_keys()},
+        sections={**(plan.sections or {}),
+                  **{key: plan.sections.get(key, "") for key in schema.prose_keys()}},
         review_checklist=plan.review_checklist,
         steps=[
             Step(
@@ -855,6 +1368,7 @@ def document_from_plan(plan: Plan, approval: Approval | None = None) -> PlanDocu
                 dependencies=step.dependencies,
                 estimate=step.estimate,
                 risk=step.risk.capitalize(),
+                notes=step.notes,
             )
             for step in plan.steps.all()
         ],
@@ -868,9 +1382,20 @@ def document_from_plan(plan: Plan, approval: Approval | None = None) -> PlanDocu
 
 
 def export_plan(plan: Plan, approval: Approval | None = None) -> str:
+    """The plan's Markdown: an imported plan's own text with only what was edited since
+    rewritten; a plan made in the editor in the template's layout."""
+    if plan.source is not None:
+        return patch_source(plan.source, document_from_plan(plan))
     return render_plan(document_from_plan(plan, approval))
 
 
 def content_hash_text(plan: Plan) -> str:
-    """The export with status and approval forced to placeholders (see canonical_text)."""
+    """What a revision of the plan holds and is hashed over: an imported plan's text (as
+    export_plan gives it, so an agent's unedited file hashes as itself), else canonical_text."""
+    if plan.source is not None:
+        return export_plan(plan)
     return canonical_text(document_from_plan(plan))
+
+
+PLACEHOLDERS = _Parser(TEMPLATE).parse()[0]
+"""The bare template, read as is: every field holds its placeholder text."""

@@ -1,4 +1,4 @@
-"""A plan is the template of shared/plan-template.md as rows, plus its state machine.
+"""A plan is the template of plans/plan-template.md as rows, plus its state machine.
 
 The prose sections (plans/schema.py) are Markdown in one JSON field, ``Plan.sections``, so a new
 section needs no column. Steps, their actions and files, and success criteria are rows so that
@@ -106,6 +106,17 @@ class Plan(ConcurrentTransitionMixin, models.Model):
     extra_sections = models.JSONField(
         default=list, blank=True, help_text="Sections outside the template, kept in place."
     )
+    source = models.TextField(
+        null=True, blank=True,
+        help_text="The Markdown the plan was imported from (LF line endings); its export is "
+                  "this text with only what was edited since rewritten. None (null) for a plan "
+                  "made in the editor.",
+    )
+    import_report = models.JSONField(
+        default=dict, blank=True,
+        help_text="What the last import noticed: warnings with their lines, template sections "
+                  "found (plans.markdown.ImportReport.as_dict).",
+    )
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -125,16 +136,18 @@ class Plan(ConcurrentTransitionMixin, models.Model):
 
     # --- transition conditions and permissions (django-fsm calls these with the plan) -------
     def missing_for_submission(self) -> list[str]:
-        """What must be filled in before review, in the words the author sees: the schema's
-        required sections, in order (see schema.Section.required)."""
+        """What must be filled in before review, in the words the author sees: the required
+        sections (SubmissionRule, which admins set; by default schema.Section.required), in
+        schema order. A section's own text (kept from an import) counts as filling it in."""
         missing = []
+        required = SubmissionRule.required_keys()
         for section in schema.SECTIONS:
-            if not section.required:
+            if section.key not in required:
                 continue
             if section.kind == schema.STEPS:
                 missing += self._missing_in_steps()
                 continue
-            parts = section.children() if section.kind == schema.GROUP else [section]
+            parts = [*section.children(), section] if section.kind == schema.GROUP else [section]
             if not any(self.sections.get(part.key, "").strip() for part in parts):
                 missing.append(section.label)
         return missing
@@ -220,6 +233,10 @@ class PlanStep(models.Model):
     )
     estimated_hours = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
     risk = models.CharField(max_length=10, choices=RiskLevel.choices, blank=True)
+    notes = models.TextField(
+        blank=True, help_text="The step's other Markdown as imported: prose, code, tables, "
+                              "fields the template does not have.",
+    )
 
     class Meta:
         ordering = ["position", "id"]
@@ -333,3 +350,38 @@ class PlanEditor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} edited {self.plan}"
+
+
+class SubmissionRule(models.Model):
+    """Which sections must be filled in before a plan is submitted: one row, which admins edit
+    (plans.services.submission_rule_update audits the change). No row means the schema's own
+    rule (schema.Section.required)."""
+
+    required = models.JSONField(
+        default=list, blank=True, help_text="Keys of the required sections (plans/schema.py)."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = "submission rule"
+
+    def __str__(self) -> str:
+        labels = [schema.get(key).label for key in self.required if key in _section_keys()]
+        return "Required before submission: " + (", ".join(labels) or "nothing")
+
+    @staticmethod
+    def default_keys() -> list[str]:
+        return [section.key for section in schema.SECTIONS if section.required]
+
+    @classmethod
+    def required_keys(cls) -> list[str]:
+        row = cls.objects.order_by("pk").first()
+        return cls.default_keys() if row is None else list(row.required)
+
+
+def _section_keys() -> set[str]:
+    return {section.key for section in schema.SECTIONS}

@@ -38,6 +38,9 @@ class Section:
     # Needed before submission: a PROSE section filled in, a GROUP with any subsection filled
     # in, STEPS at least one step, each with an objective and a risk level.
     required: bool = False
+    # Other headings that mean this section in plans people write (casefolded, compared after
+    # plans/markdown.py's heading_key: numbering, a trailing colon or "(...)" suffix removed).
+    synonyms: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -50,28 +53,52 @@ class Section:
 
 
 SECTIONS: tuple[Section, ...] = (
-    Section("problem_statement", "Problem Statement", PROSE, required=True),
-    Section("current_state_analysis", "Current State Analysis", GROUP),
-    Section("existing_system", "Existing System", PROSE, parent="current_state_analysis"),
-    Section("research_findings", "Research Findings", PROSE, parent="current_state_analysis"),
-    Section("proposed_solution", "Proposed Solution", GROUP),
-    Section("high_level_approach", "High-Level Approach", PROSE, parent="proposed_solution"),
-    Section("technical_design", "Technical Design", PROSE, parent="proposed_solution"),
-    Section("implementation_steps", "Implementation Steps", STEPS, required=True),
-    Section("testing_strategy", "Testing Strategy", GROUP, required=True),
-    Section("unit_testing", "Unit Testing", PROSE, parent="testing_strategy"),
-    Section("integration_testing", "Integration Testing", PROSE, parent="testing_strategy"),
-    Section("manual_testing", "Manual Testing", PROSE, parent="testing_strategy"),
-    Section("risk_assessment", "Risk Assessment", GROUP),
-    Section("high_risk_items", "High Risk Items", PROSE, parent="risk_assessment"),
-    Section("medium_risk_items", "Medium Risk Items", PROSE, parent="risk_assessment"),
-    Section("risk_dependencies", "Dependencies", PROSE, parent="risk_assessment"),
-    Section("success_criteria", "Success Criteria", CRITERIA),
-    Section("rollback_plan", "Rollback Plan", GROUP, required=True),
+    Section("problem_statement", "Problem Statement", PROSE, required=True, synonyms=(
+        "problem", "objective", "objectives", "goal", "goals", "overview", "summary", "scope",
+        "motivation", "purpose", "description")),
+    Section("current_state_analysis", "Current State Analysis", GROUP, synonyms=(
+        "current state", "background", "context", "analysis", "research")),
+    Section("existing_system", "Existing System", PROSE, parent="current_state_analysis",
+            synonyms=("current implementation", "current system", "existing code")),
+    Section("research_findings", "Research Findings", PROSE, parent="current_state_analysis",
+            synonyms=("research", "findings")),
+    Section("proposed_solution", "Proposed Solution", GROUP, synonyms=(
+        "solution", "approach", "design", "technical design", "architecture",
+        "technical approach", "proposal")),
+    Section("high_level_approach", "High-Level Approach", PROSE, parent="proposed_solution",
+            synonyms=("high level approach", "approach", "overview", "strategy")),
+    Section("technical_design", "Technical Design", PROSE, parent="proposed_solution",
+            synonyms=("design", "architecture", "technical details")),
+    Section("implementation_steps", "Implementation Steps", STEPS, required=True, synonyms=(
+        "steps", "implementation", "implementation plan", "plan", "tasks", "phases",
+        "implementation phases", "work breakdown", "milestones", "task breakdown")),
+    Section("testing_strategy", "Testing Strategy", GROUP, required=True, synonyms=(
+        "testing", "tests", "test plan", "testing plan", "verification", "validation",
+        "test strategy")),
+    Section("unit_testing", "Unit Testing", PROSE, parent="testing_strategy",
+            synonyms=("unit tests", "unit test")),
+    Section("integration_testing", "Integration Testing", PROSE, parent="testing_strategy",
+            synonyms=("integration tests", "integration test", "end-to-end tests")),
+    Section("manual_testing", "Manual Testing", PROSE, parent="testing_strategy",
+            synonyms=("manual tests", "manual verification", "manual checks")),
+    Section("risk_assessment", "Risk Assessment", GROUP, synonyms=(
+        "risks", "risk", "risk mitigation", "risks and mitigations", "risks & mitigations",
+        "risk analysis", "risks and mitigation")),
+    Section("high_risk_items", "High Risk Items", PROSE, parent="risk_assessment",
+            synonyms=("high risks", "high risk", "high-risk items")),
+    Section("medium_risk_items", "Medium Risk Items", PROSE, parent="risk_assessment",
+            synonyms=("medium risks", "medium risk", "medium-risk items")),
+    Section("risk_dependencies", "Dependencies", PROSE, parent="risk_assessment",
+            synonyms=("external dependencies",)),
+    Section("success_criteria", "Success Criteria", CRITERIA, synonyms=(
+        "success metrics", "acceptance criteria", "definition of done", "done when",
+        "exit criteria")),
+    Section("rollback_plan", "Rollback Plan", GROUP, required=True, synonyms=(
+        "rollback", "rollback strategy", "rollback procedure", "revert plan", "rollback steps")),
     Section("rollback_if_fails", "If Implementation Fails", PROSE, parent="rollback_plan"),
     Section("rollback_partial", "Partial Implementation", PROSE, parent="rollback_plan"),
     Section("review_checklist", "Review Checklist", REVIEW_CHECKLIST),
-    Section("approval", "Approval", APPROVAL),
+    Section("approval", "Approval", APPROVAL, synonyms=("sign-off", "sign off")),
 )
 
 
@@ -87,6 +114,11 @@ def prose() -> list[Section]:
 
 def prose_keys() -> list[str]:
     return [section.key for section in prose()]
+
+
+def names(section: Section) -> list[str]:
+    """Every heading that means this section, casefolded: its own, then its synonyms."""
+    return [section.heading.casefold(), *section.synonyms]
 
 
 def get(key: str) -> Section:

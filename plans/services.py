@@ -9,6 +9,7 @@ import hashlib
 from django.db import transaction
 from django_fsm import ConcurrentTransition, TransitionNotAllowed, has_transition_perm
 
+from accounts.roles import is_admin
 from audit.log import log
 from core.errors import Conflict, NotAllowed, ValidationError
 from notifications.services import notify_plan_event
@@ -17,11 +18,11 @@ from . import events, permissions, schema
 from .document import PlanDocument
 from .markdown import (
     MarkdownImportError,
-    canonical_text,
     content_hash_text,
-    parse_created,
-    parse_estimate_hours,
-    parse_plan,
+    created_date,
+    estimate_hours,
+    normalise_text,
+    parse_plan_with_warnings,
     parse_risk,
 )
 from .models import (
@@ -32,6 +33,7 @@ from .models import (
     PlanStep,
     StepAction,
     StepFile,
+    SubmissionRule,
     SuccessCriterion,
     validate_single_line,
 )
@@ -115,7 +117,9 @@ def plan_create(*, actor, title: str = "", steps: list[dict] | None = None,
 
 def _step_values(number: int, data: dict) -> dict:
     """A step dict (the editor's, or one made from a document) reduced to PlanStep fields, its
-    estimate and risk read the way the Markdown format reads them."""
+    estimate and risk read the way the Markdown format reads them. An estimate is kept as
+    written; one that is not a time ("TBD") has no hours and counts as unknown in totals.
+    ``notes`` is written only when given (the editor does not show them)."""
     title = _text(data.get("title") or "").strip()
     if not title:
         raise ValidationError(f"Step {number}: a title is required.")
@@ -125,15 +129,17 @@ def _step_values(number: int, data: dict) -> dict:
     except ValidationError as exc:
         raise ValidationError(f"Step {number}: estimate: {' '.join(exc.messages)}") from None
     try:
-        hours = parse_estimate_hours(estimate)
         risk = parse_risk(data.get("risk") or "")
     except ValueError as exc:
         raise ValidationError(f"Step {number}: {exc}.") from None
-    return {
+    values = {
         "title": title, "objective": _text(data.get("objective") or ""),
         "dependencies": _text(data.get("dependencies") or ""),
-        "estimate": estimate if hours is not None else "", "estimated_hours": hours, "risk": risk,
+        "estimate": estimate, "estimated_hours": estimate_hours(estimate), "risk": risk,
     }  # fmt: skip
+    if "notes" in data:
+        values["notes"] = _text(data["notes"] or "")
+    return values
 
 
 def _match_steps(existing: list[PlanStep], incoming: list[tuple]) -> list[PlanStep | None]:
@@ -248,11 +254,16 @@ def edit_refusal_reason(plan: Plan, actor) -> str:
 
 @transaction.atomic
 def plan_import_markdown(*, actor, text: str | bytes, plan: Plan | None = None) -> Plan:
-    """Create a plan from Markdown in the template's format, or replace an editable plan's content.
+    """Create a plan from any Markdown plan, or replace an editable plan's content with one.
 
-    Raises MarkdownImportError (with the line at fault) before anything is written.
+    Nothing is refused for its shape: what the importer recognises fills the plan, the text is
+    kept as the plan's source (its export and content hash), and what it noticed is in
+    ``plan.import_report`` (warnings with their lines, template sections found). Raises
+    MarkdownImportError, before anything is written, only for text that is too large, not UTF-8
+    or has a NUL character.
     """
-    document = parse_plan(text)
+    source = normalise_text(text)
+    document, report = parse_plan_with_warnings(source)
     if plan is None:
         plan = Plan.objects.create(author=actor)
         action = events.PLAN_IMPORTED
@@ -260,38 +271,46 @@ def plan_import_markdown(*, actor, text: str | bytes, plan: Plan | None = None) 
         plan = _refresh_for_write(plan)
         _require(permissions.can_edit(plan, actor), "You cannot edit this plan.")
         action = events.PLAN_EDITED
-    apply_document(plan=plan, document=document)
+    apply_document(plan=plan, document=document, source=source)
+    plan.import_report = report.as_dict()
+    plan.save(update_fields=["import_report"])
     _record_editor(plan, actor)
-    log(action, actor=actor, obj=plan, plan=plan, payload={"source": "markdown"})
+    log(action, actor=actor, obj=plan, plan=plan,
+        payload={"source": "markdown", "warnings": len(report.warnings)})
     return plan
 
 
 @transaction.atomic
-def apply_document(*, plan: Plan, document: PlanDocument) -> None:
+def apply_document(*, plan: Plan, document: PlanDocument, source: str | None = None) -> None:
     """Write a document's content into a saved plan with the editor's writers, so its steps
     keep their ids; the status is left alone. Callers check permission (plan_import_markdown).
 
-    A step becomes the dict the editor would send. Raises MarkdownImportError (``line`` None)
-    when a value does not fit, and writes nothing then.
+    ``source`` is the text the document was read from (None for a document built in code: the
+    plan then exports in the template's layout). A Created date not written YYYY-MM-DD is kept
+    only in that text. Raises MarkdownImportError (``line`` None) when a value built in code
+    does not fit the models, and writes nothing then (the importer's values always fit).
     """
     steps = [
         {"title": step.title, "objective": step.objective, "dependencies": step.dependencies,
-         "estimate": step.estimate, "risk": step.risk,
+         "estimate": step.estimate, "risk": step.risk, "notes": step.notes,
          "actions": [(action.text, action.checked) for action in step.actions],
          "files": [(change.path, change.description) for change in step.files]}
         for step in document.steps
     ]  # fmt: skip
+    prose = set(schema.prose_keys())
     try:
-        created_on = parse_created(document.created)
-    except ValueError as exc:
-        raise MarkdownImportError(None, str(exc)) from None
-    try:
+        plan.sections = {}
         _set_fields(plan, {
-            "title": document.title, "created_on": created_on, **document.sections,
+            "title": document.title, "created_on": created_date(document.created),
+            **{key: document.sections.get(key, "") for key in prose},
             "review_checklist": document.review_checklist,
             "extra_sections": [{"heading": e.heading, "body": e.body, "after": e.after}
                                for e in document.extra_sections],
+            "source": source,
         })  # fmt: skip
+        # A section's own text (a group's before its subsections, the steps' introduction).
+        plan.sections.update({key: _text(text) for key, text in document.sections.items()
+                              if key not in prose and text})
         plan.save()
         _write_steps(plan=plan, steps=steps)
         _write_criteria(plan=plan, items=[(c.text, c.checked) for c in document.success_criteria])
@@ -307,17 +326,42 @@ def missing_for_submission(plan: Plan) -> list[str]:
 
 
 def revision_snapshot(plan: Plan) -> tuple[str, str]:
-    """The canonical Markdown of the plan's content and its SHA-256."""
+    """The Markdown a revision of the plan holds and its SHA-256: an imported plan's own text
+    (with what was edited since rewritten in place), else the canonical template layout."""
     text = content_hash_text(plan)
     return text, hashlib.sha256(text.encode()).hexdigest()
 
 
 def text_revision_hash(text: str | bytes) -> str:
     """The content hash a revision would have if this exact text were imported and submitted:
-    what `plangate verify` compares with the approved revision's hash. Raises
-    MarkdownImportError for text that is not a plan."""
-    canonical = canonical_text(parse_plan(text))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    what `plangate verify` compares with the approved revision's hash. An imported plan's
+    revision is its text, so this is the SHA-256 of the text itself (UTF-8, line endings as LF,
+    no BOM). Raises MarkdownImportError for text that is too large, not UTF-8 or has a NUL."""
+    return hashlib.sha256(normalise_text(text).encode()).hexdigest()
+
+
+def submission_sections() -> list[schema.Section]:
+    """The sections an admin may require before submission: the author's '##' sections."""
+    return [s for s in schema.top_level() if s.kind not in schema.REVIEWER_KINDS]
+
+
+@transaction.atomic
+def submission_rule_update(*, actor, required: list[str]) -> SubmissionRule:
+    """Set which sections must be filled in before a plan is submitted (admins only); audited
+    with the rule before and after. Plans already under review are not affected."""
+    _require(is_admin(actor), "Only an admin can change which sections submission requires.")
+    allowed = [section.key for section in submission_sections()]
+    unknown = sorted(set(required) - set(allowed))
+    if unknown:
+        raise ValidationError(f"Not a section that can be required: {', '.join(unknown)}.")
+    before = SubmissionRule.required_keys()
+    rule = SubmissionRule.objects.select_for_update().order_by("pk").first() or SubmissionRule()
+    rule.required = [key for key in allowed if key in required]  # in schema order
+    rule.updated_by = actor
+    rule.save()
+    log(events.SUBMISSION_RULE_CHANGED, actor=actor, obj=rule,
+        payload={"from": before, "to": rule.required})
+    return rule
 
 
 @transaction.atomic

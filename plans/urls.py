@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.plan_list, name="list"),
     path("new/", views.plan_create, name="create"),
     path("import/", views.plan_import, name="import"),
+    path("template.md", views.plan_template, name="template"),
     path("editor/steps/", views.editor_steps, name="editor_steps"),
     path("editor/totals/", views.editor_totals, name="editor_totals"),
     path("<int:pk>/", views.plan_detail, name="detail"),

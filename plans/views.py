@@ -35,7 +35,7 @@ from .forms import (
     totals_from_rows,
     unbound_step_formset,
 )
-from .markdown import MarkdownImportError, export_plan
+from .markdown import TEMPLATE, ImportReport, MarkdownImportError, export_plan
 from .models import Plan
 from .rendering import plan_html, revision_html
 from .selectors import RANK_RISK
@@ -190,12 +190,13 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
     ]
     criteria = list(zip(plan.success_criteria.all(), html["criteria"], strict=True))
     extras = [
-        {"heading": extra.get("heading", ""), "html": body}
+        {"heading": extra.get("heading", ""), "after": extra.get("after", ""), "html": body}
         for extra, body in zip(plan.extra_sections or [], html["extras"], strict=True)
     ]
     can_edit = permissions.can_edit(plan, request.user)
     return render(request, "plans/plan_detail.html", {
         "plan": plan,
+        "import_report": _import_report(plan),
         "html": html["fields"],
         "steps": steps,
         "criteria": criteria,
@@ -204,6 +205,21 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "edit_refusal": "" if can_edit else services.edit_refusal_reason(plan, request.user),
         "is_author": plan.author_id == request.user.pk,
     })  # fmt: skip
+
+
+def _import_report(plan: Plan) -> ImportReport | None:
+    """What the import noticed and how closely the plan follows the template (imported plans)."""
+    if plan.source is None:
+        return None
+    return ImportReport.from_dict(plan.import_report or {})
+
+
+@require_GET
+def plan_template(request: HttpRequest) -> HttpResponse:
+    """The plan template (plans/plan-template.md), for authors and agents to start from."""
+    response = HttpResponse(TEMPLATE, content_type="text/markdown; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="plan-template.md"'
+    return response
 
 
 @require_GET
@@ -226,7 +242,11 @@ def plan_import(request: HttpRequest) -> HttpResponse:
             where = f"Line {exc.line}: " if exc.line else ""
             form.add_error(field, f"{where}{exc.message}")
         else:
-            messages.success(request, "Plan imported. Check it, then submit it for review.")
+            report = _import_report(plan)
+            count = len(report.warnings)
+            notes = f" {count} warning{'s' if count != 1 else ''}: see them below." if count else ""
+            messages.success(request, f"Plan imported ({report.conformance()}).{notes} "
+                                      "Check it, then submit it for review.")
             return redirect(plan)
     status = 400 if form.errors else 200
     return render(request, "plans/plan_import.html", {"form": form}, status=status)

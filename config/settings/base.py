@@ -22,8 +22,6 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env("PLANGATE_SITE_URL", default="http://127.0.0.1:8000")
 # How many reverse proxies in front of Django append to X-Forwarded-For (0: trust REMOTE_ADDR).
 PLANGATE_TRUSTED_PROXIES = env.int("PLANGATE_TRUSTED_PROXIES", default=0)
-# The design card's shared/ folder (plan template, example plans) beside the checkout.
-PLANGATE_SHARED_DIR = env.path("PLANGATE_SHARED_DIR", default=BASE_DIR.parent / "shared")
 
 DJANGO_APPS = [
     "django.contrib.admin",

@@ -1,8 +1,9 @@
 from decimal import Decimal
 
 from django import template
+from django.utils.safestring import mark_safe
 
-from plans import schema
+from plans import rendering, schema
 
 register = template.Library()
 
@@ -26,3 +27,28 @@ def plan_sections() -> list:
 def section_html(html: dict, key: str) -> str:
     """The rendered Markdown of a section: ``html|section_html:section.key``."""
     return html.get(key, "")
+
+
+@register.filter
+def extras_after(extras: list[dict], key: str) -> list[dict]:
+    """The extra sections placed after the '##' section ``key`` ("": before the first); one
+    whose place names no section goes after the last, where the export puts it."""
+    keys = ["", *(section.key for section in schema.top_level())]
+
+    def place(extra: dict) -> str:
+        after = extra.get("after", "")
+        return after if after in keys else keys[-1]
+
+    return [extra for extra in extras if place(extra) == key]
+
+
+@register.filter
+def comment_html(text: str) -> str:
+    """A comment's (or a concern's, a decision's) Markdown as sanitised HTML, GitHub-style."""
+    return mark_safe(rendering.render_comment(text))  # noqa: S308 - nh3 sanitised it
+
+
+@register.filter
+def diff_rendered(section) -> str:
+    """A changed section of a diff as it reads after the change, rendered (sanitised)."""
+    return mark_safe(rendering.diff_section_html(section))  # noqa: S308 - nh3 sanitised it

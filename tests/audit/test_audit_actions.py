@@ -21,6 +21,7 @@ from plans.services import (
     plan_submit,
     plan_update,
     plan_withdraw,
+    submission_rule_update,
 )
 from reviews import events as review_events
 from reviews import services as review_services
@@ -69,6 +70,12 @@ def s_plan_edited_by_import(author, reviewer, admin):
     plan_import_markdown(actor=author, text=text, plan=plan)
     return dict(action="plan.edited", actor=author, plan=plan, obj=plan,
                 payload={"source": "markdown"})
+
+
+def s_plan_submission_rule_changed(author, reviewer, admin):
+    rule = submission_rule_update(actor=admin, required=["problem_statement"])
+    return dict(action="plan.submission_rule_changed", actor=admin, plan=None, obj=rule,
+                payload={"to": ["problem_statement"]})
 
 
 def s_plan_edited(author, reviewer, admin):
@@ -251,6 +258,24 @@ def s_plan_escalated(author, reviewer, admin):
                 revision_hash=revision.content_hash, payload={"revision": revision.number})
 
 
+# --- api/services.py -----------------------------------------------------------------------------
+def s_token_created(author, reviewer, admin):
+    from api.services import token_create
+
+    token, _ = token_create(actor=author, user=author, name="laptop")
+    return dict(action="token.created", actor=author, plan=None, obj=token,
+                payload={"user": "alice", "name": "laptop", "hint": token.hint})
+
+
+def s_token_revoked(author, reviewer, admin):
+    from api.services import token_create, token_revoke
+
+    token, _ = token_create(actor=author, user=author, name="laptop")
+    token_revoke(actor=admin, token=token)
+    return dict(action="token.revoked", actor=admin, plan=None, obj=token,
+                payload={"user": "alice", "name": "laptop"})
+
+
 # --- signals (no service performs these) ---------------------------------------------------------
 def s_group_member_added(author, reviewer, admin):
     author.groups.add(Group.objects.get(name=REVIEWERS))
@@ -266,11 +291,13 @@ def s_group_member_removed(author, reviewer, admin):
 
 SCENARIOS = [
     s_plan_created, s_plan_imported, s_plan_edited_by_import, s_plan_edited, s_plan_submitted,
+    s_plan_submission_rule_changed,
     s_plan_withdrawn, s_plan_resubmitted, s_review_started, s_review_answered, s_review_decided,
     s_plan_approved, s_plan_needs_revision, s_plan_rejected, s_concern_raised,
     s_concern_resolved, s_comment_posted, s_review_requested, s_policy_changed_service,
     s_checklist_changed_service, s_notification_retried, s_webhook_changed_service,
-    s_plan_reminder, s_plan_escalated, s_group_member_added, s_group_member_removed,
+    s_plan_reminder, s_plan_escalated, s_token_created, s_token_revoked, s_group_member_added,
+    s_group_member_removed,
 ]
 
 

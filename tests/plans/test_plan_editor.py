@@ -121,7 +121,8 @@ def test_edit_form_shows_saved_content_and_saves_changes(author_client, author):
 
 def test_validation_error_keeps_typed_text_and_shows_message_next_to_field(author_client):
     data = editor_data(
-        [{"title": "Typed step title", "objective": "Typed objective", "estimate": "a while"},
+        [{"title": "Typed step title", "objective": "Typed objective",
+          "estimate": "1000000 hours"},
          {"title": "", "objective": "Second objective"}],
         title="", problem_statement="My typed problem")
     response = author_client.post(reverse("plans:create"), data)
@@ -130,12 +131,12 @@ def test_validation_error_keeps_typed_text_and_shows_message_next_to_field(autho
     assert not Plan.objects.exists()
     assert "My typed problem" in page and "Typed step title" in page
     assert "Typed objective" in page and "Second objective" in page
-    assert 'value="a while"' in page
+    assert 'value="1000000 hours"' in page
     # Each message sits in the field's own wrapper, right after its input.
     title_block = page.split('id="field-title"', 1)[1].split("</div>", 1)[0]
     assert "Give the plan a title." in title_block
     estimate_block = page.split('id="field-steps-0-estimate"', 1)[1].split("</div>", 1)[0]
-    assert "expected an estimated time" in estimate_block.lower()
+    assert "under 100,000 hours" in estimate_block.lower()
     step_title_block = page.split('id="field-steps-1-title"', 1)[1].split("</div>", 1)[0]
     assert "Every step needs a title." in step_title_block
 
@@ -260,6 +261,23 @@ def test_plan_update_service_refuses_non_author_and_bad_step(author):
                              fields={"title": "x"})
     with pytest.raises(ValidationError, match="Step 1"):
         services.plan_update(actor=author, plan=plan, fields={"title": "Changed"},
-                             steps=[{"title": "S", "estimate": "whenever"}])
+                             steps=[{"title": "S", "risk": "catastrophic"}])
     plan.refresh_from_db()
     assert plan.title == "Kept" and not plan.steps.exists()  # nothing half-saved
+
+
+def test_an_estimate_that_is_not_a_time_is_kept_as_written_and_unknown_in_totals(
+    author_client, author
+):
+    """Estimates are never refused (unless too large to store): "TBD" is saved as written and
+    the totals count it as unknown."""
+    plan = PlanFactory(author=author, title="Kept")
+    data = editor_data([{"title": "Spike", "objective": "Find out", "estimate": "TBD",
+                         "risk": "low"}, {"title": "Build", "estimate": "~2 hours"}])
+    response = author_client.post(reverse("plans:edit", args=[plan.pk]), data)
+    assert response.status_code == 302
+    steps = list(plan.steps.all())
+    assert [(s.estimate, s.estimated_hours) for s in steps] == [("TBD", None),
+                                                                ("~2 hours", Decimal("2.00"))]
+    totals = author_client.post(reverse("plans:editor_totals"), data).content.decode()
+    assert "Estimate not understood in step 1" in totals

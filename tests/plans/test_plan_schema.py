@@ -109,9 +109,10 @@ def test_migration_moves_the_prose_columns_into_sections_and_back(author):
 
     executor = MigrationExecutor(connection)
     executor.migrate([after])
-    plan = Plan.objects.get(pk=pk)
-    assert (plan.problem_statement, plan.rollback_partial, plan.unit_testing) == (
-        "Slow", "Stop at step 2", "")
+    new_plan = executor.loader.project_state(after).apps.get_model("plans", "Plan")
+    sections = new_plan.objects.get(pk=pk).sections
+    assert (sections.get("problem_statement"), sections.get("rollback_partial"),
+            sections.get("unit_testing", "")) == ("Slow", "Stop at step 2", "")
 
     executor = MigrationExecutor(connection)
     executor.migrate([before])

@@ -16,6 +16,9 @@ from plans.models import Plan
 from reviews.management.commands.seed_demo import DEMO_USERS, examples_dir
 
 PUBLIC_ROUTES = {"login", "healthz", "admin:login", "markdownx_upload", "markdownx_markdownify"}
+# The REST API answers 401 itself instead of redirecting (tests/api/test_docs.py); its token
+# settings pages ("api:token...") are ordinary pages.
+API_ROUTES = re.compile(r"^api:(?!token)")
 BASE_DIR = Path(settings.BASE_DIR)
 
 
@@ -42,6 +45,7 @@ def _private_routes():
     return [
         (name, _sample_path(route)) for name, route in routes
         if name not in PUBLIC_ROUTES and "(?P" not in route and not route.startswith("static")
+        and not API_ROUTES.match(name)
     ]
 
 

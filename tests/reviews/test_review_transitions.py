@@ -5,9 +5,9 @@ directly, and the services check the same gate before calling it."""
 import pytest
 from django_fsm import TransitionNotAllowed, can_proceed, has_transition_perm
 
-from core.errors import NotAllowed
+from core.errors import NotAllowed, ValidationError
 from plans.models import Plan, PlanStatus
-from plans.services import missing_for_submission, plan_submit, plan_withdraw
+from plans.services import plan_submit, plan_withdraw
 from tests.factories import AdminFactory, AuthorFactory, ready_plan
 from tests.reviewkit import submitted_plan
 
@@ -18,7 +18,12 @@ def test_submit_needs_the_required_sections(author):
     plan = ready_plan(author=author, problem_statement="", rollback_if_fails="",
                       rollback_partial="")
     assert plan.missing_for_submission() == ["Problem statement", "Rollback plan"]
-    assert missing_for_submission(plan) == plan.missing_for_submission()
+    # The submit service refuses with the same list, in the words the author reads.
+    with pytest.raises(ValidationError) as refused:
+        plan_submit(actor=author, plan=plan)
+    assert refused.value.messages == [
+        "Fill in before submitting: Problem statement; Rollback plan."]
+    assert not plan.revisions.exists()
     assert not can_proceed(plan.submit)
     with pytest.raises(TransitionNotAllowed):
         plan.submit()

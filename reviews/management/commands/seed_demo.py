@@ -2,14 +2,13 @@
 
 from pathlib import Path
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from accounts.roles import ADMINS, AUTHORS, REVIEWERS
-from plans.markdown import MarkdownImportError
+from plans.markdown import DEMO_DIR, MarkdownImportError, parse_plan
 from plans.models import Plan
 from plans.services import plan_import_markdown
 
@@ -23,8 +22,8 @@ DEMO_USERS = [
 
 
 def examples_dir() -> Path:
-    """shared/examples beside the checkout (the design card's layout), if present."""
-    return Path(settings.PLANGATE_SHARED_DIR) / "examples"
+    """The demo plans, in the repository (plans/demo/)."""
+    return DEMO_DIR
 
 
 class Command(BaseCommand):
@@ -32,7 +31,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--examples", type=Path, default=None,
-                            help="Folder of example plans (default: ../shared/examples).")
+                            help="Folder of example plans (default: plans/demo/).")
 
     def handle(self, *args, examples: Path | None = None, **options):
         users = self._users()
@@ -67,11 +66,11 @@ class Command(BaseCommand):
             return 0
         imported = 0
         for path in sorted(folder.glob("*.md")):
-            text = path.read_text(encoding="utf-8")
-            title = text.splitlines()[0].removeprefix("# Implementation Plan - ").strip()
-            if Plan.objects.filter(author=author, title=title).exists():
-                continue
+            text = path.read_bytes()
             try:
+                title = parse_plan(text).title
+                if Plan.objects.filter(author=author, title=title).exists():
+                    continue
                 plan_import_markdown(actor=author, text=text)
             except MarkdownImportError as exc:
                 self.stderr.write(f"{path.name}: {exc}")

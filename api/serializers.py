@@ -1,0 +1,280 @@
+"""Input serializers validate the shape of a request (types, lengths, choices); the rules are
+the services'. Output serializers describe the answers (and so the OpenAPI schema); they read
+plain dicts that api/presenters.py builds."""
+
+from rest_framework import serializers
+from rest_framework.fields import ProhibitNullCharactersValidator
+
+from plans.models import PlanStatus, RiskLevel
+from reviews.models import Answer, Decision
+
+RISKS = [*RiskLevel.values, ""]
+SHA256 = r"^[0-9a-fA-F]{64}$"
+
+
+# --- input ----------------------------------------------------------------------------------------
+class MarkdownField(serializers.CharField):
+    """Plan text exactly as sent: not trimmed, and a NUL character left for the importer, which
+    refuses it with its line number (plans.markdown.MarkdownImportError -> 400 "lines")."""
+
+    def __init__(self, **kwargs):
+        super().__init__(trim_whitespace=False, **kwargs)
+        self.validators = [v for v in self.validators
+                           if not isinstance(v, ProhibitNullCharactersValidator)]
+
+
+class MarkdownIn(serializers.Serializer):
+    markdown = MarkdownField(help_text="A plan in the format of the plan template.")
+
+
+class ActionIn(serializers.Serializer):
+    text = serializers.CharField(max_length=1000)
+    done = serializers.BooleanField(default=False)
+
+
+class FileIn(serializers.Serializer):
+    path = serializers.CharField(max_length=500, allow_blank=True, default="")
+    description = serializers.CharField(max_length=1000, allow_blank=True, default="")
+
+
+class StepIn(serializers.Serializer):
+    id = serializers.IntegerField(required=False, allow_null=True,
+                                  help_text="An existing step's id keeps its comments.")
+    title = serializers.CharField(max_length=300)
+    objective = serializers.CharField(allow_blank=True, default="", trim_whitespace=False)
+    dependencies = serializers.CharField(allow_blank=True, default="", trim_whitespace=False)
+    estimate = serializers.CharField(max_length=100, allow_blank=True, default="")
+    risk = serializers.ChoiceField(choices=RISKS, allow_blank=True, default="")
+    actions = ActionIn(many=True, default=list)
+    files = FileIn(many=True, default=list)
+
+
+class CriterionIn(serializers.Serializer):
+    text = serializers.CharField(max_length=1000)
+    done = serializers.BooleanField(default=False)
+
+
+class PlanFieldsIn(serializers.Serializer):
+    """A plan as structured JSON. Prose sections are Markdown by key (plans/schema.py keys, e.g.
+    "problem_statement"); an unknown key is refused by the service."""
+
+    title = serializers.CharField(max_length=200, allow_blank=True, required=False)
+    created_on = serializers.DateField(required=False, allow_null=True)
+    sections = serializers.DictField(child=serializers.CharField(allow_blank=True,
+                                                                 trim_whitespace=False),
+                                     required=False)
+    review_checklist = serializers.CharField(allow_blank=True, required=False,
+                                             trim_whitespace=False)
+    steps = StepIn(many=True, required=False)
+    success_criteria = CriterionIn(many=True, required=False)
+
+
+class PlanCreateIn(PlanFieldsIn):
+    markdown = MarkdownField(required=False,
+                             help_text="Create from Markdown instead of the fields.")
+
+    def validate(self, attrs):
+        if "markdown" in attrs and len(attrs) > 1:
+            raise serializers.ValidationError(
+                "Send either the plan as Markdown or its fields, not both.")
+        return attrs
+
+
+class PlanUpdateIn(PlanFieldsIn):
+    expected_updated_at = serializers.DateTimeField(
+        required=False, allow_null=True,
+        help_text="The plan's updated_at as you read it: a newer save makes this a 409.")
+
+
+class PlanFilterIn(serializers.Serializer):
+    status = serializers.ChoiceField(choices=PlanStatus.choices, required=False)
+    author = serializers.CharField(max_length=150, required=False)
+    mine = serializers.BooleanField(required=False, default=False)
+    q = serializers.CharField(max_length=200, required=False)
+    page = serializers.IntegerField(min_value=1, required=False)
+
+
+class AnswerIn(serializers.Serializer):
+    item = serializers.IntegerField(min_value=1)
+    answer = serializers.ChoiceField(choices=Answer.values)
+    note = serializers.CharField(allow_blank=True, default="", max_length=5000)
+    revision = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+
+
+class DecisionIn(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=Decision.values)
+    comment = serializers.CharField(allow_blank=True, default="", max_length=20000)
+    revision = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1,
+        help_text="The revision number you reviewed: a newer one makes this a 409.")
+
+
+class CommentIn(serializers.Serializer):
+    body = serializers.CharField(max_length=20000)
+    section = serializers.CharField(allow_blank=True, default="", max_length=100)
+    step = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    parent = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+
+
+class ConcernIn(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    body = serializers.CharField(allow_blank=True, default="", max_length=20000)
+    section = serializers.CharField(allow_blank=True, default="", max_length=100)
+    step = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+
+
+class VerifyIn(serializers.Serializer):
+    markdown = MarkdownField()
+    plan = serializers.IntegerField(required=False, allow_null=True, min_value=1,
+                                    help_text="The plan this text was submitted as, if known.")
+
+
+class Sha256In(serializers.Serializer):
+    sha256 = serializers.RegexField(SHA256, error_messages={
+        "invalid": "Not a SHA-256: 64 hexadecimal characters."})
+
+
+# --- output ---------------------------------------------------------------------------------------
+class RevisionOut(serializers.Serializer):
+    number = serializers.IntegerField()
+    sha256 = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class StepOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.IntegerField()
+    title = serializers.CharField()
+    risk = serializers.ChoiceField(choices=RISKS, allow_blank=True)
+    estimate = serializers.CharField(allow_blank=True)
+    files = serializers.ListField(child=serializers.CharField())
+
+
+class PlanSummaryOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField(allow_blank=True)
+    status = serializers.ChoiceField(choices=PlanStatus.values)
+    url = serializers.URLField()
+    author = serializers.CharField()
+    updated_at = serializers.DateTimeField()
+
+
+class PlanPageOut(serializers.Serializer):
+    """One page of plans (?page=N, 25 a page)."""
+
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = PlanSummaryOut(many=True)
+
+
+class PlanOut(PlanSummaryOut):
+    revision = RevisionOut(allow_null=True)
+    approved_sha256 = serializers.CharField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    missing_for_submission = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="What must be filled in before the plan can be submitted (when editable).")
+    steps = StepOut(many=True)
+
+
+class StepRefOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.IntegerField()
+    title = serializers.CharField()
+
+
+class DecisionOut(serializers.Serializer):
+    reviewer = serializers.CharField()
+    decision = serializers.ChoiceField(choices=Decision.values)
+    comment = serializers.CharField(allow_blank=True)
+    revision = serializers.IntegerField()
+    decided_at = serializers.DateTimeField(allow_null=True)
+
+
+class CommentOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    author = serializers.CharField()
+    body = serializers.CharField()
+    section = serializers.CharField(allow_blank=True)
+    step = StepRefOut(allow_null=True)
+    parent = serializers.IntegerField(allow_null=True)
+    created_at = serializers.DateTimeField()
+
+
+class ConcernOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    body = serializers.CharField(allow_blank=True)
+    raised_by = serializers.CharField()
+    resolved = serializers.BooleanField()
+    section = serializers.CharField(allow_blank=True)
+    step = StepRefOut(allow_null=True)
+    created_at = serializers.DateTimeField()
+
+
+class ChecklistNoOut(serializers.Serializer):
+    reviewer = serializers.CharField()
+    item = serializers.CharField()
+    note = serializers.CharField(allow_blank=True)
+
+
+class FeedbackOut(serializers.Serializer):
+    status = serializers.ChoiceField(choices=PlanStatus.values)
+    revision = serializers.IntegerField(allow_null=True)
+    markdown = serializers.CharField()
+    decisions = DecisionOut(many=True)
+    comments = CommentOut(many=True)
+    concerns = ConcernOut(many=True)
+    checklist_no = ChecklistNoOut(many=True)
+
+
+class ChecklistItemOut(serializers.Serializer):
+    item = serializers.IntegerField()
+    text = serializers.CharField()
+    group = serializers.CharField()
+
+
+class AnswerOut(serializers.Serializer):
+    item = serializers.IntegerField(allow_null=True)
+    text = serializers.CharField()
+    group = serializers.CharField()
+    answer = serializers.ChoiceField(choices=Answer.values)
+    note = serializers.CharField(allow_blank=True)
+
+
+class ReviewOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    plan = serializers.IntegerField()
+    revision = serializers.IntegerField()
+    reviewer = serializers.CharField()
+    decision = serializers.ChoiceField(choices=[*Decision.values, ""])
+    comment = serializers.CharField(allow_blank=True)
+    decided_at = serializers.DateTimeField(allow_null=True)
+    checklist = ChecklistItemOut(many=True)
+    answers = AnswerOut(many=True)
+
+
+class VerifyOut(serializers.Serializer):
+    approved = serializers.BooleanField()
+    state = serializers.ChoiceField(choices=["approved", "pending", "changed", "rejected",
+                                             "needs_revision", "draft", "unknown"])
+    reason = serializers.CharField()
+    sha256 = serializers.CharField()
+    plan = serializers.IntegerField(allow_null=True)
+    revision = serializers.IntegerField(allow_null=True)
+    approved_by = serializers.ListField(child=serializers.CharField())
+    approved_at = serializers.DateTimeField(allow_null=True)
+    policy = serializers.DictField(allow_null=True)
+
+
+class ProblemOut(serializers.Serializer):
+    """RFC 9457 problem details."""
+
+    type = serializers.CharField()
+    title = serializers.CharField()
+    status = serializers.IntegerField()
+    detail = serializers.CharField()
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()),
+                                   required=False)
+    lines = serializers.ListField(child=serializers.DictField(), required=False)
