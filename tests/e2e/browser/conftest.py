@@ -31,17 +31,24 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def signed_in_page(browser, live_server, author):
-    """A page whose browser context carries a session of the `author` fixture."""
+def open_page(browser, live_server, user, **context_options):
+    """A browser page signed in as `user` (a session cookie made by the test client); close
+    its context when done."""
     from django.test import Client
 
     client = Client()
-    client.force_login(author)
-    context = browser.new_context(base_url=live_server.url)
+    client.force_login(user)
+    context = browser.new_context(base_url=live_server.url, **context_options)
     context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value,
                           "url": live_server.url}])
     page = context.new_page()
     page.set_default_timeout(10_000)
+    return page
+
+
+@pytest.fixture
+def signed_in_page(browser, live_server, author):
+    """A page whose browser context carries a session of the `author` fixture."""
+    page = open_page(browser, live_server, author)
     yield page
-    context.close()
+    page.context.close()

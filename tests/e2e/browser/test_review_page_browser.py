@@ -11,10 +11,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from django.test import Client
 
 from plans import services as plan_services
 from reviews import services as review_services
+from tests.e2e.browser.conftest import open_page
 from tests.factories import AuthorFactory
 from tests.reviewkit import items_of
 
@@ -73,18 +73,9 @@ PLAN = textwrap.dedent("""\
 
 @pytest.fixture
 def reviewer_page(browser, live_server, reviewer):
-    reviewer.first_name, reviewer.last_name = "Rob", "Reviewer"
-    reviewer.save(update_fields=["first_name", "last_name"])
-    client = Client()
-    client.force_login(reviewer)
-    context = browser.new_context(base_url=live_server.url,
-                                  viewport={"width": 1280, "height": 1760})
-    context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value,
-                          "url": live_server.url}])
-    page = context.new_page()
-    page.set_default_timeout(10_000)
+    page = open_page(browser, live_server, reviewer, viewport={"width": 1280, "height": 1760})
     yield page
-    context.close()
+    page.context.close()
 
 
 def test_reviewer_sees_the_steps_task_list_table_and_code_rendered(reviewer_page, reviewer,
