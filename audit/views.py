@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.views.decorators.http import require_GET
 
 from accounts.roles import is_admin
 
@@ -34,6 +35,7 @@ def admin_required(view):
     return wrapper
 
 
+@require_GET
 @admin_required
 def entry_list(request):
     form = AuditFilterForm(request.GET or None)
@@ -49,6 +51,7 @@ def entry_list(request):
     })
 
 
+@require_GET
 @admin_required
 def export(request, fmt: str):
     if fmt not in EXPORTS:

@@ -2,7 +2,7 @@ from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.http import service_errors
 
@@ -18,6 +18,7 @@ def _next_url(request, default: str) -> str:
     return default
 
 
+@require_GET
 def inbox(request):
     items = selectors.inbox_for_user(request.user)
     return render(request, "notifications/inbox.html", {"items": items})
