@@ -29,6 +29,7 @@ urlpatterns = [
     path("markdownx/", include("markdownx.urls")),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
+    path("csp-report/", views.csp_report, name="csp_report"),  # the CSP's report-uri
 ]
 
 MEDIA_EXTENSIONS = (".png", ".jpg", ".jpeg", ".gif")  # what uploads are stored as

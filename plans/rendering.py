@@ -45,16 +45,17 @@ _CLASSES = {
     "a": {"footnote-backref"},
     "section": {"footnotes"},
     "hr": {"footnotes-sep"},
+    # A table column's alignment: a class (see _align_classes), since the CSP allows no style=.
+    "th": {"align-left", "align-center", "align-right"},
+    "td": {"align-left", "align-center", "align-right"},
 }
 _LANGUAGE_CLASS = re.compile(r"language-[\w+#.-]{1,40}")  # <code> of a fence: "```python"
 _FOOTNOTE_ID = re.compile(r"fn(ref)?-[0-9a-f]{12}-\d+(:\d+)?")  # see _doc_id
-_CELL_STYLE = re.compile(r"text-align:(left|center|right)")  # table column alignment
 _TAGS = nh3.ALLOWED_TAGS | {"input", "section"}
 _ATTRIBUTES = {tag: set(names) for tag, names in nh3.ALLOWED_ATTRIBUTES.items()}
 for _tag in _CLASSES:
     _ATTRIBUTES.setdefault(_tag, set()).add("class")
-for _tag, _name in [("code", "class"), ("li", "id"), ("a", "id"), ("th", "style"),
-                    ("td", "style")]:
+for _tag, _name in [("code", "class"), ("li", "id"), ("a", "id")]:
     _ATTRIBUTES.setdefault(_tag, set()).add(_name)
 #: A task list's box is a disabled checkbox whatever the text says: no other input type, no
 #: name, value or form, and always disabled, so nothing in a plan can take input or post a form.
@@ -93,8 +94,6 @@ def _attribute_filter(element: str, attribute: str, value: str) -> str | None:
         return " ".join(kept) or None
     if attribute == "id":  # only footnotes' own anchors, so text cannot clobber page ids
         return value if _FOOTNOTE_ID.fullmatch(value) else None
-    if attribute == "style":
-        return value if _CELL_STYLE.fullmatch(value.replace(" ", "")) else None
     return value
 
 
@@ -122,9 +121,20 @@ def _image_alt_first(renderer, tokens, idx, options, env) -> str:
     return renderer.renderToken(tokens, idx, options, env)
 
 
+def _align_classes(state) -> None:
+    """A table cell's ``style="text-align:right"`` (GFM column alignment) as ``class=
+    "align-right"``: pages are served under a Content-Security-Policy that refuses inline
+    styles, and static/css/plangate.css aligns the classes."""
+    for token in state.tokens:
+        if token.type in ("th_open", "td_open") and "style" in token.attrs:
+            align = str(token.attrs.pop("style")).removeprefix("text-align:")
+            token.attrs["class"] = f"align-{align}"
+
+
 def _markdown_it(**options) -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": True, **options}).use(gfm_plugin)
     md.add_render_rule("image", _image_alt_first)
+    md.core.ruler.push("align_classes", _align_classes)
     return md
 
 
@@ -165,7 +175,7 @@ def diff_section_html(section) -> str:
     return render_markdown("\n".join(lines[1:] if section.heading else lines))
 
 
-RENDER_VERSION = 3  # bump when the renderer's output changes, to drop cached HTML
+RENDER_VERSION = 4  # bump when the renderer's output changes, to drop cached HTML
 CACHE_SECONDS = 60 * 60 * 24 * 7
 #: The plan's own texts as the schema had them at import; _plan_sources reads it when it runs.
 PLAN_PROSE_FIELDS = [*schema.prose_keys(), "review_checklist"]

@@ -54,6 +54,7 @@ INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -241,6 +242,26 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
+
+# --- Content-Security-Policy (django-csp): no inline script or style anywhere, no 'unsafe-*' -----
+# Every script and stylesheet is a file under static/; htmx's indicator style is in plangate.css
+# (templates/base.html turns off the style element htmx would inject). Violations are POSTed to
+# config.views.csp_report, which logs them. Static files (WhiteNoise, above the middleware) and
+# /media/ (config/urls.py, deploy/Caddyfile) carry their own headers.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "report-uri": "/csp-report/",
+    },
+}
+PLANGATE_CSP_REPORT_MAX_BYTES = 16 * 1024  # a violation report is ~1 KB; larger bodies are a 413
 
 # Plangate policy knobs that are not per-plan (per-plan policy lives in the database).
 PLANGATE_REMINDER_AFTER_HOURS = env.int("PLANGATE_REMINDER_AFTER_HOURS", default=24)

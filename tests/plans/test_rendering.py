@@ -60,7 +60,7 @@ def assert_gfm(html: str) -> None:
             ' disabled=""> Measure the p95</li>') in html
     assert ('<input class="task-list-item-checkbox" type="checkbox" checked="" disabled="">'
             " Read the session code") in html
-    assert "<th>Backend</th>" in html and '<th style="text-align:right">p95</th>' in html
+    assert "<th>Backend</th>" in html and '<th class="align-right">p95</th>' in html
     assert "<td><code>redis</code></td>" in html
     assert ('<pre><code class="language-python">def cached():\n    return True\n</code></pre>'
             in html)

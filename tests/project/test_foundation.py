@@ -15,7 +15,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from plans.models import Plan
 from reviews.management.commands.seed_demo import DEMO_USERS, examples_dir
 
-PUBLIC_ROUTES = {"login", "healthz", "admin:login", "markdownx_upload", "markdownx_markdownify"}
+PUBLIC_ROUTES = {"login", "healthz", "admin:login", "markdownx_upload", "markdownx_markdownify",
+                 "csp_report"}  # browsers send CSP reports from the login page too
 # The REST API answers 401 itself instead of redirecting (tests/api/test_docs.py); its token
 # settings pages ("api:token...") are ordinary pages.
 API_ROUTES = re.compile(r"^api:(?!token)")
