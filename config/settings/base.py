@@ -47,6 +47,8 @@ LOCAL_APPS = [
     "plans",
     "reviews",
     "notifications",
+    "implementation",
+    "insights",
     "api",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
