@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run install migrate seed serve test lint fmt worker beat check-deploy bench clean
+.PHONY: run install migrate seed serve test lint fmt worker beat check-deploy bench faults clean
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -58,5 +58,11 @@ check-deploy: install
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3 .pytest_cache .ruff_cache
 
-bench: migrate
+# Its own throwaway database beside the configured one (bench/db.py); e.g. BENCH=--quick.
+bench: install
 	$(PY) -m bench $(BENCH)
+
+# Load and fault test (README "Load and fault test"): its own PostgreSQL database, Redis, gunicorn,
+# Celery and SMTP sink; exits 1 when a check fails. FAULTS=--quick for short phases.
+faults: install
+	$(PY) -m bench.faults $(FAULTS)

@@ -19,3 +19,12 @@ class ThrottledAuthenticationForm(AuthenticationForm):
                 code="throttled",
             )
         return super().clean()
+
+
+class ProfileForm(forms.Form):
+    """Name and email of one's own account (accounts.services.profile_update writes)."""
+
+    first_name = forms.CharField(max_length=150, required=False, label="First name")
+    last_name = forms.CharField(max_length=150, required=False, label="Last name")
+    email = forms.EmailField(required=False, label="Email",
+                             help_text="Where Plangate sends your notifications.")

@@ -6,6 +6,7 @@ is re-implemented here."""
 from __future__ import annotations
 
 import hashlib
+import re
 
 from django.db import connection
 from django.shortcuts import get_object_or_404
@@ -13,7 +14,9 @@ from django.shortcuts import get_object_or_404
 from plans import selectors as plan_selectors
 from plans.models import Plan, PlanRevision, PlanStatus, PlanStep
 from plans.services import text_revision_hash
+from reviews import selectors as review_selectors
 from reviews.certificate import approval_certificate
+from reviews.conversation import lines_of
 from reviews.forms import SECTION_LABELS
 from reviews.models import Answer, ChecklistAnswer, ChecklistItem, Comment, Concern, Review
 
@@ -71,6 +74,9 @@ SELECT p.status, p.updated_at,
   (SELECT MAX(a.answered_at) FROM reviews_checklistanswer a
      JOIN reviews_review r ON a.review_id = r.id WHERE r.plan_id = p.id),
   (SELECT MAX(id) FROM reviews_comment WHERE plan_id = p.id),
+  (SELECT MAX(edited_at) FROM reviews_comment WHERE plan_id = p.id),
+  (SELECT COUNT(resolved_at) FROM reviews_comment WHERE plan_id = p.id),
+  (SELECT MAX(resolved_at) FROM reviews_comment WHERE plan_id = p.id),
   (SELECT MAX(id) FROM reviews_concern WHERE plan_id = p.id),
   (SELECT MAX(resolved_at) FROM reviews_concern WHERE plan_id = p.id)
 FROM plans_plan p WHERE p.id = %s
@@ -80,7 +86,8 @@ FROM plans_plan p WHERE p.id = %s
 def plan_etag(pk: int) -> str | None:
     """A validator of everything the plan JSON and its feedback show: status and content
     (updated_at moves on every save and transition), the current revision, reviews and their
-    decisions, checklist answers, comments, concerns raised or resolved. One small query;
+    decisions, checklist answers, comments (posted, edited, resolved or reopened), concerns
+    raised or resolved. One small query;
     None for an unknown plan."""
     with connection.cursor() as cursor:
         cursor.execute(ETAG_SQL, [pk])
@@ -105,23 +112,52 @@ def _anchor(section: str, step: dict | None) -> str:
     return SECTION_LABELS.get(section, section) or "Whole plan"
 
 
+def _lines(start, end) -> dict | None:
+    return {"from": start, "to": end} if start is not None else None
+
+
+def _comments(plan: Plan, revision, numbers: dict[int, int]) -> list[dict]:
+    """Every comment, oldest first, with its thread's state on the current revision: where
+    its anchor stands now (``lines``, None when outdated or not anchored), where it was
+    written (``anchored_lines`` of ``revision``), outdated, resolved. Replies carry their
+    thread's state."""
+    lines = lines_of(revision.content) if revision else []
+    comments = list(Comment.objects.filter(plan=plan)
+                    .select_related("author", "step", "resolved_by", "revision")
+                    .defer("revision__content").order_by("created_at", "id"))
+    state = {}
+    for c in comments:
+        if c.parent_id is None:
+            placed, outdated, _moved = review_selectors.placement(c, revision, lines)
+            state[c.pk] = {
+                "thread": c.pk, "revision": c.revision.number if c.revision else None,
+                "anchored_lines": _lines(c.line_from, c.line_to),
+                "anchored_text": c.anchor_text,
+                "lines": _lines(*placed) if placed else None, "outdated": outdated,
+                "resolved": c.is_resolved, "resolved_by": _username(c.resolved_by) or None,
+                "section": c.section, "step": _step_ref(c.step, numbers),
+            }
+    return [
+        {"id": c.pk, "author": _username(c.author), "body": c.body, "parent": c.parent_id,
+         "created_at": c.created_at, "edited_at": c.edited_at,
+         **state[c.parent_id or c.pk]}
+        for c in comments
+    ]
+
+
 def feedback_data(plan: Plan) -> dict:
     """Decisions, comments and concerns (each with its section or step), and the checklist
     items answered "No" on the current revision; plus all of it as Markdown."""
     numbers = {pk: n for n, pk in enumerate(
         PlanStep.objects.filter(plan=plan).values_list("pk", flat=True), start=1)}
-    revision = plan.revisions.order_by("-number").only("id", "number").first()
+    revision = plan.revisions.order_by("-number").first()
     reviews = list(Review.objects.filter(plan=plan).exclude(decision="")
                    .select_related("reviewer", "revision").defer("revision__content")
                    .order_by("decided_at", "id"))
     decisions = [{"reviewer": _username(r.reviewer), "decision": r.decision,
                   "comment": r.comment, "revision": r.revision.number,
                   "decided_at": r.decided_at} for r in reviews]
-    comments = [
-        {"id": c.pk, "author": _username(c.author), "body": c.body, "section": c.section,
-         "step": _step_ref(c.step, numbers), "parent": c.parent_id, "created_at": c.created_at}
-        for c in Comment.objects.filter(plan=plan).select_related("author", "step")
-    ]
+    comments = _comments(plan, revision, numbers)
     concerns = [
         {"id": c.pk, "title": c.title, "body": c.body, "raised_by": _username(c.raised_by),
          "resolved": not c.is_open, "section": c.section, "step": _step_ref(c.step, numbers),
@@ -142,6 +178,56 @@ def feedback_data(plan: Plan) -> dict:
 
 def _quote(text: str) -> str:
     return "\n".join(f"  > {line}" if line else "  >" for line in text.strip().splitlines())
+
+
+def _thread_state(c: dict) -> str:
+    where = []
+    if c["lines"]:
+        where.append(f"lines {c['lines']['from']}–{c['lines']['to']}")
+    if c["outdated"]:
+        old = c["anchored_lines"]
+        where.append(f"outdated: revision {c['revision']}'s lines {old['from']}–{old['to']} "
+                     "have changed since")
+    where.append(f"resolved by {c['resolved_by']}" if c["resolved"] else "open")
+    return ", ".join(where)
+
+
+def _fenced(text: str) -> list[str]:
+    """``text`` as a fenced block inside a list item, its fence longer than any in the text."""
+    runs = [len(run) for run in re.findall(r"~+", text)]
+    fence = "~" * max(4, max(runs, default=0) + 1)
+    return [f"  {fence}", *(f"  {line}" if line else "" for line in text.splitlines()),
+            f"  {fence}"]
+
+
+def _comments_markdown(comments: list[dict]) -> list[str]:
+    """Threads grouped under the section or step they are on, open ones first; each with its
+    lines on the current revision (or why it is outdated), then its replies."""
+    replies: dict[int, list[dict]] = {}
+    for c in comments:
+        if c["parent"] is not None:
+            replies.setdefault(c["thread"], []).append(c)
+    roots = sorted((c for c in comments if c["parent"] is None),
+                   key=lambda c: (c["resolved"], c["outdated"]))
+    groups: dict[str, list[dict]] = {}
+    for c in roots:
+        groups.setdefault(_anchor(c["section"], c["step"]), []).append(c)
+    lines = ["## Comments", ""]
+    for anchor, threads in groups.items():
+        lines += [f"### {anchor}", ""]
+        for c in threads:
+            edited = " (edited)" if c["edited_at"] else ""
+            lines.append(f"- {c['author']} ({_thread_state(c)}){edited}:")
+            lines.append(_quote(c["body"]))
+            if c["outdated"] and c["anchored_text"]:
+                lines.append("  Written on these lines (changed since):")
+                lines += _fenced(c["anchored_text"])
+            for r in replies.get(c["id"], []):
+                lines.append(f"  - {r['author']} replied" + (" (edited)" if r["edited_at"]
+                                                             else "") + ":")
+                lines.append("\n".join("  " + line for line in _quote(r["body"]).splitlines()))
+        lines.append("")
+    return lines
 
 
 def feedback_markdown(plan: Plan, data: dict) -> str:
@@ -166,16 +252,7 @@ def feedback_markdown(plan: Plan, data: dict) -> str:
                                                               else ""))
         lines.append("")
     if data["comments"]:
-        lines += ["## Comments", ""]
-        groups: dict[str, list[dict]] = {}
-        for c in data["comments"]:
-            groups.setdefault(_anchor(c["section"], c["step"]), []).append(c)
-        for anchor, comments in groups.items():
-            lines += [f"### {anchor}", ""]
-            for c in comments:
-                lines.append(f"- {c['author']}:")
-                lines.append(_quote(c["body"]))
-            lines.append("")
+        lines += _comments_markdown(data["comments"])
     if data["decisions"]:
         lines += ["## Decisions", ""]
         for d in data["decisions"]:

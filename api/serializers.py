@@ -110,10 +110,24 @@ class DecisionIn(serializers.Serializer):
 
 
 class CommentIn(serializers.Serializer):
+    """A new thread, anchored (most precise first) on lines of a revision, a step or a section;
+    or, with ``parent``, a reply. ``@username`` notifies that user."""
+
     body = serializers.CharField(max_length=20000)
     section = serializers.CharField(allow_blank=True, default="", max_length=100)
-    step = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    step = serializers.IntegerField(required=False, allow_null=True, min_value=1,
+                                    help_text="A step's id (see the plan's steps).")
+    step_number = serializers.IntegerField(required=False, allow_null=True, min_value=1,
+                                           help_text="Step N of the revision.")
+    revision = serializers.IntegerField(required=False, allow_null=True, min_value=1,
+                                        help_text="The revision's number (default: current).")
+    line_from = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    line_to = serializers.IntegerField(required=False, allow_null=True, min_value=1)
     parent = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+
+
+class CommentEditIn(serializers.Serializer):
+    body = serializers.CharField(max_length=20000)
 
 
 class ConcernIn(serializers.Serializer):
@@ -192,14 +206,37 @@ class DecisionOut(serializers.Serializer):
     decided_at = serializers.DateTimeField(allow_null=True)
 
 
+class LinesOut(serializers.Serializer):
+    from_ = serializers.IntegerField(label="from")
+    to = serializers.IntegerField()
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = fields.pop("from_")
+        return fields
+
+
 class CommentOut(serializers.Serializer):
+    """A comment with its thread's state (a reply carries its thread's anchor and state)."""
+
     id = serializers.IntegerField()
+    thread = serializers.IntegerField(help_text="The thread's first comment (itself if first).")
     author = serializers.CharField()
     body = serializers.CharField()
     section = serializers.CharField(allow_blank=True)
     step = StepRefOut(allow_null=True)
     parent = serializers.IntegerField(allow_null=True)
+    revision = serializers.IntegerField(allow_null=True,
+                                        help_text="The revision the thread was anchored on.")
+    anchored_lines = LinesOut(allow_null=True, help_text="Its lines on that revision.")
+    anchored_text = serializers.CharField(allow_blank=True)
+    lines = LinesOut(allow_null=True, help_text="Where those lines stand, unchanged, on the "
+                                                "current revision (null: outdated or none).")
+    outdated = serializers.BooleanField(help_text="The anchored lines changed since.")
+    resolved = serializers.BooleanField()
+    resolved_by = serializers.CharField(allow_null=True)
     created_at = serializers.DateTimeField()
+    edited_at = serializers.DateTimeField(allow_null=True)
 
 
 class ConcernOut(serializers.Serializer):

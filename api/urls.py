@@ -3,7 +3,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import pages, views
+from . import implementation, pages, views
 
 app_name = "api"
 
@@ -38,6 +38,21 @@ v1 = [
          name="review_decision"),
     path("v1/concerns/<int:pk>/resolve", views.ConcernResolveView.as_view(),
          name="concern_resolve"),
+    path("v1/comments/<int:pk>/edit", views.CommentEditView.as_view(), name="comment_edit"),
+    path("v1/comments/<int:pk>/resolve", views.ThreadResolveView.as_view(),
+         name="thread_resolve"),
+    path("v1/comments/<int:pk>/reopen", views.ThreadReopenView.as_view(), name="thread_reopen"),
+    # After approval (api/implementation.py).
+    path("v1/plans/<int:pk>/implementation", implementation.ImplementationView.as_view(),
+         name="plan_implementation"),
+    path("v1/plans/<int:pk>/start", implementation.StartView.as_view(), name="plan_start"),
+    path("v1/plans/<int:pk>/finish", implementation.FinishView.as_view(), name="plan_finish"),
+    path("v1/plans/<int:pk>/progress", implementation.ProgressView.as_view(),
+         name="plan_progress"),
+    path("v1/plans/<int:pk>/drift", implementation.DriftView.as_view(), name="plan_drift"),
+    path("v1/plans/<int:pk>/amend", implementation.AmendView.as_view(), name="plan_amend"),
+    path("v1/plans/<int:pk>/verification", implementation.VerificationView.as_view(),
+         name="plan_verification"),
     path("v1/verify", views.VerifyView.as_view(), name="verify"),
     path("v1/approvals/<str:sha256>", views.ApprovalView.as_view(), name="approval"),
     re_path(r"^v1/.*$", views.NotFoundView.as_view(), name="not_found"),

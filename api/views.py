@@ -22,7 +22,7 @@ from plans import permissions as plan_permissions
 from plans import selectors as plan_selectors
 from plans import services as plan_services
 from plans.markdown import export_plan
-from plans.models import Plan, PlanStatus
+from plans.models import Plan, PlanStatus, status_phrase
 from reviews import services as review_services
 from reviews.models import Comment, Concern, Review
 
@@ -171,8 +171,8 @@ class PlanWithdrawView(ApiView):
     def post(self, request, pk: int):
         plan = get_object_or_404(Plan, pk=pk)
         if plan.status != PlanStatus.PENDING_REVIEW:
-            raise Conflict(f"This plan is {plan.get_status_display().lower()}, not under "
-                           "review: there is nothing to withdraw.")
+            raise Conflict(f"This plan {status_phrase(plan.status)}, not under review: "
+                           "there is nothing to withdraw.")
         plan_services.plan_withdraw(actor=request.user, plan=plan)
         return _plan_response(request, pk)
 
@@ -270,10 +270,47 @@ class PlanCommentsView(ApiView):
                 raise Http404("No such comment to reply to.")
         comment = review_services.comment_post(
             actor=request.user, plan=plan, body=data["body"], parent=parent,
-            section=data["section"], step=data.get("step"),
+            section=data["section"], step=data.get("step"), step_number=data.get("step_number"),
+            revision=data.get("revision"), line_from=data.get("line_from"),
+            line_to=data.get("line_to"),
         )
         return Response(s.CommentOut(_feedback_item(plan, "comments", comment.pk)).data,
                         status=status.HTTP_201_CREATED)
+
+
+def _comment_response(comment: Comment) -> Response:
+    plan = Plan.objects.get(pk=comment.plan_id)
+    return Response(s.CommentOut(_feedback_item(plan, "comments", comment.pk)).data)
+
+
+class CommentEditView(ApiView):
+    @extend_schema(request=s.CommentEditIn, responses=s.CommentOut,
+                   summary="Edit my comment (within 15 minutes of posting; the earlier text is "
+                           "kept)")
+    def post(self, request, pk: int):
+        comment = get_object_or_404(Comment, pk=pk)
+        data = _valid(s.CommentEditIn, request.data)
+        comment = review_services.comment_edit(actor=request.user, comment=comment,
+                                               body=data["body"])
+        return _comment_response(comment)
+
+
+class ThreadResolveView(ApiView):
+    @extend_schema(request=None, responses=s.CommentOut,
+                   summary="Resolve a thread (the plan's author or a reviewer)")
+    def post(self, request, pk: int):
+        comment = get_object_or_404(Comment, pk=pk)
+        return _comment_response(review_services.thread_resolve(actor=request.user,
+                                                                comment=comment))
+
+
+class ThreadReopenView(ApiView):
+    @extend_schema(request=None, responses=s.CommentOut,
+                   summary="Reopen a resolved thread (the plan's author or a reviewer)")
+    def post(self, request, pk: int):
+        comment = get_object_or_404(Comment, pk=pk)
+        return _comment_response(review_services.thread_reopen(actor=request.user,
+                                                               comment=comment))
 
 
 class PlanConcernsView(ApiView):

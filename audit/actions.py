@@ -5,13 +5,24 @@ The apps register their events (and so their actions) in their ``AppConfig.ready
 notifications.events.register; the audit app registers the few it writes itself (below).
 """
 
+from collections.abc import Callable
+
 #: name -> label, in registration order
 ACTIONS: dict[str, str] = {}
+
+#: name -> formatter(payload) -> the entry's details as a person reads them (audit/formatting.py
+#: shows a payload key by key for an action with none). Apps that know what their payloads mean
+#: register formatters in their ``AppConfig.ready()``, beside their events.
+FORMATTERS: dict[str, Callable[[dict], str]] = {}
 
 AUTH_LOGIN_FAILED = "auth.login_failed"
 GROUP_MEMBER_ADDED = "group.member_added"
 GROUP_MEMBER_REMOVED = "group.member_removed"
+ACCOUNT_PROFILE_CHANGED = "account.profile_changed"
+ACCOUNT_PASSWORD_CHANGED = "account.password_changed"
 OWN_ACTIONS = {
+    ACCOUNT_PROFILE_CHANGED: "Profile changed",
+    ACCOUNT_PASSWORD_CHANGED: "Password changed",
     AUTH_LOGIN_FAILED: "Login failed",
     GROUP_MEMBER_ADDED: "User added to group",
     GROUP_MEMBER_REMOVED: "User removed from group",
@@ -28,6 +39,18 @@ def register(name: str, label: str) -> None:
     if ACTIONS.get(name, label) != label:
         raise ValueError(f"The audit action {name!r} is registered twice with different labels")
     ACTIONS[name] = label
+
+
+#: name -> (one, many): consecutive entries of this action on one object by one actor show as
+#: one row of the audit page ("15 checklist answers"); the entries themselves stay one each.
+GROUPED: dict[str, tuple[str, str]] = {}
+
+
+def register_formatter(name: str, formatter: Callable[[dict], str], *,
+                       grouped_as: tuple[str, str] | None = None) -> None:
+    FORMATTERS[name] = formatter
+    if grouped_as is not None:
+        GROUPED[name] = grouped_as
 
 
 def check(name: str) -> None:

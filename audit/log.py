@@ -87,7 +87,9 @@ def log(action, *, actor=None, obj=None, plan=None, revision_hash: str = "",
         payload=json.loads(json.dumps(payload or {}, default=str)),
     )
     using = router.db_for_write(AuditEntry)
-    with transaction.atomic(using=using):
+    # No savepoint (two queries per entry): an entry that cannot be written must undo the
+    # caller's whole transaction anyway, since a change without its audit entry is not allowed.
+    with transaction.atomic(using=using, savepoint=False):
         _lock_chain(using)
         last = AuditEntry.objects.using(using).order_by("-id").only("entry_hash").first()
         entry.created_at = timezone.now()

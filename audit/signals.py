@@ -5,7 +5,13 @@ Connected in AuditConfig.ready()."""
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
-from .actions import AUTH_LOGIN_FAILED, GROUP_MEMBER_ADDED, GROUP_MEMBER_REMOVED
+from .actions import (
+    ACCOUNT_PASSWORD_CHANGED,
+    ACCOUNT_PROFILE_CHANGED,
+    AUTH_LOGIN_FAILED,
+    GROUP_MEMBER_ADDED,
+    GROUP_MEMBER_REMOVED,
+)
 from .context import current_request, request_info
 from .log import log
 
@@ -52,3 +58,10 @@ def groups_changed(sender, instance, action, reverse, model, pk_set, **kwargs):
     for user, group in sorted(pairs, key=lambda pair: (pair[0].pk, pair[1].pk)):
         log(audit_action, actor=actor, obj=user,
             payload={"user": user.get_username(), "group": group.name})
+
+
+def account_changed(sender, actor, user, change, fields, **kwargs):
+    """accounts.services changed someone's own account (sent inside its transaction): which
+    fields changed, never their values (the trail is kept forever; a password never)."""
+    action = ACCOUNT_PASSWORD_CHANGED if change == "password" else ACCOUNT_PROFILE_CHANGED
+    log(action, actor=actor, obj=user, payload={"fields": list(fields)})

@@ -31,9 +31,9 @@ def _plan_text() -> str:
     return render_plan(PlanDocument(title="Benchmark", problem_statement="Slow.", steps=steps))
 
 
-def _best(function, *args) -> float:
+def _best(function, *args, rounds: int = ROUNDS) -> float:
     times = []
-    for _ in range(ROUNDS):
+    for _ in range(rounds):
         start = time.perf_counter()
         function(*args)
         times.append(time.perf_counter() - start)
@@ -47,16 +47,16 @@ def _import_export(text: str) -> str:
     return exported
 
 
-def run() -> dict:
+def run(rounds: int = ROUNDS) -> dict:
     text = _plan_text()
     renderer = MarkdownIt("commonmark").enable("table").enable("strikethrough")
-    baseline = _best(lambda t: renderer.render(t), text)
-    ours = _best(_import_export, text)
+    baseline = _best(lambda t: renderer.render(t), text, rounds=rounds)
+    ours = _best(_import_export, text, rounds=rounds)
     return {
         "plan": f"{STEPS} steps, {len(text.encode()):,} bytes",
         "markdown_it_parse_render_ms": round(baseline * 1000, 1),
         "import_export_text_layer_ms": round(ours * 1000, 1),
         "ratio": float(Decimal(ours / baseline).quantize(Decimal("0.01"))),
         "aim": "<= 1.5",
-        "parse_only_ms": round(_best(parse_plan, text) * 1000, 1),
+        "parse_only_ms": round(_best(parse_plan, text, rounds=rounds) * 1000, 1),
     }

@@ -53,7 +53,7 @@ def _free_port() -> int:
 
 
 def _env(database: Path) -> dict:
-    return {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.local",
+    return {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings",
             "DJANGO_DEBUG": "false", "DATABASE_URL": f"sqlite:///{database}", "REDIS_URL": "",
             "DJANGO_LOG_LEVEL": "WARNING", "PYTHONPATH": str(BASE_DIR)}
 

@@ -3,18 +3,21 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.http import Http404
 from django.urls import include, path
-from django.views.generic import RedirectView
 from django.views.static import serve
 
+from insights import views as insights_views
 from plans import views as plans_views
 
 from . import views
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="plans:list", permanent=False), name="home"),
+    # Home is the dashboard of one's roles; "home" names it for the error pages' links.
+    path("", insights_views.dashboard, name="home"),
+    path("", include("insights.urls")),
     path("accounts/", include("accounts.urls")),
     path("plans/", include("plans.urls")),
     path("reviews/", include("reviews.urls")),
+    path("implementation/", include("implementation.urls")),
     path("audit/", include("audit.urls")),
     path("notifications/", include("notifications.urls")),
     path("api/", include("api.urls")),
@@ -29,6 +32,7 @@ urlpatterns = [
     path("markdownx/", include("markdownx.urls")),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("csp-report/", views.csp_report, name="csp_report"),  # the CSP's report-uri
 ]
 

@@ -17,6 +17,19 @@ def healthz(request):
     return HttpResponse("ok", content_type="text/plain")
 
 
+FAVICON = settings.BASE_DIR / "static" / "favicon.ico"
+
+
+@login_not_required
+@require_GET
+def favicon(request):
+    """/favicon.ico, which browsers ask for on every site whatever the page links: the static
+    icon, cached for a day (base.html links the SVG for browsers that take one)."""
+    response = HttpResponse(FAVICON.read_bytes(), content_type="image/x-icon")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
 @csrf_exempt  # browsers POST reports without a CSRF token (and from any page, signed in or not)
 @login_not_required
 @require_POST

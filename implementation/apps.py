@@ -6,3 +6,14 @@ class ImplementationConfig(AppConfig):
 
     name = "implementation"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        # Imported here: these modules use the models, which exist only once apps are loaded.
+        from notifications import events as registry
+        from reviews import certificate
+
+        from . import events, selectors
+
+        registry.register(*events.EVENTS)
+        registry.register_audience(events.PLAN_REVIEWERS, selectors.plan_reviewers)
+        certificate.register_record(selectors.certificate_record)

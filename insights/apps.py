@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_delete, post_save
 
 
 class InsightsConfig(AppConfig):
@@ -6,3 +7,17 @@ class InsightsConfig(AppConfig):
 
     name = "insights"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        # Imported here: these modules use the models, which exist only once apps are loaded.
+        from plans.models import Plan, PlanStep, StepAction
+        from reviews.models import Comment, Concern, Review
+
+        from . import search
+
+        # Keep each plan's search document current: rebuilt once, when the change commits.
+        post_save.connect(search.on_plan_saved, sender=Plan, dispatch_uid="insights-plan")
+        for model in (PlanStep, StepAction, Comment, Concern, Review):
+            for signal in (post_save, post_delete):
+                signal.connect(search.on_part_changed, sender=model,
+                               dispatch_uid=f"insights-{model._meta.label_lower}")

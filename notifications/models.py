@@ -170,6 +170,8 @@ class ReminderSent(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = "reminder sent"
+        verbose_name_plural = "reminders sent"
         constraints = [
             models.UniqueConstraint(fields=["revision", "kind"], name="one_reminder_per_wait"),
         ]

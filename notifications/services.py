@@ -5,10 +5,14 @@ writes one outbox row per recipient per chosen channel (and one per webhook endp
 the caller's transaction, and asks for dispatch on commit: if the state change rolls back, no one
 hears about it; if it commits, the rows exist even when the broker is down, and the periodic
 sweep (outbox_sweep) dispatches whatever the broker never received.
+
+Cost: an event's rows are one insert, its email is rendered once (each recipient's name is put
+in after), and all the rows a transaction recorded go to the broker as one task after commit.
 """
 
 import logging
 import re
+import uuid
 from datetime import timedelta
 from functools import partial
 from urllib.parse import urlsplit
@@ -16,9 +20,12 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.html import escape
 
+from accounts.display import display_name
 from accounts.roles import is_admin
 from audit.log import log
 from core.errors import NotAllowed, ValidationError
@@ -39,12 +46,12 @@ logger = logging.getLogger(__name__)
 
 #: A row left in "sending" this long belongs to a worker that died mid-send (see outbox_deliver):
 #: longer than any SMTP conversation, short enough that the email is only minutes late.
-STALE_SENDING_AFTER = timedelta(minutes=5)
+STALE_SENDING_AFTER = timedelta(seconds=settings.PLANGATE_STALE_SENDING_SECONDS)
 #: A dispatched row still pending this long lost its task (e.g. Redis lost data): send it again.
-#: A dispatched row still pending this long lost its task (e.g. Redis lost data): send it again.
-#: Longer than the broker's visibility timeout, so a task Redis is about to redeliver (its
-#: worker was killed) wins, and a few minutes at most with the sweep's interval on top.
-REDISPATCH_AFTER = timedelta(seconds=settings.PLANGATE_BROKER_VISIBILITY_TIMEOUT + 60)
+#: Longer than the broker's visibility timeout by one sweep interval, so a task Redis is about
+#: to redeliver (its worker was killed) wins, and a few minutes at most with the defaults.
+REDISPATCH_AFTER = timedelta(seconds=settings.PLANGATE_BROKER_VISIBILITY_TIMEOUT
+                             + settings.PLANGATE_OUTBOX_SWEEP_INTERVAL)
 
 
 class DeliveryError(Exception):
@@ -123,20 +130,19 @@ def notify_plan_event(*, event: Event, plan, actor, revision=None, review=None,
         "decision": review.get_decision_display() if review is not None and review.decision
         else "",
     }
+    preferences = selectors.channel_preferences(users, event.name)
+    emailed = [user for user in users if preferences[user.pk][0] and user.email]
+    email = _EmailBodies(context) if emailed else None
     body = render_to_string("notifications/inbox_body.txt", context).strip()
     rows = []
-    preferences = selectors.channel_preferences(users, event.name)
     for user in users:
         wants_email, wants_inbox = preferences[user.pk]
         common = {"event": event.name, "plan": plan, "actor": actor, "recipient": user,
                   "subject": headline[:300], "url": url, "created_at": now}
         if wants_email and user.email:
-            personal = {**context, "recipient": user}
-            rows.append(OutboxMessage(
-                channel=Channel.EMAIL, **common,
-                body_text=render_to_string("notifications/email/notification.txt", personal),
-                body_html=render_to_string("notifications/email/notification.html", personal),
-            ))
+            text, html = email.for_recipient(user)
+            rows.append(OutboxMessage(channel=Channel.EMAIL, body_text=text, body_html=html,
+                                      **common))
         if wants_inbox:
             # In-app links stay relative to whichever host the user is on.
             rows.append(OutboxMessage(channel=Channel.INBOX, body_text=body,
@@ -150,38 +156,107 @@ def notify_plan_event(*, event: Event, plan, actor, revision=None, review=None,
         ))
     if not rows:
         return []
-    with transaction.atomic():
+    # No savepoint: this runs inside the caller's transaction, and a failure here must undo
+    # the caller's state change too (nothing half-saved), which the outer atomic does.
+    with transaction.atomic(savepoint=False):
         OutboxMessage.objects.bulk_create(rows)
         ids = [row.pk for row in rows]
-        transaction.on_commit(partial(dispatch, ids))
+        _dispatch_on_commit(ids)
     return ids
+
+
+class _StandIn:
+    """The recipient while an event's emails are rendered once for all of them: its display
+    name is a token that each recipient's own name then replaces (the templates may use only
+    ``recipient|display_name``; the rest of an email is the same for everyone)."""
+
+    def __init__(self) -> None:
+        self.token = f"recipient-{uuid.uuid4().hex}"
+
+    def get_full_name(self) -> str:
+        return self.token
+
+    def get_username(self) -> str:
+        return self.token
+
+
+class _EmailBodies:
+    """An event's email, text and HTML, rendered once; ``for_recipient`` personalises it."""
+
+    def __init__(self, context: dict) -> None:
+        self.stand_in = _StandIn()
+        personal = {**context, "recipient": self.stand_in}
+        self.text = render_to_string("notifications/email/notification.txt", personal)
+        self.html = render_to_string("notifications/email/notification.html", personal)
+
+    def for_recipient(self, user) -> tuple[str, str]:
+        name, token = display_name(user), self.stand_in.token
+        return self.text.replace(token, name), self.html.replace(token, escape(name))
 
 
 # --- dispatch -------------------------------------------------------------------------------------
 
+#: Outbox ids per delivery task: one task for an event's rows, several for a large sweep.
+DISPATCH_BATCH = 100
+
+
+class _DispatchOnCommit:
+    """The outbox ids recorded in one transaction, handed to the broker once it commits: one
+    publish per transaction, however many events and recipients it notified."""
+
+    attribute = "_plangate_outbox_dispatch"
+
+    def __init__(self) -> None:
+        self.ids: list[int] = []
+        self.done = False
+
+    def __call__(self) -> None:
+        self.done = True
+        dispatch(self.ids)
+
+    @classmethod
+    def current(cls, connection) -> "_DispatchOnCommit":
+        """This transaction's batch: a new one unless a batch not yet run is still registered
+        (a rolled-back transaction or savepoint drops its callbacks, and its batch with them)."""
+        batch = getattr(connection, cls.attribute, None)
+        if batch is None or batch.done or not any(
+            callback is batch for _, callback, _ in connection.run_on_commit
+        ):
+            batch = cls()
+            setattr(connection, cls.attribute, batch)
+            transaction.on_commit(batch)
+        return batch
+
+
+def _dispatch_on_commit(ids: list[int]) -> None:
+    _DispatchOnCommit.current(transaction.get_connection()).ids.extend(ids)
+
+
 def dispatch(outbox_ids: list[int]) -> int:
-    """Hand delivery tasks to the broker. Runs after commit; never raises.
+    """Hand delivery tasks to the broker: one task per DISPATCH_BATCH ids. Runs after commit;
+    never raises.
 
     A broker failure (Redis down: delay() raises after the publish retry policy gives up) is
     logged and leaves the rows pending with dispatched_at empty, which is what the sweep looks
     for. After the first failure the rest are not tried, so a request pays the timeout once.
-    Returns how many tasks were handed over.
+    Returns how many rows were handed over.
     """
     # Imported here, not at the top: tasks.py imports this module (the tasks call these
     # services back), so a module-level import would make the two import each other.
     from .tasks import deliver_notification
 
     published = []
-    for outbox_id in outbox_ids:
+    for start in range(0, len(outbox_ids), DISPATCH_BATCH):
+        batch = list(outbox_ids[start:start + DISPATCH_BATCH])
         try:
-            deliver_notification.delay(outbox_id)
+            deliver_notification.delay(batch)
         except Exception:
             logger.warning(
                 "Broker unavailable: %d notification(s) left pending for the outbox sweep",
                 len(outbox_ids) - len(published), exc_info=True,
             )
             break
-        published.append(outbox_id)
+        published += batch
     if published and not deliver_notification.app.conf.task_always_eager:
         # (Run eagerly, the task already finished: a row still pending failed its one attempt
         # and is left undispatched on purpose, for the sweep.)
@@ -320,6 +395,50 @@ def outbox_deliver(*, outbox_id: int, final_attempt: bool = False,
         return _failed(exc, final=final, retry_later=retry_later)
     _mark_sent(message)
     return "sent"
+
+
+def _deliver_inbox_rows(outbox_ids: list[int]) -> set[int]:
+    """Deliver the pending inbox rows among ``outbox_ids`` in one transaction: their inbox
+    items in one insert, the rows marked sent in one update. Returns the ids it handled (rows
+    not pending, e.g. already delivered by a duplicate task, are left alone)."""
+    with transaction.atomic():
+        rows = list(
+            OutboxMessage.objects.select_for_update(of=("self",))
+            .filter(pk__in=outbox_ids, channel=Channel.INBOX, status=OutboxStatus.PENDING)
+            .defer("body_html", "payload", "last_error")
+        )
+        if not rows:
+            return set()
+        Notification.objects.bulk_create([
+            Notification(recipient_id=m.recipient_id, outbox=m, event=m.event, plan_id=m.plan_id,
+                         title=m.subject, body=m.body_text, url=m.url, created_at=m.created_at)
+            for m in rows
+        ])
+        now = timezone.now()
+        OutboxMessage.objects.filter(pk__in=[m.pk for m in rows]).update(
+            status=OutboxStatus.SENT, sent_at=now, attempted_at=now, last_error="",
+            attempts=F("attempts") + 1,
+        )
+    return {m.pk for m in rows}
+
+
+def outbox_deliver_many(outbox_ids: list[int], *, final_attempt: bool = False,
+                        retry_later: bool = False) -> list[int]:
+    """Deliver several outbox rows (an event's, dispatched together): inbox rows in bulk, then
+    each email and webhook through outbox_deliver (same guarantees). Returns the ids whose
+    attempt failed and may be retried (never any with ``retry_later`` or ``final_attempt``)."""
+    done = _deliver_inbox_rows(outbox_ids)
+    retry = []
+    for outbox_id in outbox_ids:
+        if outbox_id in done:
+            continue
+        try:
+            outbox_deliver(outbox_id=outbox_id, final_attempt=final_attempt,
+                           retry_later=retry_later)
+        except DeliveryError as exc:
+            logger.info("Notification %s will be retried: %s", outbox_id, exc)
+            retry.append(outbox_id)
+    return retry
 
 
 def _failed(error: DeliveryError, *, final: bool, retry_later: bool) -> str:

@@ -19,19 +19,24 @@ from . import services
 
 
 @shared_task(bind=True, acks_late=True, ignore_result=True)
-def deliver_notification(self, outbox_id: int) -> str:
+def deliver_notification(self, outbox_id: int | list[int]) -> str:
+    """Deliver one outbox row or a batch (services.dispatch sends an event's rows together).
+    A retry takes only the rows whose attempt failed, with the batch's retry count."""
+    ids = list(outbox_id) if isinstance(outbox_id, list | tuple) else [outbox_id]
     if self.request.is_eager:
         # Embedded mode (no broker): this runs inside the user's request. One attempt only; a
         # failure stays pending for the outbox sweep or the admin's retry, never retried inline.
-        return services.outbox_deliver(outbox_id=outbox_id, retry_later=True)
+        services.outbox_deliver_many(ids, retry_later=True)
+        return "done"
     retries = self.request.retries
     max_retries = settings.PLANGATE_NOTIFY_MAX_RETRIES
-    try:
-        return services.outbox_deliver(outbox_id=outbox_id, final_attempt=retries >= max_retries)
-    except services.DeliveryError as exc:
+    failed = services.outbox_deliver_many(ids, final_attempt=retries >= max_retries)
+    if failed:
         raise self.retry(
-            exc=exc, countdown=services.retry_countdown(retries), max_retries=max_retries
-        ) from exc
+            args=[failed], exc=services.DeliveryError(f"{len(failed)} notification(s) failed"),
+            countdown=services.retry_countdown(retries), max_retries=max_retries,
+        )
+    return "done"
 
 
 @shared_task(ignore_result=True)

@@ -32,6 +32,24 @@ def mark_read(request, pk: int):
     return redirect(_next_url(request, "notifications:inbox"))
 
 
+def _own_url(request, target: str) -> str | None:
+    """``target`` when it is a path on this site (never another host, nor ``//host``)."""
+    if target.startswith("/") and not target.startswith("//") and url_has_allowed_host_and_scheme(
+        target, {request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return None
+
+
+@require_GET
+def open_notification(request, pk: int):
+    """The inbox's link: opening a notification marks it read, then goes where it points
+    (only ever a page of this site; the inbox otherwise)."""
+    notification = get_object_or_404(Notification, pk=pk, recipient=request.user)
+    services.notification_mark_read(actor=request.user, notification=notification)
+    return redirect(_own_url(request, notification.url) or reverse("notifications:inbox"))
+
+
 @require_POST
 def mark_all_read(request):
     count = services.notifications_mark_all_read(actor=request.user)

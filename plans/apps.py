@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 
+from audit.actions import register_formatter
 from notifications.events import register
 
 from . import events
@@ -11,3 +12,7 @@ class PlansConfig(AppConfig):
 
     def ready(self):
         register(*events.EVENTS)
+        from .audit_details import FORMATTERS  # the audit pages' wording; uses the models
+
+        for name, formatter in FORMATTERS.items():
+            register_formatter(name, formatter)

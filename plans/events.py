@@ -11,6 +11,7 @@ from notifications.events import (
 PLAN_CREATED = Event("plan.created", "Plan created")
 PLAN_IMPORTED = Event("plan.imported", "Plan imported from Markdown")
 PLAN_EDITED = Event("plan.edited", "Plan edited")
+PLAN_STARTED_FROM = Event("plan.started_from", "Plan started from another plan")
 PLAN_SUBMITTED = Event("plan.submitted", "Plan submitted for review", Notify(
     "A plan I may review is submitted", "{actor} submitted “{plan}” for review",
     (REVIEWER_POOL,),
@@ -25,6 +26,10 @@ PLAN_WITHDRAWN = Event("plan.withdrawn", "Plan withdrawn from review", Notify(
 ))
 SUBMISSION_RULE_CHANGED = Event("plan.submission_rule_changed",
                                 "Sections required for submission changed")
+PLAN_DELETED = Event("plan.deleted", "Draft deleted")
+PLAN_ARCHIVED = Event("plan.archived", "Plan archived")
+PLAN_UNARCHIVED = Event("plan.unarchived", "Plan taken out of the archive")
+DRAFT_EVENTS = (PLAN_DELETED, PLAN_ARCHIVED, PLAN_UNARCHIVED)
 
-EVENTS = (PLAN_CREATED, PLAN_IMPORTED, PLAN_EDITED, PLAN_SUBMITTED, PLAN_RESUBMITTED,
-          PLAN_WITHDRAWN, SUBMISSION_RULE_CHANGED)
+EVENTS = (PLAN_CREATED, PLAN_IMPORTED, PLAN_EDITED, PLAN_STARTED_FROM, PLAN_SUBMITTED,
+          PLAN_RESUBMITTED, PLAN_WITHDRAWN, SUBMISSION_RULE_CHANGED, *DRAFT_EVENTS)

@@ -248,7 +248,24 @@ class StepForm(forms.Form):
         return data
 
 
-StepFormSet = forms.formset_factory(StepForm, extra=0, max_num=200, validate_max=True)
+class BaseStepFormSet(forms.BaseFormSet):
+    """A completely empty step row (the blank one a new plan starts with, or one added and
+    never filled in) is left out instead of failing "Every step needs a title"; a row with
+    anything typed in it, or an existing step's row, is validated as a step.
+
+    A plan with no steps saves as a draft; submitting it is refused by
+    Plan.missing_for_submission ("At least one implementation step")."""
+
+    def _construct_form(self, i, **kwargs):
+        return super()._construct_form(i, empty_permitted=True, **kwargs)
+
+    def steps(self) -> list[dict]:
+        """The rows to save, in order, the empty ones left out (after is_valid())."""
+        return [form.step_data() for form in self.forms if form.has_changed()]
+
+
+StepFormSet = forms.formset_factory(StepForm, formset=BaseStepFormSet, extra=0, max_num=200,
+                                    validate_max=True)
 STEP_PREFIX = "steps"
 
 
@@ -349,6 +366,7 @@ class PlanFilterForm(forms.Form):
     author = forms.CharField(required=False)
     risk = forms.ChoiceField(required=False, choices=[("", "Any risk"), *RiskLevel.choices])
     mine = forms.BooleanField(required=False)
+    archived = forms.BooleanField(required=False, label="Archived plans only")
 
 
 # The format an upload is stored in, and its extension, by the format Pillow decoded. An MPO is

@@ -63,6 +63,40 @@ class PlanStatus(models.TextChoices):
     APPROVED = "APPROVED", "Approved"
     NEEDS_REVISION = "NEEDS_REVISION", "Needs revision"
     REJECTED = "REJECTED", "Rejected"
+    # After approval (the implementation app): the work, then its post-implementation review.
+    IMPLEMENTING = "IMPLEMENTING", "Implementing"
+    IMPLEMENTED = "IMPLEMENTED", "Implemented"
+    VERIFIED = "VERIFIED", "Verified"
+
+
+#: A status as the predicate of a sentence ("The plan needs revision."): the label alone reads
+#: wrong after "is" ("The plan is needs revision"). States not listed read "is <label>".
+STATUS_PHRASES = {
+    PlanStatus.DRAFT: "is a draft",
+    PlanStatus.PENDING_REVIEW: "is waiting for review",
+    PlanStatus.NEEDS_REVISION: "needs revision",
+    PlanStatus.REJECTED: "was rejected",
+    PlanStatus.IMPLEMENTING: "is being implemented",
+}
+
+
+def status_phrase(status) -> str:
+    """``The plan {status_phrase(plan.status)}.``"""
+    if status in STATUS_PHRASES:
+        return STATUS_PHRASES[status]
+    try:
+        return f"is {PlanStatus(status).label.lower()}"
+    except ValueError:
+        return f"is {str(status).lower()}"
+
+
+#: States in which the plan has an approved revision that stands: approved, being implemented,
+#: implemented, verified. (An amendment under review is PENDING_REVIEW; the revision approved
+#: before it still is the one implementation is measured against.)
+APPROVED_STATES = (PlanStatus.APPROVED, PlanStatus.IMPLEMENTING, PlanStatus.IMPLEMENTED,
+                   PlanStatus.VERIFIED)
+#: States from which the author may submit an amendment (a new revision for review).
+AMENDABLE_STATES = (PlanStatus.APPROVED, PlanStatus.IMPLEMENTING, PlanStatus.IMPLEMENTED)
 
 
 class RiskLevel(models.TextChoices):
@@ -94,7 +128,9 @@ class Plan(ConcurrentTransitionMixin, models.Model):
     status = FSMField(
         default=PlanStatus.DRAFT, choices=PlanStatus.choices, protected=True, db_index=True
     )
-    created_on = models.DateField(null=True, blank=True, help_text="The plan's *Created:* date.")
+    created_on = models.DateField(
+        null=True, blank=True, help_text="The date on the plan's “Created:” line."
+    )
 
     sections = models.JSONField(
         default=dict, blank=True,
@@ -116,6 +152,11 @@ class Plan(ConcurrentTransitionMixin, models.Model):
         default=dict, blank=True,
         help_text="What the last import noticed: warnings with their lines, template sections "
                   "found (plans.markdown.ImportReport.as_dict).",
+    )
+    archived_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text="When the author put the plan away: hidden from the plan lists unless asked "
+                  "for; empty for a plan in use.",
     )
 
     created_at = models.DateTimeField(auto_now_add=True)
@@ -174,6 +215,12 @@ class Plan(ConcurrentTransitionMixin, models.Model):
     def may_be_withdrawn_by(self, user) -> bool:
         return permissions.can_withdraw(self, user)
 
+    def may_be_implemented_by(self, user) -> bool:
+        return permissions.can_implement(self, user)
+
+    def may_be_verified_by(self, user) -> bool:
+        return permissions.can_verify(self, user)
+
     # --- state machine (ConcurrentTransitionMixin includes FSMModelMixin); services call these
     @transition(field=status, source=[PlanStatus.DRAFT, PlanStatus.NEEDS_REVISION],
                 target=PlanStatus.PENDING_REVIEW, conditions=[is_ready_for_review],
@@ -200,6 +247,32 @@ class Plan(ConcurrentTransitionMixin, models.Model):
                 conditions=[has_revision])
     def reject(self) -> None:
         """A reviewer rejected the plan; final."""
+
+    # --- after approval (implementation/services.py calls these) ---------------------------
+    @transition(field=status, source=PlanStatus.APPROVED, target=PlanStatus.IMPLEMENTING,
+                permission=may_be_implemented_by)
+    def start_implementation(self) -> None:
+        """The author (or their agent) starts implementing the approved revision."""
+
+    @transition(field=status, source=PlanStatus.IMPLEMENTING, target=PlanStatus.IMPLEMENTED,
+                permission=may_be_implemented_by)
+    def finish_implementation(self) -> None:
+        """The author (or their agent) says the implementation is done."""
+
+    @transition(field=status, source=PlanStatus.IMPLEMENTED, target=PlanStatus.VERIFIED,
+                permission=may_be_verified_by)
+    def mark_verified(self) -> None:
+        """A reviewer confirmed the implementation after a post-implementation review."""
+
+    @transition(field=status, source=PlanStatus.IMPLEMENTED, target=PlanStatus.IMPLEMENTING,
+                permission=may_be_verified_by)
+    def send_back_to_implementing(self) -> None:
+        """The post-implementation review found something left to do."""
+
+    @transition(field=status, source=list(AMENDABLE_STATES), target=PlanStatus.PENDING_REVIEW,
+                conditions=[has_revision], permission=may_be_implemented_by)
+    def amend(self) -> None:
+        """The author submits an amendment: a new revision, reviewed under the same policy."""
 
     # --- derived values -----------------------------------------------------------------------
     @property

@@ -7,6 +7,7 @@ Raw HTML in the Markdown is kept for nh3 to sanitise (as before): nh3 allows its
 and attributes plus only what the GFM output needs, checked value by value below.
 """
 
+import functools
 import hashlib
 import json
 import logging
@@ -18,7 +19,8 @@ from urllib.parse import unquote, urlsplit
 import nh3
 from django.conf import settings
 from django.core.cache import cache
-from django.template.loader import render_to_string
+from django.template.loader import get_template, render_to_string
+from django.utils.safestring import mark_safe
 from markdown_it import MarkdownIt
 from mdit_py_plugins.gfm import gfm_plugin
 
@@ -175,7 +177,7 @@ def diff_section_html(section) -> str:
     return render_markdown("\n".join(lines[1:] if section.heading else lines))
 
 
-RENDER_VERSION = 4  # bump when the renderer's output changes, to drop cached HTML
+RENDER_VERSION = 5  # bump when the renderer's output changes, to drop cached HTML
 CACHE_SECONDS = 60 * 60 * 24 * 7
 #: The plan's own texts as the schema had them at import; _plan_sources reads it when it runs.
 PLAN_PROSE_FIELDS = [*schema.prose_keys(), "review_checklist"]
@@ -235,6 +237,68 @@ def plan_html(plan) -> dict:
         }
 
     return _cached(f"plans:html:v{RENDER_VERSION}:{digest}", render)
+
+
+#: The partials a plan's document is laid out with (plans/includes/plan_sections.html and what
+#: it includes): their text is part of every cached layout's key, so editing one drops them.
+DOCUMENT_TEMPLATES = ("plans/includes/plan_sections.html", "plans/includes/plan_step.html",
+                      "plans/includes/plan_extra.html", "plans/includes/revision_document.html")
+
+
+@functools.cache
+def _templates_digest() -> str:
+    sources = [get_template(name).template.source for name in DOCUMENT_TEMPLATES]
+    return hashlib.sha256("\0".join(sources).encode()).hexdigest()[:16]
+
+
+def _document_facts(plan) -> dict:
+    """What the document shows besides its Markdown: titles, estimates, risks, ticks, paths."""
+    return {
+        "steps": [
+            [step.title, step.estimate, str(step.estimated_hours), step.risk,
+             [a.done for a in step.actions.all()], [f.path for f in step.files.all()]]
+            for step in plan.steps.all()
+        ],
+        "criteria": [c.done for c in plan.success_criteria.all()],
+        "extras": [[e.get("heading", ""), e.get("after", "")] for e in plan.extra_sections or []],
+    }
+
+
+def plan_document_context(plan, html: dict) -> dict:
+    """The context of plans/includes/plan_sections.html for a plan (uses prefetched steps,
+    actions, files and criteria) and its ``plan_html``."""
+    return {
+        "html": html["fields"],
+        "steps": [
+            {
+                "step": step,
+                "html": step_html,
+                "actions": list(zip(step.actions.all(), step_html["actions"], strict=True)),
+                "files": list(zip(step.files.all(), step_html["files"], strict=True)),
+            }
+            for step, step_html in zip(plan.steps.all(), html["steps"], strict=True)
+        ],
+        "criteria": list(zip(plan.success_criteria.all(), html["criteria"], strict=True)),
+        "extras": [
+            {"heading": extra.get("heading", ""), "after": extra.get("after", ""), "html": body}
+            for extra, body in zip(plan.extra_sections or [], html["extras"], strict=True)
+        ],
+    }
+
+
+def plan_document_html(plan) -> str:
+    """The plan's sections laid out as the plan page shows them (plan_sections.html), cached
+    under the SHA-256 of everything it shows and of the partials: rendering the 50 steps of a
+    plan is most of its page, and the same content always lays out the same."""
+    facts = {"sources": _plan_sources(plan), **_document_facts(plan)}
+    digest = hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()
+
+    def render() -> str:
+        context = plan_document_context(plan, plan_html(plan))
+        return render_to_string("plans/includes/plan_sections.html", context)
+
+    html = _cached(f"plans:document:v{RENDER_VERSION}:{_templates_digest()}:{digest}", render)
+    return mark_safe(html)  # noqa: S308 - the partials escape; Markdown went through nh3
 
 
 def _cached(key: str, render):
@@ -318,5 +382,7 @@ def revision_html(revision) -> str:
     """A frozen revision's Markdown as safe HTML, laid out like the plan page (steps with their
     objective, actions as a task list, files, dependencies, estimate and risk); the whole text
     rendered as Markdown when it cannot be read as a plan. Cached by its content hash."""
-    return _cached(f"plans:revision-html:v{RENDER_VERSION}:{revision.content_hash}",
-                   lambda: _revision_document(revision.content))
+    return _cached(
+        f"plans:revision-html:v{RENDER_VERSION}:{_templates_digest()}:{revision.content_hash}",
+        lambda: _revision_document(revision.content),
+    )

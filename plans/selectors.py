@@ -6,15 +6,20 @@ from django.contrib.auth import get_user_model
 from django.db.models import (
     Case,
     Count,
+    DecimalField,
+    Exists,
     IntegerField,
     Max,
+    OuterRef,
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
     Sum,
     Value,
     When,
 )
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
 from .models import RISK_RANK, Plan, PlanRevision, PlanStep
@@ -24,27 +29,43 @@ RANK_RISK = {rank: risk for risk, rank in RISK_RANK.items()}
 
 def _risk_rank():
     return Case(
-        *(When(steps__risk=risk, then=Value(rank)) for risk, rank in RISK_RANK.items() if rank),
+        *(When(risk=risk, then=Value(rank)) for risk, rank in RISK_RANK.items() if rank),
         default=Value(0),
         output_field=IntegerField(),
     )
 
 
+def _per_plan(aggregate, output_field, default=None):
+    """An aggregate over the plan's steps as a correlated subquery: computed for the rows a
+    query returns (a page of 25), where a join of every step with every plan grouped by plan
+    was computed for all of them before the page was cut, and again to count them."""
+    steps = (PlanStep.objects.filter(plan=OuterRef("pk")).order_by().values("plan")
+             .annotate(value=aggregate).values("value"))
+    value = Subquery(steps, output_field=output_field)
+    return value if default is None else Coalesce(value, Value(default), output_field=output_field)
+
+
 def plan_list(*, user, mine: bool = False, status: str = "", author: str = "", risk: str = "",
-              q: str = "") -> QuerySet[Plan]:
+              q: str = "", archived: bool = False) -> QuerySet[Plan]:
     """Plans for the list pages, each annotated with steps_count, total_hours and risk_rank
-    (0 none, 1 low, 2 medium, 3 high). One query however many plans; filters are optional."""
+    (0 none, 1 low, 2 medium, 3 high). One query however many plans; filters are optional.
+    Archived plans are left out, or are all that is listed with ``archived``.
+
+    The step figures are subqueries, so a page costs its 25 rows (ordered by the
+    (updated_at, id) index) and a count is a plain count of the filtered plans."""
     plans = (
         Plan.objects.select_related("author")
         .defer(*(f.name for f in Plan._meta.concrete_fields if f.get_internal_type() == "TextField"
                  or f.name in ("sections", "extra_sections")))
         .annotate(
-            steps_count=Count("steps"),
-            total_hours=Sum("steps__estimated_hours"),
-            risk_rank=Max(_risk_rank()),
+            steps_count=_per_plan(Count("pk"), IntegerField(), default=0),
+            total_hours=_per_plan(Sum("estimated_hours"),
+                                  DecimalField(max_digits=12, decimal_places=2)),
+            risk_rank=_per_plan(Max(_risk_rank()), IntegerField(), default=0),
         )
         .order_by("-updated_at", "-id")
     )
+    plans = plans.filter(archived_at__isnull=not archived)
     if mine:
         plans = plans.filter(author=user)
     if status:
@@ -63,7 +84,7 @@ def plan_list(*, user, mine: bool = False, status: str = "", author: str = "", r
 def plan_authors():
     """Users who wrote at least one plan, for the author filter."""
     return (
-        get_user_model().objects.filter(plans__isnull=False).distinct()
+        get_user_model().objects.filter(Exists(Plan.objects.filter(author=OuterRef("pk"))))
         .order_by("username").only("username", "first_name", "last_name")
     )
 
@@ -88,4 +109,14 @@ def plan_revisions(plan: Plan) -> QuerySet[PlanRevision]:
 def plan_revision(plan: Plan, number: int) -> PlanRevision:
     return get_object_or_404(
         PlanRevision.objects.select_related("created_by"), plan=plan, number=number
+    )
+
+
+def plans_with_text(*, user, text: str, text_hash: str) -> list[Plan]:
+    """The user's plans holding exactly this Markdown: imported from it (and not edited since),
+    or with a revision of it (``text_hash`` is plans.services.text_revision_hash(text))."""
+    return list(
+        Plan.objects.filter(author=user)
+        .filter(Q(source=text) | Q(revisions__content_hash=text_hash))
+        .distinct().order_by("-updated_at", "-id")
     )

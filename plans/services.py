@@ -7,6 +7,8 @@ transaction, write the audit trail, and leave side effects (notifications) to ru
 import hashlib
 
 from django.db import transaction
+from django.db.models import Prefetch, prefetch_related_objects
+from django.utils import timezone
 from django_fsm import ConcurrentTransition, TransitionNotAllowed, has_transition_perm
 
 from accounts.roles import is_admin
@@ -35,7 +37,14 @@ from .models import (
     StepFile,
     SubmissionRule,
     SuccessCriterion,
+    status_phrase,
     validate_single_line,
+)
+
+#: A plan's content: steps with their actions and files, and the success criteria.
+CONTENT_PREFETCH = (
+    Prefetch("steps", queryset=PlanStep.objects.prefetch_related("actions", "files")),
+    "success_criteria",
 )
 
 
@@ -247,8 +256,8 @@ def plan_update(*, actor, plan: Plan, fields: dict | None = None, steps: list[di
 
 def edit_refusal_reason(plan: Plan, actor) -> str:
     if not plan.is_editable:
-        return (f"This plan is {plan.get_status_display().lower()}; it can be edited only as a "
-                "draft or after it is sent back for revision.")
+        return (f"This plan {status_phrase(plan.status)}; it can be edited only as a draft "
+                "or after it is sent back for revision.")
     return "Only the plan's author or an admin can edit this plan."
 
 
@@ -319,6 +328,31 @@ def apply_document(*, plan: Plan, document: PlanDocument, source: str | None = N
         raise MarkdownImportError(None, message[:1].lower() + message[1:]) from None
 
 
+@transaction.atomic
+def plan_start_from(*, actor, plan: Plan) -> Plan:
+    """A new draft with another plan's content (typically a rejected plan, whose decision is
+    final): the way to start again. The copy is the text the plan's latest state holds, read
+    as an import reads it, so an imported plan keeps its own layout; the new plan has no
+    revisions, reviews or comments. Audited on the new plan, naming the one it came from."""
+    _require(permissions.can_start_from(plan, actor),
+             "Only the plan's author or an admin can start a new plan from it.")
+    source_plan = Plan.objects.select_for_update().get(pk=plan.pk)
+    imported = source_plan.source is not None
+    text = content_hash_text(source_plan)
+    document, report = parse_plan_with_warnings(text)
+    copy = Plan.objects.create(author=actor)
+    apply_document(plan=copy, document=document, source=text if imported else None)
+    copy.import_report = report.as_dict() if imported else {}
+    copy.save(update_fields=["import_report"])
+    _record_editor(copy, actor)
+    revision = source_plan.revisions.order_by("-number").only("number").first()
+    log(events.PLAN_STARTED_FROM, actor=actor, obj=copy, plan=copy,
+        payload={"from_plan": source_plan.pk, "from_status": source_plan.status,
+                 "from_revision": revision.number if revision else None,
+                 "title": copy.title})
+    return copy
+
+
 def missing_for_submission(plan: Plan) -> list[str]:
     """What must be filled in before review, in the words the author sees (Plan's own check,
     also the submit transition's condition)."""
@@ -368,7 +402,16 @@ def submission_rule_update(*, actor, required: list[str]) -> SubmissionRule:
 def plan_submit(*, actor, plan: Plan) -> PlanRevision:
     """Send a draft (or a plan sent back for revision) for review, freezing a new revision."""
     plan = _refresh_for_write(plan)
+    if plan.status == PlanStatus.PENDING_REVIEW and (plan.author_id == actor.pk
+                                                     or is_admin(actor)):
+        # Submitted a moment ago (another tab, a double click): stale, not forbidden. A decided
+        # plan is refused below (a rejection is final; an approved plan takes an amendment).
+        raise Conflict(f"This plan {status_phrase(plan.status)}: there is nothing to submit.")
+    # What the checks and the revision's text read, in a fixed number of queries.
+    prefetch_related_objects([plan], *CONTENT_PREFETCH)
     _require(permissions.can_submit(plan, actor), "Only the author can submit this plan.")
+    if plan.archived_at is not None:
+        raise ValidationError("This plan is archived: take it out of the archive to submit it.")
     missing = missing_for_submission(plan)
     if missing:
         raise ValidationError("Fill in before submitting: " + "; ".join(missing) + ".")
@@ -415,3 +458,43 @@ def plan_withdraw(*, actor, plan: Plan) -> Plan:
         payload={"from": PlanStatus.PENDING_REVIEW, "to": plan.status})
     notify_plan_event(event=events.PLAN_WITHDRAWN, plan=plan, actor=actor)
     return plan
+
+
+# --- putting drafts away ----------------------------------------------------------------------
+@transaction.atomic
+def plan_delete(*, actor, plan: Plan) -> None:
+    """Delete a draft that was never submitted (nothing was reviewed or approved on it). Its
+    audit entries stay, naming it; a plan that ever had a revision can only be archived."""
+    plan = Plan.objects.select_for_update().get(pk=plan.pk)
+    _require(permissions.can_delete(plan, actor),
+             "Only a draft that was never submitted can be deleted, by its author or an admin;"
+             " archive it instead.")
+    log(events.PLAN_DELETED, actor=actor, obj=plan, plan=plan,
+        payload={"title": plan.title, "status": plan.status})
+    plan.delete()
+
+
+def _set_archived(*, actor, plan: Plan, archived: bool) -> Plan:
+    plan = Plan.objects.select_for_update().get(pk=plan.pk)
+    _require(permissions.can_archive(plan, actor),
+             f"This plan {status_phrase(plan.status)}; only a draft, a plan sent back for "
+             "revision or a rejected plan can be archived, by its author or an admin.")
+    if (plan.archived_at is not None) == archived:
+        return plan  # already so: nothing to record
+    plan.archived_at = timezone.now() if archived else None
+    # Not save(): updated_at is the content identity (the detail cache, the editor's check).
+    Plan.objects.filter(pk=plan.pk).update(archived_at=plan.archived_at)
+    log(events.PLAN_ARCHIVED if archived else events.PLAN_UNARCHIVED, actor=actor, obj=plan,
+        plan=plan, payload={"status": plan.status})
+    return plan
+
+
+@transaction.atomic
+def plan_archive(*, actor, plan: Plan) -> Plan:
+    """Hide a plan from the plan lists (its page, history and audit stay)."""
+    return _set_archived(actor=actor, plan=plan, archived=True)
+
+
+@transaction.atomic
+def plan_unarchive(*, actor, plan: Plan) -> Plan:
+    return _set_archived(actor=actor, plan=plan, archived=False)

@@ -17,8 +17,8 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from markdownx import views as markdownx_views
 
-from core.errors import message_of
-from core.http import DOMAIN_ERRORS, http_status, user_message
+from core.errors import ValidationError, message_of
+from core.http import DOMAIN_ERRORS, error_response, http_status, user_message
 
 from . import permissions, selectors, services
 from .diff import section_diff
@@ -35,9 +35,15 @@ from .forms import (
     totals_from_rows,
     unbound_step_formset,
 )
-from .markdown import TEMPLATE, ImportReport, MarkdownImportError, export_plan
+from .markdown import (
+    TEMPLATE,
+    ImportReport,
+    MarkdownImportError,
+    export_plan,
+    normalise_text,
+)
 from .models import Plan
-from .rendering import plan_html, revision_html
+from .rendering import plan_document_html, revision_html
 from .selectors import RANK_RISK
 
 PAGE_SIZE = 25
@@ -57,6 +63,7 @@ def plan_list(request: HttpRequest) -> HttpResponse:
         author=values.get("author", ""),
         risk=values.get("risk", ""),
         q=values.get("q", ""),
+        archived=bool(values.get("archived")),
     )
     page = Paginator(plans, PAGE_SIZE).get_page(request.GET.get("page"))
     for plan in page.object_list:
@@ -67,6 +74,7 @@ def plan_list(request: HttpRequest) -> HttpResponse:
         "page": page,
         "filters": filters,
         "mine": bool(values.get("mine")),
+        "archived": bool(values.get("archived")),
         "authors": selectors.plan_authors(),
         "query": query.urlencode(),
     })  # fmt: skip
@@ -107,7 +115,7 @@ def _editor(request: HttpRequest, plan: Plan | None) -> HttpResponse:
     formset = StepFormSet(request.POST, prefix=STEP_PREFIX)
     rows = steps_from_post(request.POST)
     if form.is_valid() and formset.is_valid():
-        steps = [f.step_data() for f in formset.forms]
+        steps = formset.steps()
         criteria = form.cleaned_data["success_criteria"]
         try:
             if plan is None:
@@ -178,33 +186,30 @@ def editor_totals(request: HttpRequest) -> HttpResponse:
 @require_GET
 def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
     plan = selectors.plan_with_content(pk)
-    html = plan_html(plan)
-    steps = [
-        {
-            "step": step,
-            "html": step_html,
-            "actions": list(zip(step.actions.all(), step_html["actions"], strict=True)),
-            "files": list(zip(step.files.all(), step_html["files"], strict=True)),
-        }
-        for step, step_html in zip(plan.steps.all(), html["steps"], strict=True)
-    ]
-    criteria = list(zip(plan.success_criteria.all(), html["criteria"], strict=True))
-    extras = [
-        {"heading": extra.get("heading", ""), "after": extra.get("after", ""), "html": body}
-        for extra, body in zip(plan.extra_sections or [], html["extras"], strict=True)
-    ]
     can_edit = permissions.can_edit(plan, request.user)
     return render(request, "plans/plan_detail.html", {
         "plan": plan,
         "import_report": _import_report(plan),
-        "html": html["fields"],
-        "steps": steps,
-        "criteria": criteria,
-        "extras": extras,
+        # The sections, laid out once per content (plans/rendering.py plan_document_html).
+        "document": plan_document_html(plan),
+        "steps": list(plan.steps.all()),
         "can_edit": can_edit,
         "edit_refusal": "" if can_edit else services.edit_refusal_reason(plan, request.user),
         "is_author": plan.author_id == request.user.pk,
     })  # fmt: skip
+
+
+@require_POST
+def plan_start_from(request: HttpRequest, pk: int) -> HttpResponse:
+    """A new draft with this plan's content (offered on a rejected plan), opened in the page."""
+    plan = get_object_or_404(Plan, pk=pk)
+    try:
+        copy = services.plan_start_from(actor=request.user, plan=plan)
+    except DOMAIN_ERRORS as exc:
+        return error_response(request, exc, back=plan.get_absolute_url())
+    messages.success(request, f"A new draft with the content of “{plan}” (#{plan.pk}). Change "
+                              "what the review asked for, then submit it.")
+    return redirect(copy)
 
 
 def _import_report(plan: Plan) -> ImportReport | None:
@@ -218,7 +223,8 @@ def _import_report(plan: Plan) -> ImportReport | None:
 def plan_template(request: HttpRequest) -> HttpResponse:
     """The plan template (plans/plan-template.md), for authors and agents to start from."""
     response = HttpResponse(TEMPLATE, content_type="text/markdown; charset=utf-8")
-    response["Content-Disposition"] = 'inline; filename="plan-template.md"'
+    how = "attachment" if request.GET.get("download") else "inline"  # ?download=1: a file
+    response["Content-Disposition"] = f'{how}; filename="plan-template.md"'
     return response
 
 
@@ -231,25 +237,65 @@ def plan_export(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
+#: What the import page offers when the same text was imported before (the "on_duplicate" button).
+IMPORT_ANYWAY, UPDATE_EXISTING = "new", "update"
+
+
 @require_http_methods(["GET", "POST"])
 def plan_import(request: HttpRequest) -> HttpResponse:
+    """Import a Markdown plan. The same text imported again is not a silent duplicate: the page
+    names the plan(s) already holding it and asks whether to import it anyway as a new plan or
+    to update the existing draft with it (the text is kept in the form for that second post)."""
     form = ImportForm(request.POST or None, request.FILES or None)
+    duplicates: list[Plan] = []
     if request.method == "POST" and form.is_valid():
         field, content = form.source()
+        choice = request.POST.get("on_duplicate", "")
         try:
-            plan = services.plan_import_markdown(actor=request.user, text=content)
+            source = normalise_text(content)
+            duplicates = selectors.plans_with_text(
+                user=request.user, text=source, text_hash=services.text_revision_hash(source))
+            target = _import_target(request, duplicates, choice)
+            if duplicates and choice not in (IMPORT_ANYWAY, UPDATE_EXISTING):
+                form = ImportForm(initial={"text": source})  # asked once, the text kept
+                return render(request, "plans/plan_import.html",
+                              _import_context(request, form, duplicates))
+            plan = services.plan_import_markdown(actor=request.user, text=source, plan=target)
         except MarkdownImportError as exc:
             where = f"Line {exc.line}: " if exc.line else ""
             form.add_error(field, f"{where}{exc.message}")
+        except DOMAIN_ERRORS as exc:
+            form.add_error(None, user_message(exc))
         else:
             report = _import_report(plan)
             count = len(report.warnings)
             notes = f" {count} warning{'s' if count != 1 else ''}: see them below." if count else ""
-            messages.success(request, f"Plan imported ({report.conformance()}).{notes} "
+            done = "Plan updated from the Markdown" if target else "Plan imported"
+            messages.success(request, f"{done} ({report.conformance()}).{notes} "
                                       "Check it, then submit it for review.")
             return redirect(plan)
     status = 400 if form.errors else 200
-    return render(request, "plans/plan_import.html", {"form": form}, status=status)
+    return render(request, "plans/plan_import.html", _import_context(request, form, duplicates),
+                  status=status)
+
+
+def _import_target(request: HttpRequest, duplicates: list[Plan], choice: str) -> Plan | None:
+    """The existing plan to update ("update" names one of the duplicates), else None."""
+    if choice != UPDATE_EXISTING:
+        return None
+    wanted = request.POST.get("existing") or request.GET.get("existing", "")  # the button's
+    plan = next((p for p in duplicates if str(p.pk) == wanted), None)
+    if plan is None:
+        raise ValidationError("Choose which of your plans to update.")
+    return plan
+
+
+def _import_context(request: HttpRequest, form: ImportForm, duplicates: list[Plan]) -> dict:
+    return {
+        "form": form,
+        "duplicates": [{"plan": p, "can_update": permissions.can_edit(p, request.user)}
+                       for p in duplicates],
+    }
 
 
 # --- revisions ---------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from .models import (
     ChecklistItem,
     ChecklistTemplate,
     Comment,
+    CommentEdit,
     Concern,
     Review,
     ReviewPolicy,
@@ -151,6 +152,16 @@ class CommentAdmin(ReadOnlyModelAdmin):
     list_filter = ("created_at",)
     search_fields = ("body", "plan__title", "author__username")
     list_select_related = ("plan", "author")
+
+
+@admin.register(CommentEdit)
+class CommentEditAdmin(ReadOnlyModelAdmin):
+    """A comment's earlier versions: who wrote what before an edit is part of the record."""
+
+    list_display = ("comment", "written_at", "replaced_at")
+    list_filter = ("replaced_at",)
+    search_fields = ("body", "comment__body", "comment__author__username")
+    list_select_related = ("comment",)
 
 
 @admin.register(ReviewRequest)

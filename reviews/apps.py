@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from audit.actions import register_formatter
+
 
 class ReviewsConfig(AppConfig):
     name = "reviews"
@@ -12,5 +14,9 @@ class ReviewsConfig(AppConfig):
         from . import events, selectors
 
         registry.register(*events.EVENTS)
+        from .audit_details import FORMATTERS, GROUPED  # the audit pages' wording
+
+        for name, formatter in FORMATTERS.items():
+            register_formatter(name, formatter, grouped_as=GROUPED.get(name))
         for name, resolver in selectors.AUDIENCES.items():
             registry.register_audience(name, resolver)

@@ -16,6 +16,10 @@ REVIEW_REQUESTED = Event("review.requested", "Review requested", Notify(
     "Someone asks me to review a plan", "{actor} asked you to review “{plan}”",
     (REVIEWER_POOL,),
 ))
+REVIEW_REREQUESTED = Event("review.rerequested", "Review re-requested", Notify(
+    "The author asks me to review a plan again", "{actor} asked you to review “{plan}” again",
+    (),
+))  # the audience is the one reviewer asked (reviews.services.review_rerequest)
 REVIEW_STARTED = Event("review.started", "Review started")
 REVIEW_ANSWERED = Event("review.answered", "Checklist answered")
 REVIEW_DECIDED = Event("review.decided", "Review decision made", Notify(
@@ -39,6 +43,12 @@ COMMENT_POSTED = Event("comment.posted", "Comment posted", Notify(
     "Someone comments on a plan I am involved in", "{actor} commented on “{plan}”",
     (AUTHOR, STARTED_REVIEWERS),
 ))
+COMMENT_MENTIONED = Event("comment.mentioned", "Mentioned in a comment", Notify(
+    "Someone mentions me in a comment", "{actor} mentioned you on “{plan}”", (),
+))  # the audience is whoever the comment names (reviews.services.comment_post)
+COMMENT_EDITED = Event("comment.edited", "Comment edited")
+THREAD_RESOLVED = Event("comment.resolved", "Comment thread resolved")
+THREAD_REOPENED = Event("comment.reopened", "Comment thread reopened")
 PLAN_REMINDER = Event("plan.reminder", "Reviewers reminded", Notify(
     "Reminder: a plan is waiting for my review",
     "Reminder: “{plan}” is waiting for your review", (AWAITED_REVIEWERS,),
@@ -50,9 +60,11 @@ PLAN_ESCALATED = Event("plan.escalated", "Admins told of a long wait", Notify(
 POLICY_CHANGED = Event("policy.changed", "Review policy changed")
 CHECKLIST_CHANGED = Event("checklist.changed", "Checklist template changed")
 
-EVENTS = (REVIEW_REQUESTED, REVIEW_STARTED, REVIEW_ANSWERED, REVIEW_DECIDED, PLAN_APPROVED,
-          PLAN_NEEDS_REVISION, PLAN_REJECTED, CONCERN_RAISED, CONCERN_RESOLVED, COMMENT_POSTED,
-          PLAN_REMINDER, PLAN_ESCALATED, POLICY_CHANGED, CHECKLIST_CHANGED)
+EVENTS = (REVIEW_REQUESTED, REVIEW_REREQUESTED, REVIEW_STARTED, REVIEW_ANSWERED,
+          REVIEW_DECIDED, PLAN_APPROVED, PLAN_NEEDS_REVISION, PLAN_REJECTED, CONCERN_RAISED,
+          CONCERN_RESOLVED, COMMENT_POSTED,
+          COMMENT_MENTIONED, COMMENT_EDITED, THREAD_RESOLVED, THREAD_REOPENED, PLAN_REMINDER,
+          PLAN_ESCALATED, POLICY_CHANGED, CHECKLIST_CHANGED)
 
 #: The event each outcome of the policy is announced by.
 OUTCOME_EVENTS = {

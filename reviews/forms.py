@@ -26,7 +26,11 @@ class AnswerForm(forms.Form):
 
 
 class DecisionForm(forms.Form):
-    decision = forms.ChoiceField(choices=Decision.choices, widget=forms.RadioSelect)
+    decision = forms.ChoiceField(
+        choices=Decision.choices, widget=forms.RadioSelect,
+        error_messages={"required": "Choose approve, needs revision or reject.",
+                        "invalid_choice": "Choose approve, needs revision or reject."},
+    )
     comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}),
                               max_length=20000)
     revision = forms.IntegerField(required=False, widget=forms.HiddenInput)
@@ -40,10 +44,22 @@ class ConcernForm(forms.Form):
 
 
 class CommentForm(forms.Form):
+    """A new thread (anchored on a revision's lines, a step or a section) or, with ``parent``,
+    a reply. ``step`` is the step's number on the revision."""
+
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=20000)
     parent = forms.IntegerField(required=False, widget=forms.HiddenInput)
     section = forms.CharField(required=False, max_length=100)
-    step = forms.IntegerField(required=False)
+    step = forms.IntegerField(required=False, min_value=1)
+    revision = forms.IntegerField(required=False, min_value=1)
+    line_from = forms.IntegerField(required=False, min_value=1)
+    line_to = forms.IntegerField(required=False, min_value=1)
+
+
+class CommentBodyForm(forms.Form):
+    """A reply's or an edit's text."""
+
+    body = forms.CharField(max_length=20000)
 
 
 def reviewer_groups():

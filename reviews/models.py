@@ -70,6 +70,11 @@ class Review(models.Model):
     comment = models.TextField(blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The revision whose review this one started from (its answers carried over, each to be
+    # confirmed: ChecklistAnswer.carried_from); None when the review started empty.
+    answers_carried_from = models.ForeignKey(
+        "plans.PlanRevision", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+    )
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -101,6 +106,16 @@ class ChecklistAnswer(models.Model):
     answer = models.CharField(max_length=3, choices=Answer.choices)
     note = models.TextField(blank=True)
     answered_at = models.DateTimeField(auto_now=True)
+    # On re-review the reviewer starts from their earlier answers: each is marked with the
+    # revision it was given on, and counts only once the reviewer confirms it (or changes it,
+    # which makes it this revision's own answer): nothing stale is decided on silently.
+    carried_from = models.ForeignKey(
+        "plans.PlanRevision", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        help_text="The earlier revision this answer was carried over from, if any.",
+    )
+    confirmed = models.BooleanField(
+        default=True, help_text="False for a carried-over answer not yet confirmed on this one.",
+    )
 
     class Meta:
         ordering = ["id"]
@@ -110,6 +125,10 @@ class ChecklistAnswer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.item_text}: {self.answer}"
+
+    @property
+    def needs_confirmation(self) -> bool:
+        return self.carried_from_id is not None and not self.confirmed
 
 
 class Concern(models.Model):
@@ -143,7 +162,15 @@ class Concern(models.Model):
 
 
 class Comment(models.Model):
-    """Threaded discussion on a plan, optionally anchored to a section or a step."""
+    """A conversation on a plan, as in a pull request: a top-level comment starts a thread
+    (replies have a parent), optionally anchored to lines of a revision's text.
+
+    The anchor is the revision, its line range and the text of those lines (plus its SHA-256):
+    on a later revision the thread moves to wherever that text is unchanged, and is outdated
+    when it is gone (reviews/conversation.py computes this when the conversation is read, so
+    it is deterministic and needs no hook on submission). ``section`` and ``step`` say what the
+    reader chose (a section's name, a step), kept for display and for ``plangate feedback``.
+    """
 
     plan = models.ForeignKey("plans.Plan", on_delete=models.CASCADE, related_name="comments")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -155,13 +182,52 @@ class Comment(models.Model):
     step = models.ForeignKey(
         "plans.PlanStep", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    revision = models.ForeignKey(
+        "plans.PlanRevision", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        help_text="The revision the comment was anchored on.",
+    )
+    line_from = models.PositiveIntegerField(null=True, blank=True)
+    line_to = models.PositiveIntegerField(null=True, blank=True)
+    anchor_text = models.TextField(blank=True, help_text="The anchored lines as written.")
+    anchor_hash = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(line_from__isnull=True, line_to__isnull=True)
+                | models.Q(line_from__gte=1, line_to__gte=models.F("line_from")),
+                name="comment_line_range",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.author} on {self.plan}"
+
+    @property
+    def is_resolved(self) -> bool:
+        return self.resolved_at is not None
+
+
+class CommentEdit(models.Model):
+    """A comment's earlier text, kept when its author edits it (shown as "edited")."""
+
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="edits")
+    body = models.TextField()
+    written_at = models.DateTimeField(help_text="When this text was written.")
+    replaced_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["replaced_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Earlier text of comment {self.comment_id}"
 
 
 class ReviewRequest(models.Model):

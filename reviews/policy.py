@@ -72,6 +72,7 @@ class PolicyStatus:
     decisions: dict[int, Review] = field(default_factory=dict)  # reviewer id -> current decision
     open_concerns: int = 0
     shortfalls: list[Missing] = field(default_factory=list)
+    policy: dict = field(default_factory=dict)  # what it was evaluated against (describe_policy)
 
     @property
     def missing(self) -> list[str]:
@@ -205,7 +206,8 @@ def evaluate(*, plan: Plan, revision: PlanRevision | None, reviews, open_concern
     `reviews`: the plan's reviews with `revision` and `reviewer` (and `reviewer__groups`)
     loaded. `editors`: ids of the plan's editors (their approvals never count).
     """
-    status = PolicyStatus(requirements(policy, high_risk=high_risk), open_concerns=open_concerns)
+    status = PolicyStatus(requirements(policy, high_risk=high_risk), open_concerns=open_concerns,
+                          policy=policy)
     editors = editors or set()
     if revision is None:
         status.shortfalls = [Missing(Shortfall.APPROVALS, status.requirements.min_approvals)]

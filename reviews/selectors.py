@@ -6,16 +6,28 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 from django.db.models import Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from accounts.roles import REVIEWERS
 from notifications import events as audiences
 from plans import permissions as plan_permissions
+from plans import schema
 from plans.diff import section_diff
 from plans.models import Plan, PlanRevision, PlanStatus, PlanStep, is_high_risk
 
-from . import permissions, policy
-from .models import ChecklistAnswer, ChecklistGroup, Comment, Concern, Review, ReviewRequest
+from . import conversation, permissions, policy
+from .certificate import approved_revisions
+from .models import (
+    ChecklistAnswer,
+    ChecklistGroup,
+    ChecklistItem,
+    Comment,
+    CommentEdit,
+    Concern,
+    Review,
+    ReviewRequest,
+)
 
 
 def _reviews(plan: Plan):
@@ -47,6 +59,9 @@ class Panel:
     can_raise_concern: bool = False
     resolvable: set[int] = field(default_factory=set)  # ids of open concerns `user` may resolve
     missing_for_submission: list[str] = field(default_factory=list)
+    earlier: list[Review] = field(default_factory=list)  # decided reviews of earlier revisions
+    rerequest: list = field(default_factory=list)  # reviewers the author may ask again
+    can_start_from: bool = False  # a rejected plan: start a new one from its content
 
 
 def review_panel(plan: Plan, user) -> Panel:
@@ -72,11 +87,22 @@ def review_panel(plan: Plan, user) -> Panel:
         editors=editors,
     )
     current = [r for r in reviews if revision is not None and r.revision_id == revision.pk]
+    under_review = plan.status == PlanStatus.PENDING_REVIEW
     panel = Panel(
-        plan=plan, revision=revision, status=status, reviews=current, concerns=concerns,
-        requests=requests, turn=_turn(plan, current, requests, status),
+        plan=plan, revision=revision, status=status,
+        # A review left undecided counts only while the plan is under review: a withdrawn plan
+        # has nobody "reviewing" it.
+        reviews=[r for r in current if r.decision or under_review], concerns=concerns,
+        requests=requests, turn=whose_turn(plan, current, requests, status),
+        earlier=[r for r in reviews if r.decision and r not in current],
     )
-    panel.my_review = next((r for r in current if r.reviewer_id == user.pk), None)
+    panel.my_review = next((r for r in panel.reviews if r.reviewer_id == user.pk), None)
+    if permissions.can_request_reviewers(plan, user):
+        ahead = {r.reviewer_id for r in current}
+        panel.rerequest = [u for u in permissions.rerequestable(plan, reviews, revision)
+                           if u.pk not in ahead]  # asked again: reviewed only earlier ones
+    panel.can_start_from = (plan.status == PlanStatus.REJECTED
+                            and plan_permissions.can_start_from(plan, user))
     panel.can_submit = plan_permissions.can_submit(plan, user)
     panel.can_withdraw = plan_permissions.can_withdraw(plan, user)
     panel.can_review = permissions.can_review(plan, user, editor_ids=editors)
@@ -91,7 +117,7 @@ def review_panel(plan: Plan, user) -> Panel:
     return panel
 
 
-def _turn(plan: Plan, current: list[Review], requests, status) -> str:
+def whose_turn(plan: Plan, current: list[Review], requests, status) -> str:
     if plan.status in (PlanStatus.DRAFT, PlanStatus.NEEDS_REVISION):
         return f"{plan.author.get_full_name() or plan.author.get_username()} (the author)"
     if plan.status != PlanStatus.PENDING_REVIEW:
@@ -124,6 +150,69 @@ class ReviewPage:
     can_answer: bool
     can_raise_concern: bool
     steps: list[PlanStep]
+    unconfirmed: int = 0  # answers carried over from an earlier revision, not yet confirmed
+    carried: int = 0  # answers carried over (confirmed or not)
+    carried_from: PlanRevision | None = None
+    amends: bool = False  # diff_from is the approved revision this amendment changes
+
+
+@dataclass(frozen=True)
+class Counts:
+    """The checklist's counters, as the review page and each saved answer show them."""
+
+    answered: int
+    total: int
+    unconfirmed: int
+
+
+def checklist_counts(review: Review) -> Counts:
+    """Answered / total items and carried answers still to confirm (two queries)."""
+    total = ChecklistItem.objects.filter(group__template=review.checklist_id).count()
+    answers = list(ChecklistAnswer.objects.filter(review=review, item__isnull=False)
+                   .values_list("carried_from_id", "confirmed"))
+    return Counts(answered=len(answers), total=total,
+                  unconfirmed=sum(1 for carried, ok in answers if carried and not ok))
+
+
+def _item_sections(text: str) -> list[str]:
+    """The plan sections a checklist item names ("Testing strategy is comprehensive": Testing
+    Strategy), by heading; none for an item about the plan as a whole."""
+    words = text.casefold()
+    return [s.heading for s in schema.SECTIONS
+            if s.kind not in schema.REVIEWER_KINDS and s.heading.casefold() in words]
+
+
+def _carried_label(answer, sections: list[str], changed: list[str] | None) -> str:
+    """How a carried-over answer reads: "from revision 1, section unchanged"."""
+    where = f"from revision {answer.carried_from.number}"
+    if changed is None:
+        return where
+    if not changed:
+        return f"{where}, plan unchanged"
+    if not sections:
+        return f"{where}, the plan changed since"
+    touched = [h for h in sections if any(h in path.split(" / ") for path in changed)]
+    if touched:
+        return f"{where}, {', '.join(touched)} changed since"
+    return f"{where}, unchanged section{'s' if len(sections) > 1 else ''}"
+
+
+def label_carried(review: Review, carried: list, known: PlanRevision | None = None):
+    """Give each carried-over answer its ``carried_label`` ("from revision 1, unchanged
+    section"), comparing the revision it came from with the review's; returns that revision.
+    The answers come from one earlier review, so one revision is read (none if it is
+    ``known``)."""
+    if not carried:
+        return None
+    source = (known if known is not None and known.pk == carried[0].carried_from_id
+              else PlanRevision.objects.get(pk=carried[0].carried_from_id))
+    changed = [d.heading for d in section_diff(source.content, review.revision.content)
+               if d.changed]
+    for answer in carried:
+        same = answer.carried_from_id == source.pk
+        answer.carried_label = _carried_label(answer, _item_sections(answer.item_text),
+                                              changed if same else None)
+    return source
 
 
 def review_page(review_id: int, user) -> ReviewPage:
@@ -136,7 +225,8 @@ def review_page(review_id: int, user) -> ReviewPage:
     groups = list(
         ChecklistGroup.objects.filter(template=review.checklist_id).prefetch_related("items")
     )
-    answers = {a.item_id: a for a in ChecklistAnswer.objects.filter(review=review)}
+    answers = {a.item_id: a for a in ChecklistAnswer.objects.filter(review=review)
+               .select_related("carried_from").defer("carried_from__content")}
     rows = [(g, [(item, answers.get(item.pk)) for item in g.items.all()]) for g in groups]
     total = sum(len(items) for _, items in rows)
     answered = sum(1 for _, items in rows for _, a in items if a is not None)
@@ -169,16 +259,31 @@ def review_page(review_id: int, user) -> ReviewPage:
             diff_from = PlanRevision.objects.get(pk=last.revision_id)
             diff = [s for s in section_diff(diff_from.content, review.revision.content)
                     if s.changed]
+    amends = False
+    if diff_from is None and review.revision.number > 1:
+        # An amendment of an approved plan: a reviewer new to it sees what changed since the
+        # revision approved before (the certificate's record of approvals).
+        approved = [a.revision for a in approved_revisions(plan)
+                    if a.revision.number < review.revision.number]
+        if approved and approved[-1].content_hash != review.revision.content_hash:
+            diff_from, amends = PlanRevision.objects.get(pk=approved[-1].pk), True
+            diff = [s for s in section_diff(diff_from.content, review.revision.content)
+                    if s.changed]
     stale = [r for r in status.stale_approvals if r.reviewer_id == review.reviewer_id]
     is_current = current is not None and review.revision_id == current.pk
+    carried = [a for a in answers.values() if a.carried_from_id]
+    carried_from = label_carried(review, carried, known=diff_from)
     return ReviewPage(
         review=review, plan=plan, revision=review.revision, current=current, groups=rows,
         answered=answered, total=total, concerns=concerns, status=status,
-        stale_reviews=stale, diff=diff, diff_from=diff_from, is_current=is_current,
+        stale_reviews=stale, diff=diff, diff_from=diff_from, amends=amends,
+        is_current=is_current,
         can_answer=(is_current and not review.decision and plan.status == PlanStatus.PENDING_REVIEW
                     and permissions.owns_review(review, user)),
         can_raise_concern=permissions.can_raise_concern(plan, user, editor_ids=editors),
         steps=steps,
+        unconfirmed=sum(1 for a in carried if not a.confirmed), carried=len(carried),
+        carried_from=carried_from,
     )
 
 
@@ -186,29 +291,127 @@ def plan_for_reviews(plan_id: int) -> Plan:
     return get_object_or_404(Plan.objects.select_related("author"), pk=plan_id)
 
 
-def comment_threads(plan: Plan) -> list[dict]:
-    """Top-level comments each with their replies (any depth), from one query."""
+@dataclass
+class Thread:
+    """A top-level comment and its replies, placed on the revision the page shows."""
+
+    root: Comment
+    replies: list[Comment]
+    lines: tuple[int, int] | None  # where its anchor stands on the shown revision
+    outdated: bool  # anchored on text the shown revision no longer has
+    moved: bool  # anchored on other lines, or another revision, than the shown ones
+    can_resolve: bool
+    label: str = "Whole plan"  # where it is, e.g. "Step 2 · lines 40 to 48"
+
+    @property
+    def comments(self) -> list[Comment]:
+        return [self.root, *self.replies]
+
+    @property
+    def anchored(self) -> bool:
+        return self.root.line_from is not None
+
+    @property
+    def at(self):
+        return self.root.created_at
+
+
+@dataclass
+class Conversation:
+    plan: Plan
+    revision: PlanRevision | None  # the one shown (the current one unless asked)
+    revisions: list[int]  # every revision's number
+    blocks: list[tuple]  # (conversation.Block, [Thread anchored to end there])
+    general: list  # Thread (not anchored, or outdated) and decided Review, oldest first
+    steps: dict  # number -> (from, to, title) on the shown revision
+    sections: list[str]
+    can_comment: bool
+    thread_count: int = 0
+
+
+def placement(root: Comment, shown: PlanRevision | None, lines: list[str]):
+    """(lines on the shown revision or None, outdated, moved) for a thread's anchor."""
+    if root.line_from is None:
+        return None, False, False
+    if shown is None:
+        return None, True, True
+    if root.revision_id == shown.pk:
+        return (root.line_from, root.line_to), False, False
+    found = conversation.locate(root.anchor_text, root.line_from, lines)
+    return found, found is None, True
+
+
+def _lines_label(start: int, end: int) -> str:
+    return f"line {start}" if start == end else f"lines {start}–{end}"
+
+
+def _label(root: Comment, placed, outline) -> str:
+    """Where a thread is, as a reader names it: its step or section, and its lines."""
+    if root.line_from is None:
+        return f"{root.section} (whole section)" if root.section else "Whole plan"
+    if placed is None:  # outdated: where it was
+        where = f"revision {root.revision.number}, {_lines_label(root.line_from, root.line_to)}"
+        step = conversation.step_heading(root.anchor_text.split("\n", 1)[0])
+        place = f"Step {step}" if step else root.section
+        return f"{place} · {where}" if place else where
+    section, step = conversation.section_of(outline, placed[0])
+    place = f"Step {step}" if step else section
+    lines = _lines_label(*placed)
+    return f"{place} · {lines}" if place else lines.capitalize()
+
+
+def conversation_page(plan: Plan, user, number: int | None = None) -> Conversation:
+    """The rendered revision in anchorable blocks with its threads beside them, plus the
+    general conversation (plan-wide threads, outdated ones, the reviewers' decisions). A
+    fixed number of queries, however many comments."""
+    revisions = list(PlanRevision.objects.filter(plan=plan).order_by("number")
+                     .values_list("number", flat=True))
+    if number is not None and number not in revisions:
+        raise Http404("This plan has no such revision.")
+    shown = None
+    if revisions:
+        shown = PlanRevision.objects.get(plan=plan, number=number or revisions[-1])
+    outline = conversation.outline(shown) if shown else None
+    lines = conversation.lines_of(shown.content) if shown else []
     comments = list(
-        Comment.objects.filter(plan=plan).select_related("author", "step").order_by("created_at",
-                                                                                  "id")
+        Comment.objects.filter(plan=plan).select_related("author", "resolved_by", "revision")
+        .defer("revision__content").order_by("created_at", "id")
     )
-    children: dict[int | None, list[Comment]] = {}
+    history: dict[int, list[CommentEdit]] = {}
+    for edit in CommentEdit.objects.filter(comment__plan=plan).order_by("replaced_at", "id"):
+        history.setdefault(edit.comment_id, []).append(edit)
+    replies: dict[int, list[Comment]] = {}
     for c in comments:
-        children.setdefault(c.parent_id, []).append(c)
-
-    def node(comment: Comment, depth: int) -> dict:
-        return {"comment": comment, "depth": depth,
-                "replies": [node(r, depth + 1) for r in children.get(comment.pk, [])]}
-
-    return [node(c, 0) for c in children.get(None, [])]
-
-
-def flat_threads(threads: list[dict]) -> list[dict]:
-    out = []
-    for t in threads:
-        out.append(t)
-        out.extend(flat_threads(t["replies"]))
-    return out
+        c.history = history.get(c.pk, [])  # one query even with no comments (a fixed count)
+        if c.parent_id is not None:
+            replies.setdefault(c.parent_id, []).append(c)
+    editors = policy.editor_ids(plan)
+    may_resolve = permissions.can_resolve_thread(plan, user, editor_ids=editors)
+    threads = []
+    for root in (c for c in comments if c.parent_id is None):
+        placed, outdated, moved = placement(root, shown, lines)
+        threads.append(Thread(root, replies.get(root.pk, []), placed, outdated, moved,
+                              may_resolve, _label(root, placed, outline)))
+    blocks = [(block, []) for block in outline.blocks] if outline else []
+    general = []
+    for thread in threads:
+        if thread.lines is None:
+            general.append(thread)
+            continue
+        end = thread.lines[1]
+        home = next((b for b in reversed(blocks) if b[0].line_from <= end), None)
+        (home[1] if home else general).append(thread)
+    decisions = list(Review.objects.filter(plan=plan).exclude(decision="")
+                     .select_related("reviewer", "revision").defer("revision__content"))
+    general = sorted([*general, *decisions],
+                     key=lambda item: item.at if isinstance(item, Thread) else item.decided_at)
+    return Conversation(
+        plan=plan, revision=shown, revisions=revisions, blocks=blocks, general=general,
+        steps=outline.steps if outline else {},
+        sections=[t for t in (outline.sections if outline else {})
+                  if t.lower() not in conversation.FURNITURE_SECTIONS],
+        can_comment=permissions.can_comment(plan, user), thread_count=len(threads),
+    )
 
 
 # --- who hears about a plan (the notification audiences this app knows) --------------------------

@@ -8,23 +8,27 @@ records notifications (delivered on commit).
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
-from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed
+from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from accounts.roles import is_admin
 from audit.log import log
 from core.errors import Conflict, NotAllowed, ValidationError
+from notifications import events as notification_events
 from notifications.models import ReminderKind
 from notifications.services import notify_plan_event, remind_once
+from plans import permissions as plan_permissions
 from plans.models import Plan, PlanRevision, PlanStatus, PlanStep
 
-from . import events, permissions, policy
+from . import conversation, events, permissions, policy
 from .models import (
     Answer,
     ChecklistAnswer,
@@ -32,6 +36,7 @@ from .models import (
     ChecklistItem,
     ChecklistTemplate,
     Comment,
+    CommentEdit,
     Concern,
     Decision,
     Review,
@@ -41,17 +46,22 @@ from .models import (
 
 NOT_UNDER_REVIEW = "This plan is no longer under review. Reload the page."
 REVISION_CHANGED = "The plan was resubmitted since you loaded it: this revision is stale. Reload."
+ALREADY_DECIDED = "You already decided on this revision; a decision is final."
 
 
 def _lock_plan(plan_id: int) -> Plan:
-    return Plan.objects.select_for_update().get(pk=plan_id)
+    # With its author (who most notifications go to); only the plan row is locked.
+    return Plan.objects.select_for_update(of=("self",)).select_related("author").get(pk=plan_id)
 
 
-def _lock_review(review_id: int) -> tuple[Plan, Review, PlanRevision | None]:
-    """Lock the plan, then the review (always in that order), and load the current revision."""
-    plan_id = Review.objects.values_list("plan_id", flat=True).get(pk=review_id)
+def _lock_review(review: Review) -> tuple[Plan, Review, PlanRevision | None]:
+    """Lock the plan, then the review (always in that order), and load the current revision.
+    (A review never moves to another plan: the plan id the caller's review has is used.)"""
+    plan_id = review.plan_id or Review.objects.values_list("plan_id", flat=True).get(pk=review.pk)
     plan = _lock_plan(plan_id)
-    review = Review.objects.select_for_update().get(pk=review_id)
+    # With what its audit entries name (str(review)); only the review row is locked.
+    review = (Review.objects.select_for_update(of=("self",))
+              .select_related("reviewer", "revision__plan").get(pk=review.pk, plan=plan))
     return plan, review, policy.current_revision(plan)
 
 
@@ -83,7 +93,9 @@ def review_start(*, actor, plan: Plan) -> Review:
     """Open (or return) the actor's review of the plan's current revision.
 
     A reviewer who reviewed an earlier revision starts from their earlier answers (not their
-    decision): the review page shows what changed since.
+    decision), each marked as carried over from that revision and unconfirmed: the review page
+    shows them as such, with what changed since, and the reviewer confirms or changes each one
+    before deciding (review_decide).
     """
     plan = _lock_plan(plan.pk)
     _require(policy.may_review(plan, actor),
@@ -107,21 +119,30 @@ def review_start(*, actor, plan: Plan) -> Review:
                     .values_list("pk", flat=True))
         rows = [
             ChecklistAnswer(review=review, item_id=a.item_id, group_title=a.group_title,
-                            item_text=a.item_text, answer=a.answer, note=a.note)
+                            item_text=a.item_text, answer=a.answer, note=a.note,
+                            carried_from_id=previous.revision_id, confirmed=False)
             for a in previous.answers.all() if a.item_id in items
         ]
         copied = len(ChecklistAnswer.objects.bulk_create(rows))
+        if copied:
+            review.answers_carried_from_id = previous.revision_id
+            review.save(update_fields=["answers_carried_from"])
     log(events.REVIEW_STARTED, actor=actor, obj=review, plan=plan,
         revision_hash=revision.content_hash,
-        payload={"revision": revision.number, "answers_copied": copied})
+        payload={"revision": revision.number, "answers_copied": copied,
+                 "copied_from_revision": previous.revision.number if copied else None})
     return review
 
 
 @transaction.atomic
 def review_answer(*, actor, review: Review, item: ChecklistItem | int, answer: str,
                   note: str = "", expected_revision: int | None = None) -> ChecklistAnswer:
-    """Save one checklist answer (yes / no / na, optional note); keeps the item's text."""
-    plan, review, current = _lock_review(review.pk)
+    """Save one checklist answer (yes / no / na, optional note); keeps the item's text.
+
+    Saving an answer carried over from an earlier revision unchanged confirms it (it stays
+    marked as carried); a different answer or note is this revision's own answer.
+    """
+    plan, review, current = _lock_review(review)
     _require(permissions.owns_review(review, actor), "This is not your review.")
     if review.decision:
         raise Conflict("This review is decided; a decision is final for its revision.")
@@ -133,15 +154,29 @@ def review_answer(*, actor, review: Review, item: ChecklistItem | int, answer: s
             .filter(pk=item_id, group__template=review.checklist_id).first())
     if item is None:
         raise ValidationError("That item is not on this review's checklist.")
+    note = note.strip()
+    before = ChecklistAnswer.objects.filter(review=review, item=item).first()
+    carried = before.carried_from_id if before is not None else None
+    if before is not None and (before.answer, before.note) != (answer, note):
+        carried = None  # changed: no longer the earlier revision's answer
     row, _ = ChecklistAnswer.objects.update_or_create(
         review=review, item=item,
         defaults={"group_title": item.group.title, "item_text": item.text, "answer": answer,
-                  "note": note.strip()},
+                  "note": note, "carried_from_id": carried, "confirmed": True},
     )
+    payload = {"item": item.text, "answer": answer, "note": row.note}
+    if before is not None and before.needs_confirmation:
+        payload["carried"] = "confirmed" if carried else "changed"
     log(events.REVIEW_ANSWERED, actor=actor, obj=review, plan=plan,
-        revision_hash=current.content_hash,
-        payload={"item": item.text, "answer": answer, "note": row.note})
+        revision_hash=current.content_hash, payload=payload)
     return row
+
+
+def unconfirmed_answers(review: Review) -> list[ChecklistAnswer]:
+    """Answers carried over from an earlier revision that the reviewer has not yet confirmed
+    or changed on this one; a decision waits for none."""
+    return list(review.answers.filter(carried_from__isnull=False, confirmed=False)
+                .select_related("carried_from").only("item_text", "carried_from__number"))
 
 
 def missing_for_approval(review: Review) -> list[str]:
@@ -163,15 +198,22 @@ def missing_for_approval(review: Review) -> list[str]:
 def review_decide(*, actor, review: Review, decision: str, comment: str = "",
                   expected_revision: int | None = None) -> Review:
     """Record the reviewer's decision on the current revision, then apply the policy's outcome."""
-    plan, review, current = _lock_review(review.pk)
+    plan, review, current = _lock_review(review)
     _require(permissions.owns_review(review, actor), "This is not your review.")
     _require(policy.may_review(plan, actor), "You cannot decide on your own plan.")
     if review.decision:
-        raise Conflict("You already decided on this revision; a decision is final.")
+        raise Conflict(ALREADY_DECIDED)
     _check_current(plan, review, current, expected_revision)
     comment = (comment or "").strip()
     if decision not in Decision.values:
         raise ValidationError("Choose approve, needs revision or reject.")
+    carried = unconfirmed_answers(review) if review.answers_carried_from_id else []
+    if carried:
+        raise ValidationError(
+            f"Confirm or change the {len(carried)} answer{'s' if len(carried) != 1 else ''} "
+            f"carried over from revision {carried[0].carried_from.number} before deciding: "
+            + "; ".join(a.item_text for a in carried) + "."
+        )
     if decision == Decision.APPROVED:
         problems = missing_for_approval(review)
         if problems:
@@ -210,9 +252,7 @@ def _apply_outcome(*, plan: Plan, actor, revision: PlanRevision, review: Review 
         PlanStatus.REJECTED: plan.reject,
     }[target]
     previous = plan.status
-    if not can_proceed(transition):  # the transition's own conditions (a revision exists)
-        raise Conflict()
-    try:
+    try:  # the transition checks its own conditions (a revision exists) once, here
         transition()
         plan.save()
     except (ConcurrentTransition, TransitionNotAllowed) as exc:
@@ -223,7 +263,7 @@ def _apply_outcome(*, plan: Plan, actor, revision: PlanRevision, review: Review 
             "from": previous, "to": plan.status, "revision": revision.number,
             "approvals": sorted(r.reviewer.get_username() for r in status.approvals),
             "decision_review": review.pk if review else None,
-            "policy": policy.describe_policy(policy.active_policy()),
+            "policy": status.policy,
         })
     notify_plan_event(event=event, plan=plan, actor=actor, revision=revision, review=review,
                       comment=review.comment if review else "")
@@ -288,29 +328,206 @@ def concern_resolve(*, actor, concern: Concern) -> Concern:
     return concern
 
 
-# --- comments -----------------------------------------------------------------------------------
+# --- comments: threads anchored on a revision's lines -------------------------------------------
+COMMENT_EDIT_WINDOW = permissions.COMMENT_EDIT_WINDOW
+_MENTION = re.compile(r"(?<![\w@.])@([\w.+-]+)")
+
+
+def mentioned_users(body: str, plan: Plan, actor=None) -> list:
+    """The active users an ``@username`` in ``body`` names who may see the plan (the actor
+    aside: naming oneself notifies no one)."""
+    names = {name.rstrip(".-+") for name in _MENTION.findall(body or "")}
+    if not names:
+        return []
+    users = (get_user_model().objects.filter(username__in=names, is_active=True)
+             .exclude(pk=getattr(actor, "pk", None)).order_by("pk"))
+    return [u for u in users if plan_permissions.can_view(plan, u)]
+
+
+def _nth_step(plan: Plan, number: int) -> PlanStep | None:
+    return PlanStep.objects.filter(plan=plan).order_by("position", "id")[number - 1:number].first()
+
+
+def _anchor(plan: Plan, *, revision: int | None, section: str, step_number: int | None,
+            line_from: int | None, line_to: int | None) -> dict:
+    """The anchor's fields: the revision, its lines (a range, a step's or a section's) and their
+    text. No revision yet (a draft never submitted): the comment is on the plan as a whole."""
+    revisions = PlanRevision.objects.filter(plan=plan)
+    chosen = (revisions.filter(number=revision) if revision else
+              revisions.order_by("-number")).first()
+    if revision and chosen is None:
+        raise ValidationError(f"This plan has no revision {revision}.")
+    fields = {"section": (section or "")[:100]}
+    if chosen is None and (line_from or line_to):
+        raise ValidationError("This plan has no revision yet, so no lines to comment on: "
+                              "comment on the whole plan, a section or a step.")
+    if chosen is None and step_number:  # a draft's step, as the plan has it now
+        return {**fields, "step": _nth_step(plan, step_number)}
+    if chosen is None or not (line_from or step_number or section):
+        return fields
+    outline = conversation.outline(chosen)
+    lines = conversation.lines_of(chosen.content)
+    if line_from or line_to:
+        line_from, line_to = line_from or line_to, line_to or line_from
+        if not 1 <= line_from <= line_to <= len(lines):
+            raise ValidationError(
+                f"Choose lines between 1 and {len(lines)} of revision {chosen.number}, the first "
+                "no later than the last.")
+        if not "".join(lines[line_from - 1:line_to]).strip():
+            raise ValidationError("Those lines are blank: choose lines with text on them.")
+        step_number = step_number or conversation.section_of(outline, line_from)[1]
+    elif step_number:
+        if step_number not in outline.steps:
+            raise ValidationError(f"Revision {chosen.number} has no step {step_number}.")
+        line_from, line_to, _title = outline.steps[step_number]
+    else:
+        match = next((t for t in outline.sections if t.lower() == section.strip().lower()), None)
+        if match is None:  # a section the revision does not have: on the plan as a whole
+            return fields
+        line_from, line_to = outline.sections[match]
+        fields["section"] = match[:100]
+    if not fields["section"]:
+        fields["section"] = conversation.section_of(outline, line_from)[0][:100]
+    text = "\n".join(lines[line_from - 1:line_to])
+    step = _nth_step(plan, step_number) if step_number else None
+    return {**fields, "revision": chosen, "line_from": line_from, "line_to": line_to,
+            "anchor_text": text, "anchor_hash": conversation.anchor_hash(text), "step": step}
+
+
+def _log_mentions(*, actor, plan: Plan, comment: Comment, revision, users: list) -> None:
+    if users:
+        log(events.COMMENT_MENTIONED, actor=actor, obj=comment, plan=plan,
+            revision_hash=revision.content_hash if revision else "",
+            payload={"users": [u.get_username() for u in users]})
+
+
+def _notify_comment(*, plan: Plan, actor, comment: Comment, body: str, mentioned: list) -> None:
+    """Who takes part hears of the comment (the plan's author, its reviewers under way and, for
+    a reply, everyone in the thread); whoever it names hears they are named (once)."""
+    revision = policy.current_revision(plan)
+    named = {u.pk for u in mentioned}
+    audience = [user for name in events.COMMENT_POSTED.notify.audience
+                for user in notification_events.audience(name)(plan, revision)]
+    if comment.parent_id is not None:
+        thread = Comment.objects.filter(Q(pk=comment.parent_id) | Q(parent=comment.parent_id))
+        audience += get_user_model().objects.filter(
+            pk__in=thread.values("author_id")).order_by("pk")
+    notify_plan_event(event=events.COMMENT_POSTED, plan=plan, actor=actor, revision=revision,
+                      comment=body, recipients=[u for u in audience if u.pk not in named])
+    if mentioned:
+        notify_plan_event(event=events.COMMENT_MENTIONED, plan=plan, actor=actor,
+                          revision=revision, comment=body, recipients=mentioned)
+
+
 @transaction.atomic
 def comment_post(*, actor, plan: Plan, body: str, parent: Comment | None = None,
-                 section: str = "", step=None) -> Comment:
+                 section: str = "", step=None, step_number: int | None = None,
+                 revision: int | None = None, line_from: int | None = None,
+                 line_to: int | None = None) -> Comment:
+    """Start a thread, or reply to one (a reply to a reply joins its thread).
+
+    A thread is anchored, most precise first, on ``line_from``..``line_to`` of revision number
+    ``revision`` (default: the current one), on step ``step_number`` of it (or the plan's step
+    ``step``, a PlanStep or its id), or on the section titled ``section``; else on the plan as
+    a whole. ``@username`` notifies that user when they may see the plan.
+    """
     plan = _lock_plan(plan.pk)
     _require(permissions.can_comment(plan, actor), "You cannot comment on this plan.")
     body = (body or "").strip()
     if not body:
         raise ValidationError("Write a comment.")
-    if parent is not None and parent.plan_id != plan.pk:
-        raise ValidationError("You can only reply to a comment on the same plan.")
-    comment = Comment.objects.create(
-        plan=plan, author=actor, parent=parent, body=body, section=(section or "")[:100],
-        step=_step_of(plan, step),
-    )
-    revision = policy.current_revision(plan)
+    if parent is not None:
+        if parent.plan_id != plan.pk:
+            raise ValidationError("You can only reply to a comment on the same plan.")
+        while parent.parent_id is not None:
+            parent = parent.parent
+        comment = Comment.objects.create(plan=plan, author=actor, parent=parent, body=body)
+    else:
+        if step not in (None, "") and not step_number:
+            chosen = _step_of(plan, step)
+            step_number = list(PlanStep.objects.filter(plan=plan).order_by("position", "id")
+                               .values_list("pk", flat=True)).index(chosen.pk) + 1
+        anchor = _anchor(plan, revision=revision, section=section, step_number=step_number,
+                         line_from=line_from, line_to=line_to)
+        comment = Comment.objects.create(plan=plan, author=actor, body=body, **anchor)
+    current = policy.current_revision(plan)
+    mentioned = mentioned_users(body, plan, actor)
     log(events.COMMENT_POSTED, actor=actor, obj=comment, plan=plan,
-        revision_hash=revision.content_hash if revision else "",
-        payload={"parent": parent.pk if parent else None, "section": comment.section,
-                 "step": comment.step_id})
-    notify_plan_event(event=events.COMMENT_POSTED, plan=plan, actor=actor, revision=revision,
-                      comment=body)
+        revision_hash=current.content_hash if current else "",
+        payload={"parent": comment.parent_id, "section": comment.section,
+                 "step": comment.step_id, "revision": comment.revision.number
+                 if comment.revision else None, "lines": [comment.line_from, comment.line_to]
+                 if comment.line_from else None})
+    _log_mentions(actor=actor, plan=plan, comment=comment, revision=current, users=mentioned)
+    _notify_comment(plan=plan, actor=actor, comment=comment, body=body, mentioned=mentioned)
     return comment
+
+
+def _lock_comment(comment: Comment) -> tuple[Plan, Comment]:
+    plan = _lock_plan(comment.plan_id)
+    return plan, Comment.objects.select_for_update().get(pk=comment.pk)
+
+
+@transaction.atomic
+def comment_edit(*, actor, comment: Comment, body: str, now=None) -> Comment:
+    """Its author changes a comment within COMMENT_EDIT_WINDOW of posting it; the earlier text
+    is kept (CommentEdit) and the comment shows as edited. Newly named users are notified."""
+    plan, comment = _lock_comment(comment)
+    now = now or timezone.now()
+    _require(permissions.can_edit_comment(comment, actor, now=now),
+             "Only its author can edit a comment, within "
+             f"{int(COMMENT_EDIT_WINDOW.total_seconds() // 60)} minutes of posting it.")
+    body = (body or "").strip()
+    if not body:
+        raise ValidationError("Write a comment.")
+    if body == comment.body:
+        return comment
+    CommentEdit.objects.create(comment=comment, body=comment.body,
+                               written_at=comment.edited_at or comment.created_at)
+    previous = comment.body
+    before = {u.pk for u in mentioned_users(previous, plan, actor)}
+    comment.body, comment.edited_at = body, now
+    comment.save(update_fields=["body", "edited_at"])
+    revision = policy.current_revision(plan)
+    added = [u for u in mentioned_users(body, plan, actor) if u.pk not in before]
+    log(events.COMMENT_EDITED, actor=actor, obj=comment, plan=plan,
+        revision_hash=revision.content_hash if revision else "",
+        payload={"before": previous, "after": body})
+    _log_mentions(actor=actor, plan=plan, comment=comment, revision=revision, users=added)
+    if added:
+        notify_plan_event(event=events.COMMENT_MENTIONED, plan=plan, actor=actor,
+                          revision=revision, comment=body, recipients=added)
+    return comment
+
+
+def _thread_set(*, actor, comment: Comment, resolved: bool) -> Comment:
+    plan, comment = _lock_comment(comment)
+    if comment.parent_id is not None:
+        raise ValidationError("Resolve or reopen the thread, from its first comment.")
+    _require(permissions.can_resolve_thread(plan, actor),
+             "Only the plan's author and its reviewers resolve or reopen a thread.")
+    if comment.is_resolved == resolved:
+        raise Conflict("This thread is already resolved." if resolved
+                       else "This thread is already open.")
+    comment.resolved_at = timezone.now() if resolved else None
+    comment.resolved_by = actor if resolved else None
+    comment.save(update_fields=["resolved_at", "resolved_by"])
+    revision = policy.current_revision(plan)
+    log(events.THREAD_RESOLVED if resolved else events.THREAD_REOPENED, actor=actor,
+        obj=comment, plan=plan, revision_hash=revision.content_hash if revision else "",
+        payload={"comment": comment.pk})
+    return comment
+
+
+@transaction.atomic
+def thread_resolve(*, actor, comment: Comment) -> Comment:
+    """Mark a thread resolved (it folds away; anyone can still read and reopen it)."""
+    return _thread_set(actor=actor, comment=comment, resolved=True)
+
+
+@transaction.atomic
+def thread_reopen(*, actor, comment: Comment) -> Comment:
+    return _thread_set(actor=actor, comment=comment, resolved=False)
 
 
 # --- review requests ------------------------------------------------------------------------------
@@ -357,6 +574,36 @@ def review_request(*, actor, plan: Plan, users=(), groups=()) -> list[ReviewRequ
     notify_plan_event(event=events.REVIEW_REQUESTED, plan=plan, actor=actor,
                       revision=policy.current_revision(plan), recipients=list(recipients.values()))
     return created
+
+
+@transaction.atomic
+def review_rerequest(*, actor, plan: Plan, reviewer) -> ReviewRequest:
+    """Ask a reviewer who reviewed this plan to review it again (after a revision, typically);
+    only that reviewer is notified. Returns their (possibly existing) named review request."""
+    plan = _lock_plan(plan.pk)
+    _require(permissions.can_request_reviewers(plan, actor),
+             "Only the plan's author or an admin can ask for a review again.")
+    if plan.status != PlanStatus.PENDING_REVIEW:
+        raise Conflict(NOT_UNDER_REVIEW)
+    revision = policy.current_revision(plan)
+    reviews = list(Review.objects.filter(plan=plan).select_related("reviewer")
+                   .order_by("revision__number", "id"))
+    if reviewer.pk not in {u.pk for u in permissions.rerequestable(plan, reviews,
+                                                                   revision)}:
+        raise ValidationError(
+            f"{reviewer.get_username()} cannot be asked again: only a reviewer who reviewed "
+            "this plan and has not decided on its current revision can.")
+    _require(policy.may_review(plan, reviewer), f"{reviewer.get_username()} cannot review "
+             "this plan (not a reviewer, or its author or editor).")
+    request, created = ReviewRequest.objects.get_or_create(
+        plan=plan, user=reviewer, defaults={"requested_by": actor})
+    log(events.REVIEW_REREQUESTED, actor=actor, obj=plan, plan=plan,
+        revision_hash=revision.content_hash,
+        payload={"user": reviewer.get_username(), "revision": revision.number,
+                 "new_request": created})
+    notify_plan_event(event=events.REVIEW_REREQUESTED, plan=plan, actor=actor,
+                      revision=revision, recipients=[reviewer])
+    return request
 
 
 # --- reminders ------------------------------------------------------------------------------------

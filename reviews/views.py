@@ -4,26 +4,36 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from audit import selectors as audit_selectors
 from audit.views import admin_required
-from core.errors import ValidationError
+from core.errors import Conflict, ValidationError
 from core.http import service_errors
 from plans import permissions as plan_permissions
 from plans import services as plan_services
-from plans.models import Plan
+from plans.models import Plan, status_phrase
 from plans.rendering import revision_html
 
-from . import selectors, services
+from . import permissions, selectors, services
 from .certificate import Certificate, approval_certificate
-from .forms import SECTION_LABELS, AnswerForm, CommentForm, ConcernForm, DecisionForm, RequestForm
+from .forms import (
+    SECTION_LABELS,
+    AnswerForm,
+    CommentBodyForm,
+    CommentForm,
+    ConcernForm,
+    DecisionForm,
+    RequestForm,
+)
 from .models import ChecklistItem, Comment, Concern, Review
 
 
@@ -91,15 +101,21 @@ def review_start(request: HttpRequest, plan_id: int) -> HttpResponse:
     return redirect("reviews:review", review.pk)
 
 
-@require_GET
-def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def _review_page(request: HttpRequest, pk: int, decision_form: DecisionForm | None = None,
+                 status: int = 200) -> HttpResponse:
     page = selectors.review_page(pk, request.user)
     return render(request, "reviews/review.html", {
         "page": page, "review": page.review, "plan": page.plan,
         "plan_html": revision_html(page.revision),  # cached per content hash
-        "decision_form": DecisionForm(initial={"revision": page.revision.number}),
+        "decision_form": decision_form or DecisionForm(initial={"revision": page.revision.number}),
         "concern_form": ConcernForm(), "sections": SECTION_LABELS,
-    })  # fmt: skip
+    }, status=status)  # fmt: skip
+
+
+@require_GET
+def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Anyone who may read the plan reads its reviews: the author sees every answer and note."""
+    return _review_page(request, pk)
 
 
 @require_POST
@@ -114,31 +130,69 @@ def review_answer(request: HttpRequest, pk: int) -> HttpResponse:
         answer=form.cleaned_data["answer"], note=form.cleaned_data["note"],
         expected_revision=form.cleaned_data["revision"],
     )
-    if request.htmx:
+    if request.htmx:  # the row again, and the checklist's counters (out of band)
         item = ChecklistItem.objects.get(pk=row.item_id)
+        if row.carried_from_id:
+            selectors.label_carried(review, [row])
         return render(request, "reviews/includes/answer_row.html", {
             "item": item, "answer": row, "review": review, "can_answer": True,
             "revision": review.revision.number, "saved": True,
+            "counts": selectors.checklist_counts(review),
         })  # fmt: skip
-    return redirect("reviews:review", review.pk)
+    return redirect(f"{reverse('reviews:review', args=[review.pk])}#item-{row.item_id}")
 
 
 @require_POST
 @service_errors(_review_url)
 def review_decide(request: HttpRequest, pk: int) -> HttpResponse:
-    """Browser form and htmx: POST decision, comment, revision (the number seen)."""
+    """Browser form and htmx: POST decision, comment, revision (the number seen).
+
+    A refusal the reviewer can fix (no comment, an item unanswered) shows the page again with
+    their choice and comment kept and the message beside them; a decision already made says
+    just that, once."""
     review = get_object_or_404(Review, pk=pk)
     form = DecisionForm(request.POST)
+    fixable = not request.htmx and permissions.owns_review(review, request.user)
     if not form.is_valid():
-        raise ValidationError("Choose approve, needs revision or reject.")
-    review = services.review_decide(
-        actor=request.user, review=review, decision=form.cleaned_data["decision"],
-        comment=form.cleaned_data["comment"], expected_revision=form.cleaned_data["revision"],
-    )
-    review.plan.refresh_from_db(fields=["status"])
+        if not fixable:
+            raise ValidationError("Choose approve, needs revision or reject.")
+        return _review_page(request, pk, form, status=400)
+    try:
+        review = services.review_decide(
+            actor=request.user, review=review, decision=form.cleaned_data["decision"],
+            comment=form.cleaned_data["comment"], expected_revision=form.cleaned_data["revision"],
+        )
+    except ValidationError as exc:
+        if not fixable:
+            raise
+        form.add_error(None, exc)
+        return _review_page(request, pk, form, status=400)
+    except Conflict as exc:
+        if not fixable or str(exc) != services.ALREADY_DECIDED:
+            raise
+        review.refresh_from_db()
+        messages.info(request, f"You already decided on this revision "
+                               f"({review.get_decision_display()}); a decision is final.")
+        return redirect("reviews:review", review.pk)
+    # Read, not refresh_from_db(): django-fsm lifts the field's protection for the whole
+    # class while it refreshes, so under a threaded server another request's refresh could
+    # restore it mid-way and this one would fail (bench/faults.py found it).
+    status = Plan.objects.filter(pk=review.plan_id).values_list("status", flat=True).get()
     messages.success(request, f"Decision recorded: {review.get_decision_display()}. "
-                              f"The plan is {review.plan.get_status_display().lower()}.")
+                              f"The plan {status_phrase(status)}.")
     return redirect("reviews:review", review.pk)
+
+
+@require_POST
+@service_errors(_plan_url)
+def review_rerequest(request: HttpRequest, plan_id: int, user_id: int) -> HttpResponse:
+    """The author asks a reviewer of an earlier revision to review the plan again."""
+    plan = get_object_or_404(Plan, pk=plan_id)
+    reviewer = get_object_or_404(get_user_model(), pk=user_id)
+    services.review_rerequest(actor=request.user, plan=plan, reviewer=reviewer)
+    messages.success(request, f"Asked {reviewer.get_full_name() or reviewer.get_username()} "
+                              "to review this plan again.")
+    return redirect(plan)
 
 
 # --- concerns and comments ------------------------------------------------------------------------
@@ -167,28 +221,98 @@ def _comments_url(request, plan_id, **_):
     return reverse("reviews:comments", args=[plan_id])
 
 
+def _comment_back(request, pk, **_):
+    plan_id = Comment.objects.filter(pk=pk).values_list("plan_id", flat=True).first()
+    return reverse("reviews:comments", args=[plan_id]) if plan_id else "/"
+
+
+def _at_thread(comment: Comment) -> HttpResponse:
+    thread = comment.parent_id or comment.pk
+    url = reverse("reviews:comments", args=[comment.plan_id])
+    return redirect(f"{url}?revision={comment.revision.number}#thread-{thread}"
+                    if comment.revision_id and comment.parent_id is None
+                    else f"{url}#thread-{thread}")
+
+
+def _int_param(request: HttpRequest, name: str) -> int | None:
+    value = request.GET.get(name, "")
+    return int(value) if value.isdigit() and 0 < int(value) < 10**6 else None
+
+
 @require_http_methods(["GET", "POST"])
 @service_errors(_comments_url)
 def comments(request: HttpRequest, plan_id: int) -> HttpResponse:
+    """The conversation: the revision's text in blocks one can comment on (by line range, step
+    or section, as in a pull request), threads beside their lines, the general conversation.
+    ``?revision=N`` shows another revision; ``?line_from=&line_to=`` (the line links, without
+    JavaScript) fills in the new comment's lines."""
     plan = selectors.plan_for_reviews(plan_id)
+    if not plan_permissions.can_view(plan, request.user):
+        raise PermissionDenied("You cannot see this plan.")
     form = CommentForm(request.POST or None)
     if request.method == "POST":
         if not form.is_valid():
-            raise ValidationError("Write a comment.")
-        parent_id = form.cleaned_data["parent"]
-        parent = get_object_or_404(Comment, pk=parent_id) if parent_id else None
-        services.comment_post(
-            actor=request.user, plan=plan, body=form.cleaned_data["body"], parent=parent,
-            section=form.cleaned_data["section"], step=form.cleaned_data["step"],
+            raise ValidationError(" ".join(e for errs in form.errors.values() for e in errs))
+        data = form.cleaned_data
+        parent = get_object_or_404(Comment, pk=data["parent"]) if data["parent"] else None
+        comment = services.comment_post(
+            actor=request.user, plan=plan, body=data["body"], parent=parent,
+            section=data["section"], step_number=data["step"], revision=data["revision"],
+            line_from=data["line_from"], line_to=data["line_to"],
         )
         messages.success(request, "Comment posted.")
-        return redirect("reviews:comments", plan.pk)
-    threads = selectors.comment_threads(plan)
-    return render(request, "reviews/comments.html", {
-        "plan": plan, "comments": selectors.flat_threads(threads), "form": form,
-        "sections": SECTION_LABELS,
-        "steps": list(plan.steps.only("id", "plan_id", "title", "position")),
+        return _at_thread(comment)
+    page = selectors.conversation_page(plan, request.user, _int_param(request, "revision"))
+    initial = {name: _int_param(request, name) for name in ("line_from", "line_to", "step")}
+    initial["section"] = request.GET.get("section", "")[:100]
+    return render(request, "reviews/conversation.html", {
+        "plan": plan, "page": page, "initial": initial, "now": timezone.now(),
+        "edit_minutes": int(permissions.COMMENT_EDIT_WINDOW.total_seconds() // 60),
     })  # fmt: skip
+
+
+@require_POST
+@service_errors(_comment_back)
+def comment_reply(request: HttpRequest, pk: int) -> HttpResponse:
+    parent = get_object_or_404(Comment, pk=pk)
+    form = CommentBodyForm(request.POST)
+    if not form.is_valid():
+        raise ValidationError("Write a reply.")
+    comment = services.comment_post(actor=request.user, plan=parent.plan, parent=parent,
+                                    body=form.cleaned_data["body"])
+    messages.success(request, "Reply posted.")
+    return _at_thread(comment)
+
+
+@require_POST
+@service_errors(_comment_back)
+def comment_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    comment = get_object_or_404(Comment, pk=pk)
+    form = CommentBodyForm(request.POST)
+    if not form.is_valid():
+        raise ValidationError("Write a comment.")
+    comment = services.comment_edit(actor=request.user, comment=comment,
+                                    body=form.cleaned_data["body"])
+    messages.success(request, "Comment edited.")
+    return _at_thread(comment)
+
+
+@require_POST
+@service_errors(_comment_back)
+def thread_resolve(request: HttpRequest, pk: int) -> HttpResponse:
+    comment = services.thread_resolve(actor=request.user,
+                                      comment=get_object_or_404(Comment, pk=pk))
+    messages.success(request, "Thread resolved.")
+    return _at_thread(comment)
+
+
+@require_POST
+@service_errors(_comment_back)
+def thread_reopen(request: HttpRequest, pk: int) -> HttpResponse:
+    comment = services.thread_reopen(actor=request.user,
+                                     comment=get_object_or_404(Comment, pk=pk))
+    messages.success(request, "Thread reopened.")
+    return _at_thread(comment)
 
 
 # --- the plan's record: audit timeline (admins) and approval certificate (everyone) ---------------

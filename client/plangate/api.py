@@ -16,8 +16,12 @@ import httpx
 
 from plangate import __version__
 
-#: Plan states after which nobody is reviewing any more (a decision was taken).
-DECIDED = ("APPROVED", "NEEDS_REVISION", "REJECTED")
+#: Plan states after which nobody is reviewing any more (a decision was taken). After approval
+#: the plan moves on (implementing, implemented, verified): it stays approved.
+APPROVED_STATES = ("APPROVED", "IMPLEMENTING", "IMPLEMENTED", "VERIFIED")
+DECIDED = (*APPROVED_STATES, "NEEDS_REVISION", "REJECTED")
+#: States in which a changed plan text is an amendment (reviewed again), not a new plan.
+AMENDABLE = ("APPROVED", "IMPLEMENTING", "IMPLEMENTED")
 
 #: 429 answers are retried this many times, waiting what Retry-After says (capped).
 RATE_LIMIT_RETRIES = 3
@@ -177,6 +181,33 @@ class PlangateAPI:
 
     def feedback(self, plan_id: int) -> dict:
         return self._json("GET", f"plans/{plan_id}/feedback")
+
+    # After approval -----------------------------------------------------------------------
+
+    def amend_plan(self, plan_id: int, markdown: str) -> dict:
+        return self._json("POST", f"plans/{plan_id}/amend", {"markdown": markdown})
+
+    def start_implementation(self, plan_id: int) -> dict:
+        return self._json("POST", f"plans/{plan_id}/start")
+
+    def finish_implementation(self, plan_id: int) -> dict:
+        return self._json("POST", f"plans/{plan_id}/finish")
+
+    def report_progress(self, plan_id: int, step: int, *, action: int | None = None,
+                        note: str = "", commit: str = "") -> dict:
+        body: dict = {"step": step, "note": note, "commit": commit}
+        if action is not None:
+            body["action"] = action
+        return self._json("POST", f"plans/{plan_id}/progress", body)
+
+    def upload_drift(self, plan_id: int, files: list[str], *, base: str = "", head: str = "",
+                     head_commit: str = "") -> dict:
+        return self._json("POST", f"plans/{plan_id}/drift",
+                          {"files": files, "base": base, "head": head,
+                           "head_commit": head_commit})
+
+    def implementation(self, plan_id: int) -> dict:
+        return self._json("GET", f"plans/{plan_id}/implementation")
 
     def verify(self, markdown: str, plan_id: int | None = None) -> dict:
         body: dict = {"markdown": markdown}

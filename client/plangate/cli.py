@@ -1,8 +1,10 @@
-"""The `plangate` command: submit a plan for human review, wait for the decision, verify it.
+"""The `plangate` command: submit a plan for human review, wait for the decision, verify it;
+after approval, report progress and check the branch for drift from the approved plan.
 
 Exit codes (also in README "Gate an AI coding agent on human approval"):
-  0 approved · 1 any other error (one line on stderr) · 2 bad usage · 3 needs revision ·
-  4 rejected · 5 timed out waiting; `verify` also: 6 pending review · 7 changed since approval ·
+  0 approved (drift: no unplanned change) · 1 any other error (one line on stderr) · 2 bad
+  usage · 3 needs revision · 4 rejected · 5 timed out waiting; 6 not cleared: `verify` pending
+  review, `drift` a changed file no step planned; `verify` also: 7 changed since approval ·
   8 unknown to the server · 9 a draft, never submitted. `hook` answers 0 (allow) or 2 (block).
 """
 
@@ -18,7 +20,7 @@ from pathlib import Path
 
 import httpx
 
-from plangate import __version__, gate, hook
+from plangate import __version__, drift, gate, hook
 from plangate.api import ApiError, PlangateAPI, Settings, UsageError
 from plangate.memory import PlanMemory
 
@@ -26,8 +28,9 @@ EPILOG = """\
 environment: PLANGATE_URL (the server, e.g. https://plangate.example.com), PLANGATE_TOKEN (a
 personal API token), PLANGATE_POLL_INTERVAL (seconds between polls, default 2),
 PLANGATE_PLAN_FILE (the plan file `hook` checks).
-exit codes: 0 approved, 1 error, 2 bad usage, 3 needs revision, 4 rejected, 5 timed out;
-verify also 6 pending, 7 changed since approval, 8 unknown, 9 draft."""
+exit codes: 0 approved (drift: no unplanned change), 1 error, 2 bad usage, 3 needs revision,
+4 rejected, 5 timed out; 6 not cleared (verify: pending review; drift: unplanned changes);
+verify also 7 changed since approval, 8 unknown, 9 draft."""
 
 
 class Parser(argparse.ArgumentParser):
@@ -99,6 +102,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gate", action="append", default=[], metavar="TOOL",
                    help="also block this tool (e.g. Bash) until approved; repeatable")
 
+    for name, text in (("start", "start implementing an approved plan"),
+                       ("finish", "say the implementation is done (a reviewer verifies it)")):
+        p = commands.add_parser(name, parents=[common], help=text)
+        p.add_argument("plan", metavar="ID", help="the plan's id, or a plan file submitted before")
+
+    p = commands.add_parser("progress", parents=[common],
+                            help="mark a step (or one of its actions) of an approved plan done")
+    p.add_argument("plan", metavar="ID", help="the plan's id, or a plan file submitted before")
+    p.add_argument("step", type=_plan_id, metavar="STEP", help="the step's number (1-based)")
+    p.add_argument("--action", type=_plan_id, metavar="N",
+                   help="only action N of the step (1-based); default: the whole step")
+    p.add_argument("--note", default="", help="what was done, in a line")
+    p.add_argument("--commit", default="", metavar="SHA",
+                   help="the commit that did it (a SHA, or a ref such as HEAD)")
+
+    p = commands.add_parser("drift", parents=[common],
+                            help="exit 6 if the branch changed files the approved plan does not "
+                                 "list")
+    p.add_argument("plan", metavar="ID", help="the plan's id, or a plan file submitted before "
+                                              "(its own changes are then left out)")
+    p.add_argument("--base", metavar="REF",
+                   help="compare from the merge base with REF (default: main or master)")
+    p.add_argument("--head", default="HEAD", metavar="REF", help="up to REF (default: HEAD)")
+    p.add_argument("--json", action="store_true", help="print the report's JSON")
+
     commands.add_parser("mcp", parents=[common], help="serve the gate as MCP tools over stdio")
     return parser
 
@@ -149,6 +177,21 @@ class Command:
             raise UsageError(f"{ref} was never submitted to {settings.url}; pass the plan id")
         return plan_id
 
+    def drift_plan(self, settings: Settings, api: PlangateAPI) -> int:
+        """The plan `drift` checks: as plan_ref, and for a plan file this machine never
+        submitted (a CI checkout), the plan whose submitted text is exactly the file's."""
+        ref = self.args.plan
+        if ref.isdigit() or not Path(ref).is_file():
+            return self.plan_ref(settings)
+        remembered = PlanMemory(Path(ref), settings.url).recall()
+        if remembered is not None:
+            return remembered
+        found = api.verify(gate.read_plan_file(ref)).get("plan")
+        if not found:
+            raise UsageError(f"{ref} is not the text of any plan on {settings.url}; pass the "
+                             "plan id")
+        return int(found)
+
     # Commands -----------------------------------------------------------------------------
 
     def submit(self) -> int:
@@ -168,7 +211,8 @@ class Command:
                 self.note(done.note)
             verb = {"created": "submitted for review", "revised": "revised and resubmitted",
                     "resubmitted": "submitted for review",
-                    "unchanged": f"unchanged, {plan['status']}"}[done.action]
+                    "unchanged": f"unchanged, {plan['status']}",
+                    "amended": "amendment submitted for review"}[done.action]
             self.say(f"Plan {plan['id']} {verb}: {plan['url']}")
             if not args.wait:
                 return 0
@@ -240,12 +284,81 @@ class Command:
             print(reason, file=self.err)
         return code
 
+    def start(self) -> int:
+        settings = self.settings()
+        with self.api(settings) as api:
+            plan = api.start_implementation(self.plan_ref(settings))
+        self.say(f"Plan {plan['id']} {plan['status']}: {plan['url']}")
+        return 0
+
+    def finish(self) -> int:
+        settings = self.settings()
+        with self.api(settings) as api:
+            plan = api.finish_implementation(self.plan_ref(settings))
+        self.say(f"Plan {plan['id']} {plan['status']}: a reviewer can verify it at "
+                 f"{plan['url']}")
+        return 0
+
+    def progress(self) -> int:
+        args = self.args
+        commit = drift.commit_of(args.commit) if args.commit else ""
+        settings = self.settings()
+        with self.api(settings) as api:
+            plan_id = self.plan_ref(settings)
+            report = api.report_progress(plan_id, args.step, action=args.action,
+                                         note=args.note, commit=commit)
+        what = f"action {report['action']}" if report.get("action") else "done"
+        self.say(f"Plan {plan_id} step {report['step']} ({report['step_title']}): {what}"
+                 + (f" at {report['commit'][:12]}" if report.get("commit") else ""))
+        return 0
+
+    def drift(self) -> int:
+        args = self.args
+        base = args.base or drift.default_base()
+        files = drift.changed_files(base, args.head)
+        if not args.plan.isdigit() and Path(args.plan).is_file():  # the plan file itself
+            files = [path for path in files if path != drift.repo_path(args.plan)]
+        head_commit = drift.resolve_commit(args.head)
+        settings = self.settings()
+        with self.api(settings) as api:
+            plan_id = self.drift_plan(settings, api)
+            report = api.upload_drift(plan_id, files, base=base, head=args.head,
+                                      head_commit=head_commit)
+        if args.json:
+            self.say(json.dumps(report, indent=2))
+        else:
+            self.out.write(drift_text(plan_id, report))
+        return gate.EXIT_OK if report.get("clear") else gate.EXIT_DRIFT
+
     def mcp(self) -> int:
         # Not a cycle: the MCP SDK takes a while to import, and the hook, which runs before
         # every tool call of the agent, must not pay for it.
         from plangate import mcp_server
 
         return mcp_server.run(poll_interval=self.poll_interval(), settings=self.settings)
+
+
+def drift_text(plan_id: int, report: dict) -> str:
+    """The drift report as `plangate drift` prints it: the verdict, then the files."""
+    changed, unplanned = report.get("changed") or [], report.get("unplanned") or []
+    lines = [f"Plan {plan_id}, approved revision {report.get('revision')}: "
+             f"{report.get('base')}...{report.get('head')}, {len(changed)} changed file"
+             f"{'' if len(changed) == 1 else 's'}, "
+             + (f"{len(unplanned)} unplanned" if unplanned else "no unplanned change")]
+    if unplanned:
+        lines += ["unplanned (no step of the approved plan lists them):",
+                  *(f"  {path}" for path in unplanned)]
+    if report.get("untouched"):
+        lines += ["planned but untouched:", *(f"  {path}" for path in report["untouched"])]
+    matches = report.get("matches") or {}
+    if matches:
+        lines += ["planned:", *(f"  {path}  (step {', '.join(map(str, steps))})"
+                                for path, steps in sorted(matches.items()))]
+    if unplanned:
+        lines.append("Plan the change: amend the plan (edit it and `plangate submit` it again) "
+                     "or drop the change.")
+    lines.append(f"Report: {report.get('url', '')}")
+    return "\n".join(lines) + "\n"
 
 
 def run(argv: list[str] | None = None, *, transport: httpx.BaseTransport | None = None,

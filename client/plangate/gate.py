@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from plangate.api import DECIDED, ApiError, PlangateAPI, UsageError
+from plangate.api import AMENDABLE, APPROVED_STATES, DECIDED, ApiError, PlangateAPI, UsageError
 from plangate.memory import PlanMemory
 
 #: Exit codes of `plangate submit --wait` (decisions) and `plangate verify` (states).
@@ -27,9 +27,12 @@ EXIT_PENDING = 6
 EXIT_CHANGED = 7
 EXIT_UNKNOWN = 8
 EXIT_DRAFT = 9
+#: `plangate drift`: a changed file that no step of the approved plan lists. Like `verify`'s
+#: 6 (pending), it means "not cleared": the work may not go ahead as it is.
+EXIT_DRIFT = 6
 
-DECISION_EXIT = {"APPROVED": EXIT_OK, "NEEDS_REVISION": EXIT_NEEDS_REVISION,
-                 "REJECTED": EXIT_REJECTED}
+DECISION_EXIT = {**dict.fromkeys(APPROVED_STATES, EXIT_OK),
+                 "NEEDS_REVISION": EXIT_NEEDS_REVISION, "REJECTED": EXIT_REJECTED}
 
 #: `plangate verify`: one exit code per answer of POST /api/v1/verify.
 VERIFY_EXIT = {
@@ -65,7 +68,8 @@ def read_plan_file(path: str | Path) -> str:
 class Submission:
     plan: dict
     #: "created", "revised", "resubmitted" (a draft sent again), "unchanged" (this text is
-    #: already the plan's current revision, under review or decided).
+    #: already the plan's current revision, under review or decided), "amended" (an approved
+    #: plan's new text, sent for review as an amendment).
     action: str
     note: str = ""
 
@@ -116,6 +120,13 @@ def submit(api: PlangateAPI, text: str, *, plan_id: int | None = None,
     if status == "PENDING_REVIEW":
         raise GateError(f"plan {plan_id} is under review with different text; wait for the "
                         f"decision, or withdraw it at {plan['url']} and submit again")
+    if status in AMENDABLE:
+        # The implementation needs more than was approved: the new text is an amendment,
+        # reviewed under the same policy; until it is approved the approved text still counts.
+        amended = api.amend_plan(plan_id, text)
+        if memory is not None:
+            memory.remember(plan_id)
+        return Submission(amended, "amended")
     raise GateError(f"plan {plan_id} is {status} with different text; it cannot be revised: "
                     f"start a new plan (--new, or new=true in submit_plan)")
 

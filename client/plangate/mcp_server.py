@@ -18,7 +18,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
-from plangate import __version__
+from plangate import __version__, drift
 from plangate.api import ApiError, PlangateAPI, Settings, UsageError
 from plangate.gate import DEFAULT_POLL_INTERVAL, DecisionWait, read_plan_file, submit, verify
 from plangate.memory import PlanMemory
@@ -31,7 +31,10 @@ INSTRUCTIONS = """\
 Plangate gates implementation on a human's approval of the exact plan text. Write the plan as
 Markdown (Plangate's plan template), call submit_plan, then wait_for_decision. On NEEDS_REVISION
 read the feedback, revise the same file and call submit_plan again. Start implementing only when
-verify_plan says the current text is approved."""
+verify_plan says the current text is approved. While implementing, call report_progress as
+each step (or action) is done, and check_drift before finishing: a changed file no step lists
+needs an amendment (revise the plan file and call submit_plan again) or must be dropped. Then
+call finish_implementation."""
 
 
 class PlanInfo(TypedDict):
@@ -54,6 +57,28 @@ class DecisionResult(TypedDict):
     status: str
     url: str
     feedback: str
+    message: str
+
+
+class ProgressResult(TypedDict):
+    plan_id: int
+    step: int
+    step_title: str
+    action: int | None
+    commit: str
+    message: str
+
+
+class DriftResult(TypedDict):
+    clear: bool
+    revision: int | None
+    base: str
+    head: str
+    changed: list[str]
+    unplanned: list[str]
+    untouched: list[str]
+    matches: dict[str, list[int]]
+    url: str
     message: str
 
 
@@ -93,6 +118,7 @@ def build_server(*, settings: Callable[[], Settings] = Settings.resolve,
     server = MCPServer("plangate", title="Plangate", version=__version__,
                        instructions=INSTRUCTIONS, log_level="WARNING")
     base = cwd or Path.cwd()
+    folder = base
 
     def call(operation):
         """Run `operation(api, config)`, turning every failure into a message for the model."""
@@ -197,6 +223,66 @@ def build_server(*, settings: Callable[[], Settings] = Settings.resolve,
                                 approved_at=answer.get("approved_at"))
 
         return call(operation)
+
+    @server.tool()
+    def report_progress(
+        plan_id: PlanIdArg,
+        step: Annotated[int, Field(description="The step's number (1-based).", ge=1)],
+        action: Annotated[int | None, Field(
+            description="Only this action of the step (1-based); omit for the whole step.",
+            ge=1)] = None,
+        note: Annotated[str, Field(description="What was done, in a line.",
+                                   max_length=2000)] = "",
+        commit: Annotated[str, Field(description="The commit that did it: a SHA, or a ref "
+                                                 "such as HEAD.")] = "",
+    ) -> ProgressResult:
+        """Mark a step of the approved plan (or one of its actions) done, with an optional note
+        and commit. The first report starts the implementation (IMPLEMENTING)."""
+
+        def operation(api, config):
+            sha = drift.commit_of(commit, folder) if commit else ""
+            report = api.report_progress(plan_id, step, action=action, note=note, commit=sha)
+            what = f"action {report['action']}" if report.get("action") else "the whole step"
+            return ProgressResult(plan_id=plan_id, step=report["step"],
+                                  step_title=report.get("step_title", ""),
+                                  action=report.get("action"), commit=report.get("commit", ""),
+                                  message=f"Step {report['step']}: {what} reported done.")
+
+        return call(operation)
+
+    @server.tool()
+    def check_drift(
+        plan_id: PlanIdArg,
+        base: Annotated[str, Field(description="Compare from the merge base with this ref "
+                                               "(default: main or master).")] = "",
+        head: Annotated[str, Field(description="Up to this ref (default: HEAD).")] = "HEAD",
+    ) -> DriftResult:
+        """Compare the files this branch changed (git, in the project folder) with the files
+        the approved plan's steps list, and upload the report to the plan. clear is false when
+        a changed file is in no step (unplanned): amend the plan or drop the change."""
+
+        def operation(api, config):
+            since = base or drift.default_base(folder)
+            files = drift.changed_files(since, head, folder)
+            report = api.upload_drift(plan_id, files, base=since, head=head,
+                                      head_commit=drift.resolve_commit(head, folder))
+            unplanned = list(report.get("unplanned") or [])
+            return DriftResult(
+                clear=bool(report.get("clear")), revision=report.get("revision"), base=since,
+                head=head, changed=list(report.get("changed") or []), unplanned=unplanned,
+                untouched=list(report.get("untouched") or []),
+                matches=dict(report.get("matches") or {}), url=report.get("url", ""),
+                message="No unplanned change." if not unplanned else
+                        f"{len(unplanned)} changed file(s) no step of the approved plan lists: "
+                        + ", ".join(unplanned))
+
+        return call(operation)
+
+    @server.tool()
+    def finish_implementation(plan_id: PlanIdArg) -> PlanInfo:
+        """Say the implementation of the approved plan is done (IMPLEMENTED): a reviewer then
+        verifies it against the success criteria. Run check_drift first."""
+        return call(lambda api, config: _info(api.finish_implementation(plan_id)))
 
     return server
 

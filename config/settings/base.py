@@ -84,6 +84,8 @@ TEMPLATES = [
                 "accounts.context_processors.roles",
                 "notifications.context_processors.unread_notifications",
             ],
+            # Every template names people the same way: {{ user|display_name }}.
+            "builtins": ["accounts.templatetags.accounts_tags"],
         },
     },
 ]
@@ -123,7 +125,7 @@ PLANGATE_LOGIN_MAX_FAILURES_PER_USER = env.int("PLANGATE_LOGIN_MAX_FAILURES_PER_
 PLANGATE_LOGIN_MAX_FAILURES_PER_IP = env.int("PLANGATE_LOGIN_MAX_FAILURES_PER_IP", default=20)
 PLANGATE_LOGIN_LOCKOUT_SECONDS = env.int("PLANGATE_LOGIN_LOCKOUT_SECONDS", default=15 * 60)
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "plans:list"
+LOGIN_REDIRECT_URL = "home"  # the dashboard
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-us"
@@ -175,6 +177,10 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
+# How often beat runs the outbox sweep, and how long a row may stay "sending" before the sweep
+# takes its worker for dead (notifications/services.py). bench/faults.py shortens both.
+PLANGATE_OUTBOX_SWEEP_INTERVAL = env.float("PLANGATE_OUTBOX_SWEEP_INTERVAL", default=60.0)
+PLANGATE_STALE_SENDING_SECONDS = env.int("PLANGATE_STALE_SENDING_SECONDS", default=300)
 CELERY_BEAT_SCHEDULE: dict = {
     # A signed checkpoint of the audit chain's head, so truncation is detected.
     "audit-checkpoint": {
@@ -184,7 +190,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     # Outbox rows whose dispatch never reached the broker (it was down at commit time).
     "notifications-sweep-outbox": {
         "task": "notifications.tasks.sweep_outbox",
-        "schedule": 60.0,
+        "schedule": PLANGATE_OUTBOX_SWEEP_INTERVAL,
     },
     # Reviewer reminders and admin escalations, once a day.
     "reviews-review-reminders": {

@@ -223,7 +223,7 @@ def test_revise_or_patch_a_plan_under_review_is_a_409(api_author, author):
     plan = submitted_plan(author)
     body = _problem(api_author.post(f"/api/v1/plans/{plan.pk}/revise",
                                     {"markdown": markdown_of(plan)}, format="json"), 409)
-    assert "pending review" in body["detail"]
+    assert "waiting for review" in body["detail"]
     _problem(api_author.patch(f"/api/v1/plans/{plan.pk}", {"title": "x"}, format="json"), 409)
 
 
@@ -233,7 +233,7 @@ def test_submit_then_resubmit_under_review_is_a_409(api_author, author):
     assert response.status_code == 200
     assert response.json()["revision"]["number"] == 1
     body = _problem(api_author.post(f"/api/v1/plans/{plan.pk}/submit"), 409)
-    assert "pending review" in body["detail"]
+    assert "waiting for review" in body["detail"]
     assert plan.revisions.count() == 1
 
 

@@ -1,6 +1,8 @@
 """The reviewer side through the API: start a review, answer the checklist, decide; comments
 anchored to a step; concerns raised and resolved; feedback; each role's authorisation."""
 
+import re
+
 import pytest
 
 from plans.models import PlanStatus
@@ -114,8 +116,12 @@ def test_needs_revision_with_a_comment_on_step_2_shows_in_the_feedback(
     assert feedback["decisions"][0]["comment"] == "See step 2."
     assert feedback["checklist_no"][0]["note"] == "Tests are vague."
     markdown = feedback["markdown"]
-    assert "### Step 2: Block abusive clients\n\n- rob:\n  > Which status code?" in markdown
-    assert "### Problem Statement\n\n- rob:\n  > Name the problem." in markdown
+    # Each thread with its lines on the current revision and its state (tests/api/
+    # test_conversation_api.py has threads, replies, resolved and outdated ones).
+    assert re.search(r"### Step 2: Block abusive clients\n\n- rob \(lines \d+–\d+, open\):\n"
+                     r"  > Which status code\?", markdown), markdown
+    assert re.search(r"### Problem Statement\n\n- rob \(lines \d+–\d+, open\):\n"
+                     r"  > Name the problem\.", markdown), markdown
     assert "Tests are vague." in markdown and "See step 2." in markdown
 
 

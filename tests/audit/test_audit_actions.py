@@ -18,6 +18,7 @@ from plans.models import PlanStatus
 from plans.services import (
     plan_create,
     plan_import_markdown,
+    plan_start_from,
     plan_submit,
     plan_update,
     plan_withdraw,
@@ -182,11 +183,62 @@ def s_comment_posted(author, reviewer, admin):
                 revision_hash=revision.content_hash, payload={"parent": None})
 
 
+def s_comment_mentioned(author, reviewer, admin):
+    plan, revision = submitted(author)
+    comment = review_services.comment_post(actor=reviewer, plan=plan, body="@alice: why?")
+    return dict(action="comment.mentioned", actor=reviewer, plan=plan, obj=comment,
+                revision_hash=revision.content_hash, payload={"users": ["alice"]})
+
+
+def s_comment_edited(author, reviewer, admin):
+    plan, revision = submitted(author)
+    comment = review_services.comment_post(actor=reviewer, plan=plan, body="Why Rdis?")
+    review_services.comment_edit(actor=reviewer, comment=comment, body="Why Redis?")
+    return dict(action="comment.edited", actor=reviewer, plan=plan, obj=comment,
+                revision_hash=revision.content_hash,
+                payload={"before": "Why Rdis?", "after": "Why Redis?"})
+
+
+def s_comment_resolved(author, reviewer, admin):
+    plan, revision = submitted(author)
+    comment = review_services.comment_post(actor=reviewer, plan=plan, body="Why Redis?")
+    review_services.thread_resolve(actor=author, comment=comment)
+    return dict(action="comment.resolved", actor=author, plan=plan, obj=comment,
+                revision_hash=revision.content_hash, payload={"comment": comment.pk})
+
+
+def s_comment_reopened(author, reviewer, admin):
+    plan, revision = submitted(author)
+    comment = review_services.comment_post(actor=reviewer, plan=plan, body="Why Redis?")
+    review_services.thread_resolve(actor=author, comment=comment)
+    review_services.thread_reopen(actor=reviewer, comment=comment)
+    return dict(action="comment.reopened", actor=reviewer, plan=plan, obj=comment,
+                revision_hash=revision.content_hash, payload={"comment": comment.pk})
+
+
 def s_review_requested(author, reviewer, admin):
     plan, _ = submitted(author)
     review_services.review_request(actor=author, plan=plan, users=[reviewer])
     return dict(action="review.requested", actor=author, plan=plan, obj=plan,
                 payload={"users": ["rob"], "groups": []})
+
+
+def s_review_rerequested(author, reviewer, admin):
+    plan, revision, _ = started(author, reviewer)
+    review_services.review_rerequest(actor=author, plan=plan, reviewer=reviewer)
+    return dict(action="review.rerequested", actor=author, plan=plan, obj=plan,
+                revision_hash=revision.content_hash,
+                payload={"user": "rob", "revision": 1, "new_request": True})
+
+
+def s_plan_started_from(author, reviewer, admin):
+    plan, _, review = started(author, reviewer)
+    review_services.review_decide(actor=reviewer, review=review, decision="REJECTED",
+                                  comment="Out of scope")
+    copy = plan_start_from(actor=author, plan=plan)
+    return dict(action="plan.started_from", actor=author, plan=copy, obj=copy,
+                payload={"from_plan": plan.pk, "from_status": PlanStatus.REJECTED,
+                         "from_revision": 1})
 
 
 def s_policy_changed_service(author, reviewer, admin):
@@ -276,6 +328,152 @@ def s_token_revoked(author, reviewer, admin):
                 payload={"user": "alice", "name": "laptop"})
 
 
+# --- putting drafts away (plans/services.py), one's own account (accounts/services.py) ----------
+def s_plan_deleted(author, reviewer, admin):
+    from plans.services import plan_delete
+
+    plan = plan_create(actor=author, title="Throwaway")
+    pk = plan.pk
+    plan_delete(actor=author, plan=plan)
+    plan.pk = pk  # the entry keeps the deleted plan's id
+    return dict(action="plan.deleted", actor=author, plan=plan, obj=plan,
+                payload={"title": "Throwaway", "status": PlanStatus.DRAFT})
+
+
+def s_plan_archived(author, reviewer, admin):
+    from plans.services import plan_archive
+
+    plan = plan_create(actor=author, title="Old idea")
+    plan_archive(actor=author, plan=plan)
+    return dict(action="plan.archived", actor=author, plan=plan, obj=plan,
+                payload={"status": PlanStatus.DRAFT})
+
+
+def s_plan_unarchived(author, reviewer, admin):
+    from plans.services import plan_archive, plan_unarchive
+
+    plan = plan_create(actor=author, title="Old idea")
+    plan_archive(actor=author, plan=plan)
+    plan_unarchive(actor=admin, plan=plan)
+    return dict(action="plan.unarchived", actor=admin, plan=plan, obj=plan,
+                payload={"status": PlanStatus.DRAFT})
+
+
+def s_account_profile_changed(author, reviewer, admin):
+    from accounts.services import profile_update
+
+    profile_update(actor=author, user=author, first_name="Alice", last_name="L",
+                   email=author.email)
+    return dict(action="account.profile_changed", actor=author, plan=None, obj=author,
+                payload={"fields": ["first_name", "last_name"]})
+
+
+def s_account_password_changed(author, reviewer, admin):
+    from accounts.services import password_change
+
+    password_change(actor=author, user=author, old_password="pw",
+                    new_password="a-long-new-passphrase-42")
+    return dict(action="account.password_changed", actor=author, plan=None, obj=author,
+                payload={"fields": ["password"]})
+
+
+# --- after approval (implementation/services.py) --------------------------------------------------
+def _approved(author, reviewer):
+    from tests.implementation.kit import approved_plan
+
+    plan = approved_plan(author, reviewer)
+    return plan, plan.revisions.get(number=1)
+
+
+def _implemented(author, reviewer):
+    from implementation import services as impl
+
+    plan, revision = _approved(author, reviewer)
+    impl.implementation_start(actor=author, plan=plan)
+    impl.implementation_finish(actor=author, plan=plan)
+    return plan, revision
+
+
+def s_plan_implementation_started(author, reviewer, admin):
+    from implementation import services as impl
+
+    plan, revision = _approved(author, reviewer)
+    impl.implementation_start(actor=author, plan=plan)
+    return dict(action="plan.implementation_started", actor=author, plan=plan, obj=plan,
+                revision_hash=revision.content_hash,
+                payload={"from": PlanStatus.APPROVED, "to": PlanStatus.IMPLEMENTING})
+
+
+def s_plan_implementation_finished(author, reviewer, admin):
+    plan, revision = _implemented(author, reviewer)
+    return dict(action="plan.implementation_finished", actor=author, plan=plan, obj=plan,
+                revision_hash=revision.content_hash,
+                payload={"from": PlanStatus.IMPLEMENTING, "to": PlanStatus.IMPLEMENTED})
+
+
+def s_plan_verified(author, reviewer, admin):
+    from implementation import services as impl
+
+    plan, revision = _implemented(author, reviewer)
+    impl.verification_decide(actor=reviewer, plan=plan, outcome="VERIFIED",
+                             evidence={1: "PR 7", 2: "CI"})
+    return dict(action="plan.verified", actor=reviewer, plan=plan, obj=plan,
+                revision_hash=revision.content_hash,
+                payload={"from": PlanStatus.IMPLEMENTED, "to": PlanStatus.VERIFIED})
+
+
+def s_plan_sent_back_to_implementing(author, reviewer, admin):
+    from implementation import services as impl
+
+    plan, revision = _implemented(author, reviewer)
+    impl.verification_decide(actor=reviewer, plan=plan, outcome="SENT_BACK", comment="Not yet.")
+    return dict(action="plan.sent_back_to_implementing", actor=reviewer, plan=plan, obj=plan,
+                revision_hash=revision.content_hash,
+                payload={"to": PlanStatus.IMPLEMENTING, "comment": "Not yet."})
+
+
+def s_plan_criterion_checked(author, reviewer, admin):
+    from implementation import services as impl
+
+    plan, revision = _implemented(author, reviewer)
+    check = impl.criterion_check(actor=reviewer, plan=plan, number=2, evidence="CI run 9")
+    return dict(action="plan.criterion_checked", actor=reviewer, plan=plan, obj=check,
+                revision_hash=revision.content_hash,
+                payload={"criterion": 2, "evidence": "CI run 9"})
+
+
+def s_plan_progress_reported(author, reviewer, admin):
+    from implementation import services as impl
+
+    plan, revision = _approved(author, reviewer)
+    report = impl.progress_report(actor=author, plan=plan, step=2, commit="abc1234")
+    return dict(action="plan.progress_reported", actor=author, plan=plan, obj=report,
+                revision_hash=revision.content_hash,
+                payload={"step": 2, "action": None, "commit": "abc1234"})
+
+
+def s_plan_drift_reported(author, reviewer, admin):
+    from implementation import services as impl
+
+    plan, revision = _approved(author, reviewer)
+    report = impl.drift_report_upload(actor=reviewer, plan=plan, changed=["app/z.py"])
+    return dict(action="plan.drift_reported", actor=reviewer, plan=plan, obj=report,
+                revision_hash=revision.content_hash,
+                payload={"unplanned": ["app/z.py"], "clear": False})
+
+
+def s_plan_amendment_submitted(author, reviewer, admin):
+    from implementation import services as impl
+    from tests.implementation.kit import AMENDED
+
+    plan, _ = _approved(author, reviewer)
+    revision = impl.amendment_submit(actor=author, plan=plan, text=AMENDED)
+    return dict(action="plan.amendment_submitted", actor=author, plan=plan, obj=plan,
+                revision_hash=revision.content_hash,
+                payload={"from": PlanStatus.APPROVED, "to": PlanStatus.PENDING_REVIEW,
+                         "revision": 2, "amends_revision": 1})
+
+
 # --- signals (no service performs these) ---------------------------------------------------------
 def s_group_member_added(author, reviewer, admin):
     author.groups.add(Group.objects.get(name=REVIEWERS))
@@ -294,10 +492,16 @@ SCENARIOS = [
     s_plan_submission_rule_changed,
     s_plan_withdrawn, s_plan_resubmitted, s_review_started, s_review_answered, s_review_decided,
     s_plan_approved, s_plan_needs_revision, s_plan_rejected, s_concern_raised,
-    s_concern_resolved, s_comment_posted, s_review_requested, s_policy_changed_service,
+    s_concern_resolved, s_comment_posted, s_comment_mentioned, s_comment_edited,
+    s_comment_resolved, s_comment_reopened, s_review_requested, s_review_rerequested,
+    s_plan_started_from, s_policy_changed_service,
     s_checklist_changed_service, s_notification_retried, s_webhook_changed_service,
     s_plan_reminder, s_plan_escalated, s_token_created, s_token_revoked, s_group_member_added,
-    s_group_member_removed,
+    s_group_member_removed, s_plan_deleted, s_plan_archived, s_plan_unarchived,
+    s_account_profile_changed, s_account_password_changed,
+    s_plan_implementation_started, s_plan_implementation_finished, s_plan_verified,
+    s_plan_sent_back_to_implementing, s_plan_criterion_checked, s_plan_progress_reported,
+    s_plan_drift_reported, s_plan_amendment_submitted,
 ]
 
 

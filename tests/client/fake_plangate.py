@@ -37,6 +37,9 @@ class FakePlangate:
         self.polls = 0
         self.rate_limit_next = 0  # answer this many requests with 429 first
         self.refuse_next_submit = ""  # a 400 detail for the next submit, once
+        self.planned: dict[int, list[str]] = {}  # the approved plan's files, for drift
+        self.progress: list[dict] = []
+        self.drift_reports: list[dict] = []
 
     @property
     def transport(self) -> httpx.MockTransport:
@@ -93,7 +96,8 @@ class FakePlangate:
             if digest in self.hashes[pid]:
                 state = {"APPROVED": "approved", "PENDING_REVIEW": "pending",
                          "NEEDS_REVISION": "needs_revision", "REJECTED": "rejected",
-                         "DRAFT": "draft"}[plan["status"]]
+                         "DRAFT": "draft", "IMPLEMENTING": "approved",
+                         "IMPLEMENTED": "approved", "VERIFIED": "approved"}[plan["status"]]
                 if plan["revision"]["sha256"] != digest:
                     state = "changed" if plan["approved_sha256"] else "unknown"
                 answer.update(state=state, reason=f"plan {pid} is {state}", plan=pid,
@@ -164,4 +168,45 @@ class FakePlangate:
                 return problem(409, "This plan is already under review.")
             self._submit(plan_id)
             return httpx.Response(200, json=plan)
+        if request.method == "POST" and action in ("start", "finish", "amend", "progress",
+                                                    "drift"):
+            return self._after_approval(plan_id, action, body)
         return problem(405, "Method not allowed.")
+
+    def _after_approval(self, plan_id: int, action: str, body: dict) -> httpx.Response:
+        """The after-approval endpoints, as far as the client needs them."""
+        plan = self.plans[plan_id]
+        moves = {"start": ("APPROVED", "IMPLEMENTING"), "finish": ("IMPLEMENTING", "IMPLEMENTED")}
+        if action in moves:
+            source, target = moves[action]
+            if plan["status"] != source:
+                return problem(409, f"This plan is {plan['status']}.")
+            plan["status"] = target
+            self.versions[plan_id] += 1
+            return httpx.Response(200, json=plan)
+        if action == "amend":
+            if plan["status"] not in ("APPROVED", "IMPLEMENTING", "IMPLEMENTED"):
+                return problem(409, "Only an approved plan can be amended.")
+            self.texts[plan_id] = body["markdown"]
+            self._submit(plan_id)
+            return httpx.Response(200, json=plan)
+        if action == "progress":
+            if plan["status"] == "APPROVED":
+                plan["status"] = "IMPLEMENTING"
+            report = {"id": len(self.progress) + 1, "step": body["step"],
+                      "step_title": f"Step {body['step']}", "action": body.get("action"),
+                      "note": body.get("note", ""), "commit": body.get("commit", "").lower(),
+                      "reported_by": "alice", "created_at": "2026-12-01T10:00:00Z"}
+            self.progress.append(report)
+            return httpx.Response(201, json=report)
+        planned = self.planned.get(plan_id, [])
+        files = sorted(body["files"])
+        report = {"id": len(self.drift_reports) + 1, "revision": 1,
+                  "clear": all(f in planned for f in files), "base": body["base"],
+                  "head": body["head"], "head_commit": body["head_commit"], "changed": files,
+                  "unplanned": [f for f in files if f not in planned],
+                  "untouched": [p for p in planned if p not in files],
+                  "matches": {f: [planned.index(f) + 1] for f in files if f in planned},
+                  "url": f"{BASE}/implementation/plan/{plan_id}/"}
+        self.drift_reports.append(report)
+        return httpx.Response(201, json=report)

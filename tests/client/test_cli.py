@@ -144,9 +144,10 @@ def test_other_text_under_review_is_refused(plangate, plan_file, fake):
     assert fake.texts[1] == PLAN
 
 
-def test_an_approved_plan_with_new_text_needs_new(plangate, plan_file, fake):
+def test_a_rejected_plan_with_new_text_needs_new(plangate, plan_file, fake):
+    """(An approved plan's new text is an amendment: tests/client/test_implementation_commands.)"""
     assert plangate("submit", plan_file).code == 0
-    fake.decide(1, "APPROVED")
+    fake.decide(1, "REJECTED")
     plan_file.write_text(PLAN + "\nmore\n")
     assert "start a new plan (--new" in plangate("submit", plan_file).err
     result = plangate("submit", plan_file, "--new")

@@ -10,7 +10,8 @@ from tests.client.aio import run_async
 from tests.client.conftest import PLAN
 from tests.client.fake_plangate import BASE, TOKEN
 
-TOOLS = {"submit_plan", "plan_status", "wait_for_decision", "get_feedback", "verify_plan"}
+TOOLS = {"submit_plan", "plan_status", "wait_for_decision", "get_feedback", "verify_plan",
+         "report_progress", "check_drift", "finish_implementation"}
 
 
 @pytest.fixture

@@ -197,7 +197,8 @@ def test_an_agent_drives_the_gate_through_the_mcp_server(project, env, author, r
     tools, submitted, verified, waited = _mcp(env, project, list_submit_verify)
 
     assert {t.name for t in tools} == {"submit_plan", "plan_status", "wait_for_decision",
-                                       "get_feedback", "verify_plan"}
+                                       "get_feedback", "verify_plan", "report_progress",
+                                       "check_drift", "finish_implementation"}
     assert not submitted.is_error, submitted.content
     plan = Plan.objects.get(author=author)  # the command has exited: the database is idle
     plan_id = plan.pk

@@ -230,13 +230,13 @@ def test_plan_under_review_cannot_be_edited_and_says_why(author_client, author):
     url = reverse("plans:edit", args=[plan.pk])
     response = author_client.get(url)
     assert response.status_code == 403
-    assert "pending review" in response.content.decode()
+    assert "This plan is waiting for review;" in response.content.decode()
     response = author_client.post(url, editor_data([], title="Sneaky"))
     assert response.status_code == 403
     plan.refresh_from_db()
     assert plan.title != "Sneaky" and plan.status == PlanStatus.PENDING_REVIEW
     detail = author_client.get(plan.get_absolute_url()).content.decode()
-    assert url not in detail and "data-edit-refusal" in detail and "pending review" in detail
+    assert url not in detail and "data-edit-refusal" in detail and "waiting for review" in detail
 
 
 def test_stale_form_save_is_refused_with_409_and_keeps_text(author_client, author):

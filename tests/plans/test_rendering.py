@@ -178,10 +178,12 @@ def test_comments_concerns_and_decisions_render_gfm(client, author, reviewer):
     review_services.comment_post(actor=reviewer, plan=plan, body="First line\nsecond line")
     review_services.concern_raise(actor=reviewer, plan=plan, title="Flush",
                                   body="- [ ] Check **logout**\n\n| a |\n|---|\n| b |")
+    client.force_login(author)  # not the comments' author: no edit forms (with the source)
     page = client.get(reverse("reviews:comments", args=[plan.pk])).content.decode()
-    assert_gfm(region(page, '<ol class="comments">', "</ol>\n<section"))
+    assert_gfm(region(page, '<ol class="comments cv-general">', '<section class="card cv-new"'))
     assert "<p>First line<br>\nsecond line</p>" in page  # a newline in a comment is a break
 
+    client.force_login(reviewer)
     review = plan.reviews.get()
     html = client.get(reverse("reviews:review", args=[review.pk])).content.decode()
     concerns = region(html, 'id="concerns-title"', "</section>")
@@ -192,7 +194,7 @@ def test_comments_concerns_and_decisions_render_gfm(client, author, reviewer):
     review_services.review_decide(actor=reviewer, review=review, decision="NEEDS_REVISION",
                                   comment="Please add:\n\n- [ ] a rollback test\n- ~~a flag~~")
     html = client.get(reverse("reviews:review", args=[review.pk])).content.decode()
-    decision = region(html, "<h2>Decision</h2>", "</section>")
+    decision = region(html, '<h2 id="decision-title">Decision</h2>', "</section>")
     assert '<ul class="contains-task-list">' in decision and "<s>a flag</s>" in decision
 
 
@@ -398,8 +400,8 @@ def test_comments_are_sanitised(client, author, reviewer):
     for payload in CONSTRUCT_PAYLOADS.values():
         review_services.comment_post(actor=reviewer, plan=plan, body=payload)
     page = client.get(reverse("reviews:comments", args=[plan.pk])).content.decode()
-    bodies = re.findall(r'<div class="comment-body">(.*?)</div>\s*<details><summary>Reply', page,
-                        re.S)
+    bodies = re.findall(r'<div class="comment-body">(.*?)</div>\s*(?:<details class="cv-edit"|'
+                        r"</li>)", page, re.S)
     assert len(bodies) == len(CONSTRUCT_PAYLOADS)
     for body in bodies:  # the page's own reply forms aside, nothing active in a comment
         assert active_content(body) == [] and "<script" not in body.lower()

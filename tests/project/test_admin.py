@@ -32,7 +32,7 @@ from reviews.models import (
 from tests.audit_support import approve_through_services
 from tests.factories import ready_plan
 
-OUR_APPS = ("plans", "reviews", "audit", "notifications")
+OUR_APPS = ("plans", "reviews", "implementation", "audit", "notifications")
 
 
 def admin_url(model, view, *args):

@@ -31,12 +31,13 @@ from accounts.roles import AUTHORS, REVIEWERS
 from api.models import ApiToken
 from api.services import token_create
 from audit.models import AuditEntry
+from implementation import services as implementation_services
 from notifications.models import Notification
 from plans.markdown import export_plan
 from plans.models import Plan, PlanEditor, PlanRevision
 from plans.services import plan_submit, plan_withdraw
 from reviews import services
-from reviews.models import Comment, Concern, Review, ReviewRequest
+from reviews.models import Comment, CommentEdit, Concern, Review, ReviewRequest
 from tests.factories import AdminFactory, AuthorFactory, ReviewerFactory, ready_plan
 from tests.reviewkit import approve, items_of, revise, submitted_plan
 
@@ -71,9 +72,16 @@ def authors_only(ok, refused=403, anonymous=LOGIN):
 # GET for pages; a harmless but valid POST where the URL is a write.
 REQUESTS = {
     "home": ("GET", None, None),
+    "insights:dashboard": ("GET", None, None),
+    "insights:search": ("GET", None, None),
+    "insights:insights": ("GET", None, None),
+    "insights:insights_csv": ("GET", lambda w: {"figure": "decisions"}, None),
     "login": ("GET", None, None),
     "logout": ("POST", None, None),
+    "profile": ("GET", None, None),
+    "password_change": ("GET", None, None),
     "healthz": ("GET", None, None),
+    "favicon": ("GET", None, None),
     "csp_report": ("POST", None, lambda w: {"csp-report": {"violated-directive": "script-src"}}),
     "admin:index": ("GET", None, None),
     "markdownx_upload": ("POST", None, None),
@@ -87,6 +95,10 @@ REQUESTS = {
     "plans:detail": ("GET", lambda w: {"pk": w["plan"].pk}, None),
     "plans:edit": ("GET", lambda w: {"pk": w["draft"].pk}, None),
     "plans:export": ("GET", lambda w: {"pk": w["plan"].pk}, None),
+    "plans:start_from": ("POST", lambda w: {"pk": w["plan"].pk}, None),
+    "plans:delete": ("POST", lambda w: {"pk": w["draft"].pk}, None),
+    "plans:archive": ("POST", lambda w: {"pk": w["draft"].pk}, None),
+    "plans:unarchive": ("POST", lambda w: {"pk": w["draft"].pk}, None),
     "plans:revisions": ("GET", lambda w: {"pk": w["plan"].pk}, None),
     "plans:diff": ("GET", lambda w: {"pk": w["approved"].pk}, None),  # two revisions
     "plans:revision": ("GET", lambda w: {"pk": w["plan"].pk, "number": 1}, None),
@@ -95,9 +107,22 @@ REQUESTS = {
     "reviews:start": ("POST", lambda w: {"plan_id": w["plan"].pk}, None),
     "reviews:request": ("POST", lambda w: {"plan_id": w["plan"].pk},
                         lambda w: {"usernames": w["users"]["reviewer"].username}),
+    "reviews:rerequest": ("POST", lambda w: {"plan_id": w["plan"].pk,
+                                             "user_id": w["users"]["reviewer"].pk}, None),
+    "reviews:reviewer_suggestions": ("GET", lambda w: {"plan_id": w["plan"].pk}, None),
     "reviews:concern_raise": ("POST", lambda w: {"plan_id": w["plan"].pk},
                               lambda w: {"title": "Matrix concern"}),
     "reviews:comments": ("GET", lambda w: {"plan_id": w["plan"].pk}, None),
+    "reviews:comment_reply": ("POST", lambda w: {"pk": w["comment"].pk},
+                              lambda w: {"body": "Agreed."}),
+    "reviews:comment_edit": ("POST", lambda w: {"pk": w["comment"].pk},
+                             lambda w: {"body": "Looks close to done."}),
+    "reviews:thread_resolve": ("POST", lambda w: {"pk": w["comment"].pk}, None),
+    "reviews:thread_reopen": ("POST", lambda w: {"pk": w["comment"].pk}, None),  # open: 409
+    "api:comment_edit": ("POST", lambda w: {"pk": w["comment"].pk},
+                         lambda w: {"body": "Looks close to done."}),
+    "api:thread_resolve": ("POST", lambda w: {"pk": w["comment"].pk}, None),
+    "api:thread_reopen": ("POST", lambda w: {"pk": w["comment"].pk}, None),
     "reviews:timeline": ("GET", lambda w: {"plan_id": w["plan"].pk}, None),
     "reviews:certificate": ("GET", lambda w: {"plan_id": w["approved"].pk}, None),
     "reviews:certificate_markdown": ("GET", lambda w: {"plan_id": w["approved"].pk}, None),
@@ -113,6 +138,7 @@ REQUESTS = {
     "notifications:inbox": ("GET", None, None),
     "notifications:mark_read": ("POST", lambda w: {"pk": w["notification"].pk}, None),
     "notifications:mark_all_read": ("POST", None, None),
+    "notifications:open": ("GET", lambda w: {"pk": w["notification"].pk}, None),
     "notifications:preferences": ("GET", None, None),
     "api:schema": ("GET", None, None),
     "api:docs": ("GET", None, None),
@@ -139,14 +165,40 @@ REQUESTS = {
     "api:verify": ("POST", None, lambda w: {"markdown": w["plan_markdown"]}),
     "api:approval": ("GET", lambda w: {"sha256": w["approved_sha256"]}, None),
     "api:not_found": ("GET", None, None),
+    # After approval (implementation): start on the approved plan, finish, progress and amend
+    # on the one being implemented, verify the implemented one.
+    "implementation:record": ("GET", lambda w: {"plan_id": w["approved"].pk}, None),
+    "implementation:start": ("POST", lambda w: {"plan_id": w["approved"].pk}, None),
+    "implementation:finish": ("POST", lambda w: {"plan_id": w["implementing"].pk}, None),
+    "implementation:verify": ("POST", lambda w: {"plan_id": w["implemented"].pk},
+                              lambda w: {"outcome": "SENT_BACK", "comment": "Step 1 is open."}),
+    "api:plan_implementation": ("GET", lambda w: {"pk": w["approved"].pk}, None),
+    "api:plan_start": ("POST", lambda w: {"pk": w["approved"].pk}, None),
+    "api:plan_finish": ("POST", lambda w: {"pk": w["implementing"].pk}, None),
+    "api:plan_progress": ("POST", lambda w: {"pk": w["implementing"].pk},
+                          lambda w: {"step": 1, "note": "done"}),
+    "api:plan_drift": ("POST", lambda w: {"pk": w["approved"].pk},
+                       lambda w: {"files": ["accounts/views.py"]}),
+    "api:plan_amend": ("POST", lambda w: {"pk": w["implementing"].pk},
+                       lambda w: {"markdown": w["amended_markdown"]}),
+    "api:plan_verification": ("POST", lambda w: {"pk": w["implemented"].pk},
+                              lambda w: {"outcome": "SENT_BACK", "comment": "Step 1 is open."}),
 }
 
 MATRIX: dict[str, dict[str, object]] = {
     # --- public, or the site's own entry points --------------------------------------------
-    "home": signed_in(302),  # to the plan list
+    "home": signed_in(200),  # the dashboard (insights:dashboard)
+    "insights:dashboard": signed_in(200),  # each role sees its own part
+    "insights:search": signed_in(200),  # results: the plans the user may see (all, today)
+    # Reviewers see their own figures, admins everyone's; the co-author is a reviewer too.
+    "insights:insights": row(403, anonymous=LOGIN, coauthor=200, reviewer=200, requested=200,
+                             admin=200),
+    "insights:insights_csv": row(403, anonymous=LOGIN, coauthor=200, reviewer=200,
+                                 requested=200, admin=200),
     "login": row(302, anonymous=200),  # a signed-in user is sent on
     "logout": row(LOGIN),  # POST; everyone ends on the login page
     "healthz": row(200),
+    "favicon": row(200),
     "csp_report": row(204),  # browsers report from any page, signed in or not
     "admin:index": row(ADMIN_LOGIN, admin=200),
     "api:schema": row(200),  # the API's description is public (login_not_required)
@@ -157,6 +209,8 @@ MATRIX: dict[str, dict[str, object]] = {
     "markdownx_upload": signed_in(400),  # harmless POST without a file: a 4xx, never a 500
     "markdownx_markdownify": signed_in(200),
     "plans:list": signed_in(200),
+    "profile": signed_in(200),  # one's own account only: there is no other user's profile
+    "password_change": signed_in(200),
     "plans:create": signed_in(200),
     "plans:import": signed_in(200),
     "plans:template": signed_in(200),
@@ -169,6 +223,8 @@ MATRIX: dict[str, dict[str, object]] = {
     "plans:diff": signed_in(200),
     "plans:revision": signed_in(200),
     "reviews:comments": signed_in(200),
+    # Whoever may see the plan may reply (reviews.permissions.can_comment).
+    "reviews:comment_reply": signed_in(302),
     "reviews:certificate": signed_in(200),
     "reviews:certificate_markdown": signed_in(200),
     "reviews:review": signed_in(200),
@@ -189,9 +245,19 @@ MATRIX: dict[str, dict[str, object]] = {
     "api:approval": api(200),
     # --- the plan's author, or an admin (a co-author edited it but does not own it) ----------
     "plans:edit": authors_only(200),
+    # A never-submitted draft: deleted or archived by its author or an admin (302 to the list
+    # or the plan); unarchiving a plan that is not archived changes nothing, for the same roles.
+    "plans:delete": authors_only(302),
+    "plans:archive": authors_only(302),
+    "plans:unarchive": authors_only(302),
     "reviews:submit": authors_only(302),
     "reviews:withdraw": authors_only(302),
     "reviews:request": authors_only(302),
+    # Asking a reviewer again (they reviewed the plan, and have not decided on this revision).
+    "reviews:rerequest": authors_only(302),
+    # A new draft from a plan's content (offered on a rejected plan): its author or an admin.
+    "plans:start_from": authors_only(302),
+    "reviews:reviewer_suggestions": authors_only(200),  # who may request sees who may review
     "api:plan_revise": authors_only(200, anonymous=401),
     "api:plan_submit": authors_only(200, anonymous=401),
     "api:plan_withdraw": authors_only(200, anonymous=401),
@@ -209,20 +275,52 @@ MATRIX: dict[str, dict[str, object]] = {
     "reviews:decide": row(403, anonymous=LOGIN, reviewer=302),
     "api:review_answers": row(403, anonymous=401, reviewer=200),
     "api:review_decision": row(403, anonymous=401, reviewer=200),
+    # --- comments: only its author edits it (for 15 minutes); the plan's author, co-authors
+    # and reviewers resolve and reopen threads. Reopening the open thread: 409 (302 + message
+    # in the browser) for them, 403 for everyone else.
+    "reviews:comment_edit": row(403, anonymous=LOGIN, reviewer=302),
+    "api:comment_edit": row(403, anonymous=401, reviewer=200),
+    "reviews:thread_resolve": row(403, anonymous=LOGIN, author=302, coauthor=302, reviewer=302,
+                                  requested=302),
+    "reviews:thread_reopen": row(403, anonymous=LOGIN, author=302, coauthor=302, reviewer=302,
+                                 requested=302),
+    "api:thread_resolve": row(403, anonymous=401, author=200, coauthor=200, reviewer=200,
+                              requested=200),
+    "api:thread_reopen": row(403, anonymous=401, author=409, coauthor=409, reviewer=409,
+                             requested=409),
     # --- admins only --------------------------------------------------------------------------
     "audit:list": row(403, anonymous=LOGIN, admin=200),
     "audit:export": row(403, anonymous=LOGIN, admin=200),
     "reviews:timeline": row(403, anonymous=LOGIN, admin=200),  # built from the audit log
     # --- one's own rows: someone else's is a 404, not a 403 (its existence is not confirmed) -
     "notifications:mark_read": row(404, anonymous=LOGIN, author=302),
+    "notifications:open": row(404, anonymous=LOGIN, author=302),  # marks read, then goes there
     "api:token_revoke": row(404, anonymous=LOGIN, author=302),
+    # --- after approval: the author (or a co-author of that plan) implements; a reviewer who
+    # neither wrote nor edited it verifies (the co-author here edited other plans only) -------
+    "implementation:record": signed_in(200),
+    "api:plan_implementation": api(200),
+    "implementation:start": row(403, anonymous=LOGIN, author=302),
+    "implementation:finish": row(403, anonymous=LOGIN, author=302),
+    "api:plan_start": row(403, anonymous=401, author=200),
+    "api:plan_finish": row(403, anonymous=401, author=200),
+    "api:plan_progress": row(403, anonymous=401, author=201),
+    "api:plan_amend": row(403, anonymous=401, author=200),
+    "implementation:verify": row(403, anonymous=LOGIN, coauthor=302, reviewer=302,
+                                 requested=302),
+    "api:plan_verification": row(403, anonymous=401, coauthor=201, reviewer=201,
+                                 requested=201),
+    # A drift report is a measurement anyone who may see the plan may upload (a CI job's
+    # token); the audit entry says who.
+    "api:plan_drift": api(201),
 }
 
 # The status a signed-in author gets for the other method: every page and endpoint names the
 # methods it takes (405 otherwise); the ones taking both GET and POST are left out.
-WRONG_METHOD_OK = {"home", "login", "plans:create", "plans:import", "plans:edit",
-                   "reviews:comments", "notifications:preferences", "api:tokens", "api:plans",
-                   "api:plan_reviews", "api:plan_comments", "api:plan_concerns", "api:not_found"}
+WRONG_METHOD_OK = {"home", "login", "profile", "password_change", "plans:create",
+                   "plans:import", "plans:edit", "reviews:comments", "notifications:preferences",
+                   "api:tokens", "api:plans", "api:plan_reviews", "api:plan_comments",
+                   "api:plan_concerns", "api:not_found"}
 
 # Reversing the catch-all regex gives no useful path; this is one it answers for.
 PATHS = {"api:not_found": "/api/v1/no-such-thing"}
@@ -275,13 +373,23 @@ def _world(django_capture_on_commit_callbacks) -> dict:
         services.review_request(actor=author, plan=plan, users=[users["requested"]])
         review = services.review_start(actor=reviewer, plan=plan)
         concern = services.concern_raise(actor=reviewer, plan=plan, title="Rollback is vague")
-        services.comment_post(actor=reviewer, plan=plan, body="Looks close.")
+        comment = services.comment_post(actor=reviewer, plan=plan, body="Looks close.")
+        implementing = submitted_plan(author, title="Matrix implementing")
+        approve(implementing, reviewer)
+        implementation_services.implementation_start(actor=author, plan=implementing)
+        implemented = submitted_plan(author, title="Matrix implemented")
+        approve(implemented, reviewer)
+        implementation_services.implementation_start(actor=author, plan=implemented)
+        implementation_services.implementation_finish(actor=author, plan=implemented)
     tokens = {role: token_create(actor=u, user=u, name=f"{role}-matrix") for role, u in
               users.items()}
     return {
         "users": users, "clients": {},
         "plan": plan, "draft": draft, "approved": approved, "review": review,
-        "concern": concern, "item": items_of(review)[0],
+        "implementing": implementing, "implemented": implemented,
+        "amended_markdown": export_plan(implementing).replace(
+            implementing.problem_statement, "Logins are slower than ever.", 1),
+        "concern": concern, "item": items_of(review)[0], "comment": comment,
         "token": tokens["author"][0], "raw_tokens": {r: t[1] for r, t in tokens.items()},
         "notification": Notification.objects.filter(recipient=author).order_by("id").first(),
         "plan_markdown": export_plan(plan), "draft_markdown": export_plan(draft),
@@ -297,8 +405,10 @@ def _snapshot() -> tuple:
         PlanRevision.objects.count(), Review.objects.count(),
         tuple(Review.objects.order_by("pk").values_list("decision", flat=True)),
         Comment.objects.count(), Concern.objects.filter(resolved_at__isnull=True).count(),
+        CommentEdit.objects.count(), Comment.objects.filter(resolved_at__isnull=False).count(),
         ReviewRequest.objects.count(), ApiToken.objects.filter(revoked_at__isnull=True).count(),
         Notification.objects.filter(read_at__isnull=True).count(), Group.objects.count(),
+        Plan.objects.filter(archived_at__isnull=False).count(),
     )
 
 
@@ -389,12 +499,18 @@ def test_allowed_writes_do_write(world):
     a row, so a refusal elsewhere is not a form that was never valid."""
     writes = {
         "reviews:submit": "author", "reviews:withdraw": "author", "reviews:request": "author",
+        "reviews:rerequest": "author", "plans:start_from": "author",
         "reviews:start": "requested", "reviews:concern_raise": "reviewer",
         "reviews:concern_resolve": "reviewer", "reviews:answer": "reviewer",
         "reviews:decide": "reviewer", "notifications:mark_read": "author",
+        "notifications:open": "author", "plans:delete": "author", "plans:archive": "author",
         "api:token_revoke": "author", "api:plan_submit": "author",
         "api:plan_withdraw": "admin", "api:review_answers": "reviewer",
         "api:review_decision": "reviewer", "api:concern_resolve": "admin",
+        "implementation:start": "author", "implementation:finish": "author",
+        "implementation:verify": "reviewer", "api:plan_start": "author",
+        "api:plan_finish": "author", "api:plan_progress": "author", "api:plan_drift": "reviewer",
+        "api:plan_amend": "author", "api:plan_verification": "reviewer",
     }
     silent = [name for name, role in writes.items() if _cell(world, name, role)[1] is not True]
     assert not silent, f"Allowed writes that changed nothing: {silent}"

@@ -86,13 +86,14 @@ def test_every_main_page_carries_the_strict_policy(client, site, author, reviewe
     assert checked == 17
 
 
-def test_comment_replies_are_indented_by_class_not_inline_style(author_client, site):
+def test_comment_threads_are_laid_out_by_class_not_inline_style(author_client, site):
     plan, _ = site
     html = author_client.get(reverse("reviews:comments", args=[plan.pk])).content.decode()
-    depths = re.findall(r'class="comment depth-(\d+)"', html)
-    assert depths == ["0", "1", "2"]
+    thread = html[html.index('<section class="cv-thread"'):]
+    assert len(re.findall(r'<li class="comment" id="comment-\d+">', thread)) == 3  # one thread
+    assert "style=" not in html
     css = (BASE_DIR / "static/css/plangate.css").read_text()
-    assert ".comment.depth-1 { margin-left: 2rem; }" in css
+    assert ".cv-thread { margin:" in css
 
 
 def test_the_api_docs_init_script_is_a_file_of_our_origin(client):

@@ -45,7 +45,8 @@ def test_only_the_tls_proxy_is_published_and_it_reaches_web():
     published = {name for name, service in SERVICES.items() if service.get("ports")}
     assert published == {"caddy"}
     caddyfile = (ROOT / "deploy" / "Caddyfile").read_text()
-    assert "reverse_proxy web:8000" in caddyfile
+    # Every web container (`--scale web=N`), looked up by the service's name.
+    assert re.search(r"reverse_proxy \{\s*dynamic a web 8000\b", caddyfile)
     assert SERVICES["web"]["environment"]["PLANGATE_TRUSTED_PROXIES"] == "1"
 
 

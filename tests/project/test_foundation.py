@@ -16,7 +16,8 @@ from plans.models import Plan
 from reviews.management.commands.seed_demo import DEMO_USERS, examples_dir
 
 PUBLIC_ROUTES = {"login", "healthz", "admin:login", "markdownx_upload", "markdownx_markdownify",
-                 "csp_report"}  # browsers send CSP reports from the login page too
+                 "csp_report",  # browsers send CSP reports from the login page too
+                 "favicon"}  # and ask for /favicon.ico on it
 # The REST API answers 401 itself instead of redirecting (tests/api/test_docs.py); its token
 # settings pages ("api:token...") are ordinary pages.
 API_ROUTES = re.compile(r"^api:(?!token)")
@@ -96,7 +97,7 @@ def test_seed_demo_creates_users_who_can_log_in_and_is_idempotent(client, capsys
         client.logout()
         response = client.post("/accounts/login/", {"username": username, "password": password})
         assert response.status_code == 302, f"{username} could not log in"
-        assert response["Location"] == "/plans/"
+        assert response["Location"] == "/"  # the dashboard
     examples = sorted(examples_dir().glob("*.md"))
     assert Plan.objects.count() == len(examples)
 

@@ -62,11 +62,16 @@ def test_whole_story_through_services(author, reviewer, reviewer2, two_approvals
     assert [r.reviewer for r in status.stale_approvals] == [reviewer]
     assert status.approvals == []
 
-    # Both approve the new revision (their earlier answers carry over as a starting point).
+    # Both approve the new revision (their earlier answers carry over as a starting point, and
+    # count once each is confirmed on this revision).
     rob2 = services.review_start(actor=reviewer, plan=plan)
     assert rob2.revision == second and rob2.answers.count() == 15
+    with pytest.raises(services.ValidationError, match="carried over from revision 1"):
+        services.review_decide(actor=reviewer, review=rob2, decision="APPROVED")
+    answer_all(rob2, reviewer)
     services.review_decide(actor=reviewer, review=rob2, decision="APPROVED")
     rita2 = services.review_start(actor=reviewer2, plan=plan)
+    answer_all(rita2, reviewer2)
     services.review_decide(actor=reviewer2, review=rita2, decision="APPROVED")
     plan.refresh_from_db()
     assert plan.status == PlanStatus.APPROVED
@@ -118,7 +123,7 @@ def test_whole_story_through_views(client, author, reviewer, reviewer2, two_appr
     response = client.post(f"/reviews/{reviews['rita'].pk}/decide/",
                            {"decision": "NEEDS_REVISION", "comment": "Explain expiry.",
                             "revision": 1}, follow=True)
-    assert "The plan is needs revision" in response.content.decode()
+    assert "The plan needs revision." in response.content.decode()
     plan.refresh_from_db()
     assert plan.status == PlanStatus.NEEDS_REVISION
 
@@ -141,6 +146,12 @@ def test_whole_story_through_views(client, author, reviewer, reviewer2, two_appr
         client.force_login(user)
         client.post(f"/reviews/plan/{plan.pk}/start/")
         review = Review.objects.get(plan=plan, reviewer=user, revision__number=2)
+        page = client.get(f"/reviews/{review.pk}/").content.decode()
+        assert "From revision 1" in page  # carried over, to confirm
+        for item in items_of(review):  # confirmed one by one (the same answer, saved again)
+            client.post(f"/reviews/{review.pk}/answer/",
+                        {"item": item.pk, "answer": "yes", "revision": 2},
+                        HTTP_HX_REQUEST="true")
         response = client.post(f"/reviews/{review.pk}/decide/",
                                {"decision": "APPROVED", "revision": 2}, follow=True)
         assert response.status_code == 200
@@ -250,18 +261,20 @@ def test_admin_resolves_any_concern(author, reviewer, admin_user):
 
 
 def test_threaded_comments_anchored_to_a_step(client, author, reviewer):
+    """(tests/reviews/test_conversation.py has the rest of the conversation.)"""
     plan = submitted_plan(author)
     step = plan.steps.get()
     client.force_login(reviewer)
     client.post(f"/reviews/plan/{plan.pk}/comments/",
-                {"body": "Why Redis?", "section": "Proposed Solution", "step": step.pk})
+                {"body": "Why Redis?", "section": "Proposed Solution", "step": 1})
     parent = plan.comments.get()
     client.force_login(author)
     client.post(f"/reviews/plan/{plan.pk}/comments/", {"body": "It is already there.",
                                                        "parent": parent.pk})
     page = client.get(f"/reviews/plan/{plan.pk}/comments/").content.decode()
     assert page.index("Why Redis?") < page.index("It is already there.")
-    assert "on Proposed Solution" in page and f"on {step}" in page
+    assert parent.step == step and parent.section == "Proposed Solution"
+    assert re.search(r'<span class="cv-where">Step 1 · lines \d+–\d+</span>', page)
     assert plan.comments.get(parent=parent).author == author
     assert actions(plan).count("comment.posted") == 2
 

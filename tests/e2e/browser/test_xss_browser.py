@@ -135,6 +135,8 @@ def test_no_payload_runs_on_any_page_that_shows_it(browser, live_server, author,
         for plan in (revised, approved, draft):
             hooks.visit(page, f"/plans/{plan.pk}/", shows=plan.title)
         hooks.visit(page, "/plans/")
+        hooks.visit(page, "/")  # the dashboard: titles, reviewers' feedback, concerns
+        hooks.visit(page, "/search/?q=e")  # highlighted excerpts of steps and comments
         hooks.visit(page, f"/reviews/plan/{revised.pk}/comments/",
                     shows=PAYLOADS[0])
         hooks.visit(page, f"/plans/{revised.pk}/revisions/")
@@ -156,6 +158,7 @@ def test_no_payload_runs_on_any_page_that_shows_it(browser, live_server, author,
         hooks.visit(page, f"/reviews/{review.pk}/")
         hooks.visit(page, f"/reviews/{approval.pk}/")
         hooks.visit(page, f"/reviews/plan/{revised.pk}/comments/")
+        hooks.visit(page, "/")  # the reviewer's dashboard
     finally:
         page.context.close()
 

@@ -1,0 +1,114 @@
+"""Write throughput: submit → start review → decide (needs revision) cycles through the services,
+on a plan with 10 requested reviewers, notifications recorded (outbox rows written and their
+delivery published to the bench's queue after commit), against one plain ORM save.
+
+A cycle makes two transitions (submitted, sent back for revision). Rounds of CYCLES cycles
+alternate with rounds of as many plain saves (``Plan.save(update_fields=...)`` of another plan,
+one UPDATE), so both see the same machine. The query counts of each write are taken with 1 and
+with 10 recipients: they must be the same. A write's own count is its transaction's statements;
+what runs once it committed (the broker publish, other apps' on-commit work) is counted apart.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from notifications.models import OutboxMessage
+from plans.models import Plan
+from plans.services import plan_submit
+from reviews.models import Decision
+from reviews.services import review_decide, review_start
+
+from .stats import spread
+
+CONTROL = ("BEGIN", "SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK")
+
+
+def _split(captured) -> tuple[int, int]:
+    """(statements of the write's own transaction, statements run after it committed: the
+    on-commit work, e.g. the broker publish and what other apps do on commit)."""
+    own = after = 0
+    committed = False
+    for query in captured.captured_queries:
+        sql = query["sql"]
+        if sql.startswith(CONTROL):
+            continue
+        if sql.startswith("COMMIT"):
+            committed = True
+        elif committed:
+            after += 1
+        else:
+            own += 1
+    return own, after
+
+
+def _cycle(author, reviewer, plan_id: int, counts: dict | None = None) -> None:
+    plan = Plan.objects.get(pk=plan_id)
+    with CaptureQueriesContext(connection) as submit:
+        plan_submit(actor=author, plan=plan)
+    with CaptureQueriesContext(connection) as start:
+        review = review_start(actor=reviewer, plan=plan)
+    with CaptureQueriesContext(connection) as decide:
+        review_decide(actor=reviewer, review=review, decision=Decision.NEEDS_REVISION,
+                      comment="Say how the fallback is tested.")
+    if counts is not None:
+        for name, captured in (("submit", submit), ("start", start), ("decide", decide)):
+            counts[name], counts[f"{name}_after_commit"] = _split(captured)
+
+
+def query_counts(fx) -> dict:
+    """{"submit": {"1": n, "10": n}, "start": ..., "decide": ...} (after a warm-up cycle)."""
+    author, reviewer = fx.users["author"], fx.reviewers[0]
+    by_recipients = {}
+    for label, plan_id in (("1", fx.plan_writes_one), ("10", fx.plan_writes)):
+        _cycle(author, reviewer, plan_id)
+        counts: dict = {}
+        _cycle(author, reviewer, plan_id, counts)
+        by_recipients[label] = counts
+    writes = ("submit", "start", "decide", "submit_after_commit", "start_after_commit",
+              "decide_after_commit")
+    return {write: {label: by_recipients[label][write] for label in by_recipients}
+            for write in writes}
+
+
+def run(fx, *, rounds: int, cycles: int) -> dict:
+    author = fx.users["author"]
+    reviewers = fx.reviewers[:10]
+    queries = query_counts(fx)
+    other = Plan.objects.get(pk=fx.plan_small)
+    outbox_before = OutboxMessage.objects.count()
+    cycle_s, save_s = [], []
+    done = 0
+    for _ in range(rounds):
+        began = time.perf_counter()
+        for n in range(cycles):
+            _cycle(author, reviewers[(done + n) % len(reviewers)], fx.plan_writes)
+        cycle_s.append((time.perf_counter() - began) / cycles)
+        done += cycles
+        began = time.perf_counter()
+        for n in range(cycles):
+            other.title = f"One step ({n})"
+            other.save(update_fields=["title", "updated_at"])
+        save_s.append((time.perf_counter() - began) / cycles)
+    outbox_rows = (OutboxMessage.objects.count() - outbox_before) / done
+    per_cycle, per_save = statistics.median(cycle_s), statistics.median(save_s)
+    per_transition = per_cycle / 2
+    return {
+        "what": "submit → review start → decide (needs revision), 10 requested reviewers, "
+                "notifications recorded; against Plan.save(update_fields=...)",
+        "cycles_per_s": round(1 / per_cycle, 1),
+        "transitions_per_s": round(1 / per_transition, 1),
+        "save_ms": round(per_save * 1000, 3),
+        "cycle_ms": round(per_cycle * 1000, 2),
+        "transition_ratio_to_save": round(per_transition / per_save, 1),
+        "cycle_ratio_to_save": round(per_cycle / per_save, 1),
+        "outbox_rows_per_cycle": round(outbox_rows, 1),
+        "queries": queries,
+        "queries_per_cycle": sum(queries[w]["10"] for w in queries),
+        "spread_transitions_per_s": spread([2 / s for s in cycle_s]),
+        "cycles": done,
+    }

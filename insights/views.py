@@ -1,0 +1,188 @@
+"""The dashboard (home), search and insights pages. Each does a fixed number of queries."""
+
+from __future__ import annotations
+
+import csv
+from datetime import datetime, time, timedelta
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from accounts.roles import REVIEWERS, is_admin, is_reviewer
+from plans import permissions as plan_permissions
+from plans.selectors import RANK_RISK, plan_authors, plan_list
+from reviews.models import Review
+
+from . import charts, insights, search
+from .dashboard import dashboard as load_dashboard
+from .forms import SORTS, InsightsForm, SearchForm
+
+PAGE_SIZE = 25
+
+
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    board = load_dashboard(request.user)
+    return render(request, "insights/dashboard.html", {
+        "board": board,
+        "chart": _state_chart(board.admin) if board.admin else None,
+    })  # fmt: skip
+
+
+def _state_chart(admin):
+    return charts.bar_chart(
+        slug="plans-by-state", title="Plans by state",
+        description="How many plans are in each state of the workflow now.", unit="",
+        categories=[label for _, label, _ in admin.by_state],
+        series=[("plans", [float(n) for _, _, n in admin.by_state])], counts=True,
+    )
+
+
+# --- search ---------------------------------------------------------------------------------------
+def _start(day):
+    return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
+
+
+@require_GET
+def search_page(request: HttpRequest) -> HttpResponse:
+    form = SearchForm(request.GET)
+    valid = form.is_valid()
+    values = form.cleaned_data if valid else {}
+    text = values.get("q", "")
+    plans = plan_list(user=request.user, status=values.get("state", ""),
+                      author=values.get("author", ""), risk=values.get("risk", ""))
+    if values.get("reviewer"):
+        plans = plans.filter(pk__in=Review.objects.filter(
+            reviewer__username=values["reviewer"]).values("plan_id"))
+    if values.get("date_from"):
+        plans = plans.filter(updated_at__gte=_start(values["date_from"]))
+    if values.get("date_to"):
+        plans = plans.filter(updated_at__lt=_start(values["date_to"] + timedelta(days=1)))
+    plans = search.search_plans(plans, text)
+    sort = values.get("sort") or ("relevance" if text.strip() else "-updated")
+    if sort == "relevance" and not text.strip():
+        sort = "-updated"
+    page = Paginator(plans.order_by(*SORTS[sort]), PAGE_SIZE).get_page(request.GET.get("page"))
+    # Every signed-in user may read every plan today; the predicate is asked all the same, so
+    # results follow plans.permissions.can_view if it ever narrows.
+    rows = [p for p in page.object_list if plan_permissions.can_view(p, request.user)]
+    found = search.highlights([p.pk for p in rows], text)
+    for plan in rows:
+        plan.highest_risk_value = RANK_RISK.get(plan.risk_rank or 0, "")
+        plan.title_html = search.title_html(str(plan), text)
+        plan.matches = found.get(plan.pk, [])
+    query = request.GET.copy()
+    query.pop("page", None)
+    unsorted = query.copy()
+    unsorted.pop("sort", None)
+    return render(request, "insights/search.html", {
+        "form": form, "page": page, "rows": rows, "text": text, "sort": sort,
+        "query": query.urlencode(), "unsorted": unsorted.urlencode(),
+        "authors": plan_authors(),
+        "reviewers": get_user_model().objects.filter(groups__name=REVIEWERS).distinct()
+        .order_by("username").only("username", "first_name", "last_name"),
+        "columns": [("title", "Title"), ("status", "State"), ("author", "Author"),
+                    ("risk", "Risk"), ("updated", "Updated")],
+        "fulltext": search.is_postgres(),
+    }, status=200 if valid else 400)  # fmt: skip
+
+
+# --- insights -------------------------------------------------------------------------------------
+def _insights_for(request: HttpRequest):
+    """Admins see everyone's figures, reviewers their own; anyone else is refused."""
+    form = InsightsForm(request.GET)
+    if is_admin(request.user):
+        name = form.cleaned_data.get("reviewer", "") if form.is_valid() else ""
+        reviewer = get_user_model().objects.filter(username=name).first() if name else None
+        if name and reviewer is None:
+            form.add_error("reviewer", "No such user.")
+    elif is_reviewer(request.user):
+        reviewer = request.user
+    else:
+        raise PermissionDenied("Insights are for reviewers (their own figures) and admins.")
+    date_from, date_to = form.period()
+    return form, insights.load(date_from=date_from, date_to=date_to, reviewer=reviewer)
+
+
+def _charts(data: insights.Insights) -> list[charts.Chart]:
+    week_labels = [w.strftime("%b %d") for w in data.weeks]
+    whose = "your" if data.reviewer else "all"
+    return [
+        charts.bar_chart(
+            slug="time-to-first-review",
+            title="Time to first review" if not data.reviewer else "Time to my review",
+            description=f"Hours from a submission to {'your' if data.reviewer else 'its first'} "
+                        "decision, median and 90th percentile, by week of submission.",
+            unit=" h", categories=week_labels,
+            series=[("median", [r.median for r in data.first_review]),
+                    ("p90", [r.p90 for r in data.first_review])]),
+        charts.bar_chart(
+            slug="time-to-decision", title="Time to decision",
+            description="Hours from a submission to the plan's outcome (approved, sent back "
+                        "or rejected), median and 90th percentile, by week of submission.",
+            unit=" h", categories=week_labels,
+            series=[("median", [r.median for r in data.decision]),
+                    ("p90", [r.p90 for r in data.decision])]),
+        charts.bar_chart(
+            slug="decisions", title="Decisions per week",
+            description=f"Outcomes of {whose} decisions by week.", unit="",
+            categories=week_labels,
+            series=[(insights.DECISION_LABELS[d], [float(c[d]) for _, c in data.outcomes])
+                    for d in insights.DECISIONS], counts=True),
+        charts.bar_chart(
+            slug="revisions", title="Revisions per approved plan",
+            description="How many revisions approved plans took (plans approved in the "
+                        "period).", unit=" plans",
+            categories=[str(n) for n, _ in data.revisions.histogram],
+            series=[("approved plans", [float(p) for _, p in data.revisions.histogram])],
+            counts=True),
+        charts.bar_chart(
+            slug="reviewers", title="Load per reviewer",
+            description="Decisions in the period and plans waiting now, per reviewer.",
+            unit="", categories=[r.reviewer for r in data.reviewers],
+            series=[("decisions", [float(r.decided) for r in data.reviewers]),
+                    ("waiting now", [float(r.queue) for r in data.reviewers])], counts=True),
+    ]
+
+
+@require_GET
+def insights_page(request: HttpRequest) -> HttpResponse:
+    form, data = _insights_for(request)
+    tables = insights.tables(data)
+    reviewers = []
+    if is_admin(request.user):
+        reviewers = (get_user_model().objects.filter(groups__name=REVIEWERS).distinct()
+                     .order_by("username").only("username", "first_name", "last_name"))
+    return render(request, "insights/insights.html", {
+        "form": form, "data": data, "reviewers": reviewers,
+        "charts": [(chart, tables[chart.slug]) for chart in _charts(data)],
+        "query": request.GET.urlencode(),
+    }, status=200 if form.is_valid() else 400)  # fmt: skip
+
+
+@require_GET
+def insights_csv(request: HttpRequest, figure: str) -> HttpResponse:
+    if figure not in insights.FIGURES:
+        raise Http404("No such figure.")
+    _form, data = _insights_for(request)
+    header, rows = insights.tables(data)[figure]
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="{figure}-{data.date_from}-{data.date_to}.csv"')
+    writer = csv.writer(response)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([_cell(v) for v in row])
+    return response
+
+
+def _cell(value):
+    """A spreadsheet never runs a reviewer's name as a formula."""
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
