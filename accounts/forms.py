@@ -26,5 +26,5 @@ class ProfileForm(forms.Form):
 
     first_name = forms.CharField(max_length=150, required=False, label="First name")
     last_name = forms.CharField(max_length=150, required=False, label="Last name")
-    email = forms.EmailField(required=False, label="Email",
+    email = forms.EmailField(required=False, label="Email", max_length=254,  # User.email's
                              help_text="Where Plangate sends your notifications.")

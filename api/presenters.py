@@ -12,7 +12,7 @@ from django.db import connection
 from django.shortcuts import get_object_or_404
 
 from plans import selectors as plan_selectors
-from plans.models import Plan, PlanRevision, PlanStatus, PlanStep
+from plans.models import APPROVED_STATES, Plan, PlanRevision, PlanStatus, PlanStep
 from plans.services import text_revision_hash
 from reviews import selectors as review_selectors
 from reviews.certificate import approval_certificate
@@ -330,7 +330,7 @@ def verify_hash(sha256: str, plan_id: int | None = None) -> dict:
         candidates = list({r.plan_id: r.plan for r in revisions.order_by("-id")}.values())
         if not candidates:
             return _answer(sha256, "unknown", "No plan was ever submitted with this exact text.")
-        candidates.sort(key=lambda p: p.status != PlanStatus.APPROVED)
+        candidates.sort(key=lambda p: p.status not in APPROVED_STATES)
     plan = candidates[0]
     matching = revisions.filter(plan=plan).order_by("-number").first()
     number = matching.number if matching else None

@@ -45,6 +45,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -297,25 +298,47 @@ class Stack:
         self.tmp, self.env = tmp, env
         self.processes: dict[str, subprocess.Popen] = {}
         self.bin = Path(sys.executable).parent
+        self.lock = threading.RLock()  # start/kill against the supervisor
+        self.restarts: list[dict] = []  # by the supervisor: (service, time)
+        self._supervising = threading.Event()
+
+    def supervise(self, starters: dict) -> None:
+        """Restart a service that exits on its own, as docker-compose.yml's ``restart:
+        unless-stopped`` does in production (Celery's worker can exit with "Unrecoverable
+        error" when the broker vanishes mid-reconnect). A service this script killed is left
+        to the fault plan, which restarts it itself."""
+        def loop() -> None:
+            while not self._supervising.wait(0.5):
+                with self.lock:
+                    for name, start in starters.items():
+                        process = self.processes.get(name)
+                        if process is not None and process.poll() is not None:
+                            self.restarts.append({"service": name, "at": time.time(),
+                                                  "exit_code": process.returncode})
+                            start()
+        threading.Thread(target=loop, daemon=True, name="supervisor").start()
 
     def start(self, name: str, argv: list[str]) -> subprocess.Popen:
         log = (self.tmp / f"{name}.log").open("ab")
-        process = subprocess.Popen(  # noqa: S603 - our own programs, fixed arguments
-            argv, cwd=BASE_DIR, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True,
-        )
-        self.processes[name] = process
+        with self.lock:
+            process = subprocess.Popen(  # noqa: S603 - our own programs, fixed arguments
+                argv, cwd=BASE_DIR, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, start_new_session=True,
+            )
+            self.processes[name] = process
         return process
 
     def kill(self, name: str) -> None:
         """SIGKILL the process and everything in its group (a worker's pool children too)."""
-        process = self.processes.pop(name)
+        with self.lock:
+            process = self.processes.pop(name)
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
 
     def stop(self, name: str) -> None:
-        process = self.processes.pop(name, None)
+        with self.lock:
+            process = self.processes.pop(name, None)
         if process is None:
             return
         if process.poll() is None:
@@ -329,6 +352,7 @@ class Stack:
                 pass
 
     def stop_all(self) -> None:
+        self._supervising.set()
         for name in reversed(list(self.processes)):
             self.stop(name)
 
@@ -414,7 +438,7 @@ def _phase(name: str, seconds: float, *, load, recorder, sink, stack, env, fault
     errors_before = len(recorder.errors)
     seen_before = state["seen"]  # the sink's count when the previous phase had drained
     recovery: dict = {}
-    began = time.monotonic()
+    began, began_at = time.monotonic(), time.time()
     load.start()
     killed_at = restarted_at = None
     if fault:
@@ -466,6 +490,9 @@ def _phase(name: str, seconds: float, *, load, recorder, sink, stack, env, fault
         "recovery": recovery,
         "alive_after": {service: process.poll() is None
                         for service, process in stack.processes.items()},
+        # Services that exited on their own and were restarted, as `restart: unless-stopped`
+        # does in production (not a failure: what the design allows).
+        "supervisor_restarts": [r for r in stack.restarts if r["at"] >= began_at],
         "errors_sample": recorder.errors[errors_before:errors_before + 10],
     }
     result["failures"] = failures(result)
@@ -521,6 +548,7 @@ def run_faults(quick: bool = False) -> dict:
         mark = time.monotonic()
         stack.worker()
         stack.beat()
+        stack.supervise({"worker": stack.worker, "beat": stack.beat})
         stack.gunicorn(web_port)
         timings["gunicorn_start_s"] = round(time.monotonic() - mark, 1)
         mark = time.monotonic()
@@ -615,6 +643,9 @@ def table(results: dict) -> str:
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
     for p in results["phases"]:
         lines += [f"{p['phase']}: {failure}" for failure in p["failures"]]
+        lines += [f"{p['phase']}: {r['service']} exited by itself (code {r['exit_code']}); "
+                  "restarted as `restart: unless-stopped` would"
+                  for r in p.get("supervisor_restarts", [])]
     return "\n".join(lines)
 
 

@@ -92,7 +92,10 @@ def glob_regex(pattern: str) -> re.Pattern:
     if pattern.endswith("/") or (last != "**" and "." not in last
                                  and not any(ch in last for ch in "*?[")):
         regex += "(?:/.*)?"  # a folder covers what is under it
-    return re.compile(f"^{regex}$")
+    try:
+        return re.compile(f"^{regex}$")
+    except re.error:  # e.g. a bracket range written backwards, "[z-a]": that very path only
+        return re.compile(f"^{re.escape(pattern)}$")
 
 
 def matches(path: str, pattern: str) -> bool:

@@ -160,10 +160,12 @@ def progress_report(*, actor, plan: Plan, step: int, action: int | None = None,
 def drift_report_upload(*, actor, plan: Plan, changed: list[str], base: str = "",
                         head: str = "", head_commit: str = "") -> DriftReport:
     """Compare the files a branch changed with the approved revision's planned files and keep
-    the report (each run is kept). Anyone who may see the plan may upload one (a CI job with
-    its own token, a reviewer, the agent); the entry says who."""
+    the report (each run is kept). Its implementers (the agent, a CI job with their
+    token), reviewers and admins may upload one; the entry says who."""
     plan = _lock(plan)
-    _require(permissions.can_view(plan, actor), "You cannot see this plan.")
+    _require(permissions.can_report_drift(plan, actor),
+             "Only the plan's author or a co-author (or their token), a reviewer or an admin "
+             "can report drift on this plan.")
     revision = approved_revision(plan)
     if revision is None:
         raise Conflict("This plan has never been approved: there is no approved plan to compare "

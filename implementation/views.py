@@ -3,6 +3,8 @@ core.http.service_errors (a flash message and a redirect back, the 403 page)."""
 
 from __future__ import annotations
 
+import re
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
@@ -69,7 +71,7 @@ def verify(request: HttpRequest, plan_id: int) -> HttpResponse:
     plan = get_object_or_404(Plan, pk=plan_id)
     evidence = {}
     for key, value in request.POST.items():
-        if key.startswith("evidence-") and key[9:].isdigit():
+        if key.startswith("evidence-") and re.fullmatch(r"[0-9]{1,9}", key[9:]):
             evidence[int(key[9:])] = value
     outcome = request.POST.get("outcome", "")
     services.verification_decide(actor=request.user, plan=plan, outcome=outcome,

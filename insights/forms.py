@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django import forms
 from django.utils import timezone
@@ -6,6 +6,8 @@ from django.utils import timezone
 from plans.models import Plan, RiskLevel
 
 MAX_DAYS = 2 * 366  # a longer period would draw hundreds of weekly bars
+# Dates a plan can have; outside them the week arithmetic would leave the calendar (9999-12-31).
+EARLIEST, LATEST = date(2000, 1, 1), date(9000, 12, 31)
 DEFAULT_WEEKS = 12
 
 SORTS = {
@@ -29,10 +31,24 @@ def _states():
 
 
 class DateRangeForm(forms.Form):
-    date_from = forms.DateField(required=False, label="From",
-                                widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(required=False, label="To",
-                              widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(
+        required=False, label="From",
+        widget=forms.DateInput(attrs={"type": "date", "min": EARLIEST, "max": LATEST}))
+    date_to = forms.DateField(
+        required=False, label="To",
+        widget=forms.DateInput(attrs={"type": "date", "min": EARLIEST, "max": LATEST}))
+
+    def _in_range(self, name):
+        value = self.cleaned_data.get(name)
+        if value and not EARLIEST <= value <= LATEST:
+            raise forms.ValidationError(f"Pick a date between {EARLIEST} and {LATEST}.")
+        return value
+
+    def clean_date_from(self):
+        return self._in_range("date_from")
+
+    def clean_date_to(self):
+        return self._in_range("date_to")
 
     def clean(self):
         data = super().clean()

@@ -53,6 +53,14 @@ def can_implement(plan: Plan, user, *, editor_ids: set[int] | None = None) -> bo
     return plan.author_id == user.pk or _edited(plan, user, editor_ids)
 
 
+def can_report_drift(plan: Plan, user) -> bool:
+    """Upload a drift report: the people implementing the plan (their agent or CI job acts with
+    their token), reviewers and admins. Not anyone signed in: a report says "no unplanned
+    change" on the plan page and the certificate."""
+    return can_implement(plan, user) or (
+        user.is_authenticated and user.is_active and (is_reviewer(user) or is_admin(user)))
+
+
 def can_verify(plan: Plan, user, *, editor_ids: set[int] | None = None) -> bool:
     """Verify (or send back) an implementation: a reviewer who neither wrote nor edited the
     plan. Nobody verifies their own work."""

@@ -5,9 +5,11 @@ transaction, write the audit trail, and leave side effects (notifications) to ru
 """
 
 import hashlib
+from collections import Counter
 
-from django.db import transaction
+from django.db import router, transaction
 from django.db.models import Prefetch, prefetch_related_objects
+from django.db.models.deletion import Collector
 from django.utils import timezone
 from django_fsm import ConcurrentTransition, TransitionNotAllowed, has_transition_perm
 
@@ -470,8 +472,20 @@ def plan_delete(*, actor, plan: Plan) -> None:
              "Only a draft that was never submitted can be deleted, by its author or an admin;"
              " archive it instead.")
     log(events.PLAN_DELETED, actor=actor, obj=plan, plan=plan,
-        payload={"title": plan.title, "status": plan.status})
+        payload={"title": plan.title, "status": plan.status, "with": _cascade(plan)})
     plan.delete()
+
+
+def _cascade(plan: Plan) -> dict[str, int]:
+    """What deleting the plan deletes with it, by model (steps, and any comment or concern
+    someone left on the draft), so the audit entry says what went."""
+    collector = Collector(using=router.db_for_write(Plan))
+    collector.collect([plan])
+    counts = Counter({model._meta.label: len(rows) for model, rows in collector.data.items()
+                      if model is not Plan})
+    for queryset in collector.fast_deletes:
+        counts[queryset.model._meta.label] += queryset.count()
+    return {label: n for label, n in sorted(counts.items()) if n}
 
 
 def _set_archived(*, actor, plan: Plan, archived: bool) -> Plan:

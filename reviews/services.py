@@ -331,6 +331,7 @@ def concern_resolve(*, actor, concern: Concern) -> Concern:
 # --- comments: threads anchored on a revision's lines -------------------------------------------
 COMMENT_EDIT_WINDOW = permissions.COMMENT_EDIT_WINDOW
 _MENTION = re.compile(r"(?<![\w@.])@([\w.+-]+)")
+MAX_MENTIONS = 20  # one comment notifies at most this many people
 
 
 def mentioned_users(body: str, plan: Plan, actor=None) -> list:
@@ -339,6 +340,8 @@ def mentioned_users(body: str, plan: Plan, actor=None) -> list:
     names = {name.rstrip(".-+") for name in _MENTION.findall(body or "")}
     if not names:
         return []
+    if len(names) > MAX_MENTIONS:
+        raise ValidationError(f"Mention at most {MAX_MENTIONS} people in one comment.")
     users = (get_user_model().objects.filter(username__in=names, is_active=True)
              .exclude(pk=getattr(actor, "pk", None)).order_by("pk"))
     return [u for u in users if plan_permissions.can_view(plan, u)]
@@ -485,7 +488,10 @@ def comment_edit(*, actor, comment: Comment, body: str, now=None) -> Comment:
     CommentEdit.objects.create(comment=comment, body=comment.body,
                                written_at=comment.edited_at or comment.created_at)
     previous = comment.body
-    before = {u.pk for u in mentioned_users(previous, plan, actor)}
+    # Everyone named in any earlier version heard already: removing a name and adding it back
+    # does not notify them again.
+    earlier = [previous, *comment.edits.values_list("body", flat=True)]
+    before = {u.pk for text in earlier for u in mentioned_users(text, plan, actor)}
     comment.body, comment.edited_at = body, now
     comment.save(update_fields=["body", "edited_at"])
     revision = policy.current_revision(plan)

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
@@ -236,7 +238,8 @@ def _at_thread(comment: Comment) -> HttpResponse:
 
 def _int_param(request: HttpRequest, name: str) -> int | None:
     value = request.GET.get(name, "")
-    return int(value) if value.isdigit() and 0 < int(value) < 10**6 else None
+    # ASCII digits only: "²".isdigit() is true, but int("²") fails.
+    return int(value) if re.fullmatch(r"[0-9]{1,6}", value) and int(value) > 0 else None
 
 
 @require_http_methods(["GET", "POST"])

@@ -42,6 +42,15 @@ def test_a_bad_email_is_a_form_error_and_nothing_changes(author_client, author):
     assert not AuditEntry.objects.filter(action="account.profile_changed").exists()
 
 
+def test_an_email_longer_than_the_column_is_a_form_error(author_client, author):
+    """Django's EmailField takes 320 characters, User.email 254 (PostgreSQL would fail)."""
+    response = author_client.post(reverse("profile"), {"email": "a" * 250 + "@example.com"})
+    assert response.status_code == 400
+    assert "at most 254 characters" in response.content.decode()
+    author.refresh_from_db()
+    assert len(author.email) <= 254
+
+
 def test_no_one_changes_someone_elses_account(author):
     other = AuthorFactory(username="mallory")
     with pytest.raises(NotAllowed):

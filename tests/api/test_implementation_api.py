@@ -8,6 +8,7 @@ from implementation.models import DriftReport
 from plans.models import PlanStatus
 from plans.services import plan_import_markdown
 from tests.api.conftest import token_client
+from tests.factories import AuthorFactory
 from tests.implementation.kit import AMENDED, approved_plan
 
 pytestmark = pytest.mark.django_db
@@ -87,7 +88,15 @@ def test_a_step_the_plan_does_not_have_is_a_400(plan, api_author):
     assert "There is no step 9" in detail
 
 
-def test_a_ci_token_of_anyone_may_upload_drift_but_not_before_approval(plan, author, reviewer):
+def test_a_stranger_cannot_post_a_clean_drift_report(plan):
+    stranger = token_client(AuthorFactory(), name="ci")
+    detail = problem(stranger.post(f"/api/v1/plans/{plan.pk}/drift", {"files": []},
+                                   format="json"), 403)
+    assert "can report drift" in detail
+    assert not DriftReport.objects.exists()
+
+
+def test_a_reviewers_ci_token_may_upload_drift_but_not_before_approval(plan, author, reviewer):
     ci = token_client(reviewer, name="ci")
     assert ci.post(f"/api/v1/plans/{plan.pk}/drift", {"files": ["app/a.py"]},
                    format="json").status_code == 201

@@ -2,7 +2,8 @@
 
 import pytest
 
-from plans.services import text_revision_hash
+from implementation.services import implementation_start
+from plans.services import plan_import_markdown, plan_submit, text_revision_hash
 from reviews import services
 from tests.reviewkit import approve, submitted_plan
 
@@ -34,6 +35,18 @@ def test_approved_text_names_approvers_time_and_policy(api_author, author, revie
     assert by_hash == body
     upper = api_author.get(f"/api/v1/approvals/{revision.content_hash.upper()}").json()
     assert upper["state"] == "approved"
+
+
+def test_text_approved_and_being_implemented_stays_approved_beside_a_newer_copy(api_author,
+                                                                             author, reviewer):
+    plan = submitted_plan(author)
+    text = markdown_of(plan)
+    approve(plan, reviewer)
+    implementation_start(actor=author, plan=plan)
+    again = plan_import_markdown(actor=author, text=text)  # the same file imported again
+    plan_submit(actor=author, plan=again)  # and waiting for review: the newer plan
+    body = _verify(api_author, text)
+    assert body["approved"] is True and body["plan"] == plan.pk
 
 
 def test_pending_text_is_not_approved(api_author, author):

@@ -182,7 +182,9 @@ def test_certificate_is_visible_to_every_signed_in_user(client, request, approve
     assert response.status_code == 200
     text = body(response)
     assert review.revision.content_hash in text
-    assert "rob" in text or review.reviewer.get_full_name() in text
+    # The approver by name and by unique username: a self-chosen full name cannot pass for
+    # someone else's.
+    assert f"<h2>{review.reviewer.get_full_name()} <span class=\"muted\">@rob</span></h2>" in text
     assert "Solution addresses the problem completely" in text
     assert "Default: 1 approval" in text
     assert review.decided_at.strftime("%Y-%m-%d %H:%M:%S") in text

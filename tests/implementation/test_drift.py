@@ -24,6 +24,8 @@ from implementation.drift import PlannedFile, compare, matches
     ("app/x/y.py", "app/", True),  # a folder covers what is under it
     ("app/x/y.py", "app", True),
     ("application.py", "app", False),
+    ("app/[z-a].py", "app/[z-a].py", True),  # not a valid range: that very path, not an error
+    ("app/b.py", "app/[z-a].py", False),
 ])
 def test_planned_paths_are_globs(path, pattern, expected):
     assert matches(path, pattern) is expected

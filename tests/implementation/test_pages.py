@@ -69,6 +69,12 @@ def test_a_reviewer_verifies_on_the_record_page(client, plan, author, reviewer):
     assert 'id="verification"' not in page(client, author, f"/implementation/plan/{plan.pk}/")
     body = page(client, reviewer, f"/implementation/plan/{plan.pk}/")
     assert 'id="verification"' in body and 'name="evidence-2"' in body
+    # A field name with a non-ASCII digit is not a criterion (and not a 500).
+    response = client.post(f"/implementation/plan/{plan.pk}/verify/",
+                           {"evidence-²": "x", "outcome": "VERIFIED"})
+    assert response.status_code == 302
+    plan.refresh_from_db()
+    assert plan.status == PlanStatus.IMPLEMENTED
     # Evidence for one criterion only: refused, and nothing is kept.
     client.post(f"/implementation/plan/{plan.pk}/verify/",
                 {"evidence-1": "https://ci.example/1", "outcome": "VERIFIED"})

@@ -142,6 +142,16 @@ def test_a_bad_period_is_a_form_error(client, admin_user):
     assert client.get(reverse("insights:insights"), {"date_from": "garbage"}).status_code == 400
 
 
+@pytest.mark.parametrize("edge", ["9999-12-31", "0001-01-01"])
+def test_a_date_at_the_end_of_the_calendar_is_a_form_error_not_a_500(client, admin_user, edge):
+    client.force_login(admin_user)
+    response = client.get(reverse("insights:insights"), {"date_to": edge})
+    assert response.status_code == 400 and "Pick a date between" in response.content.decode()
+    csv = client.get(reverse("insights:insights_csv", args=["decisions"]), {"date_to": edge})
+    assert csv.status_code == 200  # the default period, not the one out of range
+    assert edge not in csv["Content-Disposition"]
+
+
 def test_insights_query_count_does_not_grow(client, history, admin_user, reviewer,
                                             django_assert_num_queries):
     def count(user) -> int:

@@ -132,6 +132,7 @@ def test_bad_filters_are_a_400_not_a_500(client, author):
     assert client.get(reverse("insights:search"), {"state": "NOPE"}).status_code == 400
     assert client.get(reverse("insights:search"), {"sort": "password"}).status_code == 400
     assert client.get(reverse("insights:search"), {"date_from": "x"}).status_code == 400
+    assert client.get(reverse("insights:search"), {"date_to": "9999-12-31"}).status_code == 400
 
 
 def test_search_query_count_does_not_grow(client, author, corpus, django_assert_num_queries):

@@ -15,6 +15,7 @@ from plans.services import (
     plan_unarchive,
     plan_withdraw,
 )
+from reviews.services import comment_post
 from tests.factories import AuthorFactory, ready_plan
 from tests.reviewkit import submitted_plan
 
@@ -36,6 +37,15 @@ def test_the_author_deletes_a_never_submitted_draft(author_client, author):
     assert entry.plan_id == plan.pk and entry.payload["title"] == "Throwaway idea"
     assert "Draft “Throwaway idea” deleted." in author_client.get(response["Location"]).content \
         .decode()
+
+
+def test_the_audit_entry_says_what_went_with_a_deleted_draft(author, reviewer):
+    plan = ready_plan(author=author)
+    comment_post(actor=reviewer, plan=plan, body="Before you submit: what about caching?")
+    steps = plan.steps.count()
+    plan_delete(actor=author, plan=plan)
+    gone = AuditEntry.objects.get(action="plan.deleted").payload["with"]
+    assert gone["plans.PlanStep"] == steps and gone["reviews.Comment"] == 1
 
 
 def test_a_plan_that_was_ever_submitted_cannot_be_deleted(author_client, author):

@@ -310,9 +310,10 @@ MATRIX: dict[str, dict[str, object]] = {
                                  requested=302),
     "api:plan_verification": row(403, anonymous=401, coauthor=201, reviewer=201,
                                  requested=201),
-    # A drift report is a measurement anyone who may see the plan may upload (a CI job's
-    # token); the audit entry says who.
-    "api:plan_drift": api(201),
+    # A drift report is uploaded by the plan's implementers (their agent or CI token),
+    # reviewers and admins; another author could otherwise post a "clean" report.
+    "api:plan_drift": row(403, anonymous=401, author=201, coauthor=201, reviewer=201,
+                          requested=201, admin=201),
 }
 
 # The status a signed-in author gets for the other method: every page and endpoint names the

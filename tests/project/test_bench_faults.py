@@ -2,7 +2,11 @@
 duplicated or stray email, a 5xx, a lost decision, a stuck outbox or a slow drain each fail a
 phase, so a broken evaluator cannot let a broken run pass."""
 
-from bench.faults import email_delivery, failures, outbox_message_id, request_figures
+import os
+import sys
+import time
+
+from bench.faults import Stack, email_delivery, failures, outbox_message_id, request_figures
 
 
 def _phase(**changes) -> dict:
@@ -89,3 +93,24 @@ def test_a_stuck_outbox_or_a_slow_drain_fails():
 
 def test_no_requests_at_all_fails():
     assert any("no requests" in f for f in failures(_phase(requests=request_figures([], 1.0))))
+
+
+def test_the_supervisor_restarts_a_service_that_exits_but_not_one_the_script_killed(tmp_path):
+    """As `restart: unless-stopped` in docker-compose.yml: a worker that dies by itself (Celery's
+    "Unrecoverable error" on a broker restart) comes back; a planned kill is left to the plan."""
+    stack = Stack(tmp_path, dict(os.environ))
+    sleeper = [sys.executable, "-c", "import time; time.sleep(30)"]
+    stack.start("worker", [sys.executable, "-c", "raise SystemExit(3)"])
+    stack.start("beat", sleeper)
+    stack.supervise({"worker": lambda: stack.start("worker", sleeper),
+                     "beat": lambda: stack.start("beat", sleeper)})
+    try:
+        deadline = time.monotonic() + 10
+        while not stack.restarts and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert [(r["service"], r["exit_code"]) for r in stack.restarts] == [("worker", 3)]
+        stack.kill("beat")  # the fault plan's kill: not restarted behind its back
+        time.sleep(1.2)
+        assert "beat" not in stack.processes and len(stack.restarts) == 1
+    finally:
+        stack.stop_all()

@@ -293,6 +293,25 @@ def test_an_edit_notifies_only_the_newly_mentioned(author, reviewer,
         "olga", "pia"]
 
 
+def test_removing_a_name_and_adding_it_back_does_not_notify_again(
+        author, reviewer, django_capture_on_commit_callbacks):
+    plan = two_step_plan(author)
+    AuthorFactory(username="olga")
+    with django_capture_on_commit_callbacks(execute=True):
+        comment = services.comment_post(actor=reviewer, plan=plan, body="@olga look")
+        services.comment_edit(actor=reviewer, comment=comment, body="look")
+        services.comment_edit(actor=reviewer, comment=comment, body="@olga look again")
+    assert outbox("comment.mentioned") == ["olga"]
+
+
+def test_a_comment_mentions_at_most_twenty_people(author, reviewer):
+    plan = two_step_plan(author)
+    names = " ".join(f"@user{i}" for i in range(services.MAX_MENTIONS + 1))
+    with pytest.raises(ValidationError, match="at most 20 people"):
+        services.comment_post(actor=reviewer, plan=plan, body=names)
+    assert not Comment.objects.exists()
+
+
 def test_a_reply_notifies_everyone_in_the_thread(author, reviewer,
                                                  django_capture_on_commit_callbacks):
     plan = two_step_plan(author)
@@ -359,6 +378,13 @@ def test_a_bad_line_range_in_the_form_is_a_message_not_a_500(client, author, rev
     assert response.status_code == 200
     assert "Choose lines between 1 and" in response.content.decode()
     assert not Comment.objects.exists()
+
+
+def test_unicode_digits_in_the_query_are_ignored_not_a_500(client, author, reviewer):
+    plan = two_step_plan(author)
+    client.force_login(reviewer)
+    for query in ({"revision": "²"}, {"line_from": "²", "line_to": "3"}):
+        assert client.get(f"/reviews/plan/{plan.pk}/comments/", query).status_code == 200
 
 
 # --- a constant number of queries ----------------------------------------------------------------
