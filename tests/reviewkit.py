@@ -1,10 +1,11 @@
 """Helpers for the review workflow tests: reach states through the services, as a user would."""
 
 from audit.models import AuditEntry
-from plans.services import plan_import_markdown, plan_submit
+from plans.markdown import export_plan
+from plans.services import plan_import_markdown, plan_submit, plan_withdraw
 from reviews import services
 from reviews.models import ChecklistItem, Review
-from tests.factories import ready_plan
+from tests.factories import PlanStepFactory, ready_plan
 
 
 def submitted_plan(author, **kwargs):
@@ -44,3 +45,26 @@ def revise(plan, author, problem: str):
 def actions(plan) -> list[str]:
     return list(AuditEntry.objects.filter(plan=plan).order_by("id")
                 .values_list("action", flat=True))
+
+
+def two_step_plan(author):
+    """A submitted plan with two steps (the conversation's anchors)."""
+    plan = ready_plan(author=author)
+    PlanStepFactory(plan=plan, position=1, title="Switch reads", objective="Point reads at it")
+    plan_submit(actor=author, plan=plan)
+    plan.refresh_from_db()
+    return plan
+
+
+def resubmit(plan, author, old: str, new: str):
+    """A new revision with ``old`` replaced by ``new`` in the plan's Markdown."""
+    plan.refresh_from_db()
+    plan_withdraw(actor=author, plan=plan)
+    plan.refresh_from_db()
+    text = export_plan(plan)
+    assert old in text
+    plan = plan_import_markdown(actor=author, text=text.replace(old, new, 1), plan=plan)
+    plan.refresh_from_db()
+    plan_submit(actor=author, plan=plan)
+    plan.refresh_from_db()
+    return plan

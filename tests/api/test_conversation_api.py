@@ -4,37 +4,15 @@ were written on), resolved or open, edited; the reviewers' decisions."""
 
 import pytest
 
-from plans.markdown import export_plan
 from plans.models import PlanStatus
-from plans.services import plan_import_markdown, plan_submit, plan_withdraw
 from reviews import conversation
 from reviews import services as review_services
-from tests.factories import PlanStepFactory, ready_plan
+from tests.reviewkit import resubmit, two_step_plan
 
 from .conftest import token_client
 from .test_plans_api import _problem
 
 pytestmark = pytest.mark.django_db
-
-
-def two_step_plan(author):
-    plan = ready_plan(author=author)
-    PlanStepFactory(plan=plan, position=1, title="Switch reads", objective="Point reads at it")
-    plan_submit(actor=author, plan=plan)
-    plan.refresh_from_db()
-    return plan
-
-
-def resubmit(plan, author, old: str, new: str):
-    plan.refresh_from_db()
-    plan_withdraw(actor=author, plan=plan)
-    plan.refresh_from_db()
-    plan = plan_import_markdown(actor=author, text=export_plan(plan).replace(old, new, 1),
-                                plan=plan)
-    plan.refresh_from_db()
-    plan_submit(actor=author, plan=plan)
-    plan.refresh_from_db()
-    return plan
 
 
 def test_threads_through_the_api(api_reviewer, api_author, author, reviewer):

@@ -11,43 +11,18 @@ from django.utils import timezone
 from audit.models import AuditEntry
 from core.errors import Conflict, NotAllowed, ValidationError
 from notifications.models import OutboxMessage
-from plans.markdown import export_plan
 from plans.models import PlanEditor
-from plans.services import plan_import_markdown, plan_submit, plan_withdraw
 from reviews import conversation, services
 from reviews.models import Comment, CommentEdit
 from tests.factories import (
     AdminFactory,
     AuthorFactory,
-    PlanStepFactory,
     ReviewerFactory,
     ready_plan,
 )
-from tests.reviewkit import actions
+from tests.reviewkit import actions, resubmit, two_step_plan
 
 pytestmark = pytest.mark.django_db
-
-
-def two_step_plan(author):
-    plan = ready_plan(author=author)
-    PlanStepFactory(plan=plan, position=1, title="Switch reads", objective="Point reads at it")
-    plan_submit(actor=author, plan=plan)
-    plan.refresh_from_db()
-    return plan
-
-
-def resubmit(plan, author, old: str, new: str):
-    """A new revision with ``old`` replaced by ``new`` in the plan's Markdown."""
-    plan.refresh_from_db()
-    plan_withdraw(actor=author, plan=plan)
-    plan.refresh_from_db()
-    text = export_plan(plan)
-    assert old in text
-    plan = plan_import_markdown(actor=author, text=text.replace(old, new, 1), plan=plan)
-    plan.refresh_from_db()
-    plan_submit(actor=author, plan=plan)
-    plan.refresh_from_db()
-    return plan
 
 
 def step_lines(plan, number: int) -> tuple[int, int]:
