@@ -43,7 +43,7 @@ def project(tmp_path):
 
 
 @pytest.fixture
-def server(live_server, monkeypatch):
+def server(live_server, monkeypatch, settings):
     """The live server. On SQLite (the default test database, in memory) it answers one request
     at a time: its request threads share one in-memory database, and SQLite answers "database
     table is locked" at once instead of waiting, which would make this story about SQLite rather
@@ -57,6 +57,9 @@ def server(live_server, monkeypatch):
                 return application(environ, start_response)
 
         monkeypatch.setattr(httpd, "application", one_at_a_time)
+    # These agents poll every 0.1 s (20 times a real client's rate): at the production limit of
+    # 120 a minute a slow run would wait out a 429 instead of seeing the decision.
+    settings.PLANGATE_API_RATE = "100000/min"
     return live_server
 
 
