@@ -1,5 +1,7 @@
 from django import forms
 
+from core.widgets import QuickSelect
+
 from .actions import ACTIONS
 
 
@@ -8,7 +10,7 @@ class AuditFilterForm(forms.Form):
 
     plan = forms.IntegerField(required=False, min_value=1, label="Plan id")
     actor = forms.CharField(required=False, max_length=150, label="Actor (username)")
-    action = forms.ChoiceField(required=False, choices=[("", "Any action")])
+    action = forms.ChoiceField(required=False, choices=[("", "Any action")], widget=QuickSelect)
     date_from = forms.DateField(
         required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
     )

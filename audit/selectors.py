@@ -1,34 +1,105 @@
 """Reads of the audit trail."""
 
+import hashlib
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from core import cache as shared_cache
+
 from .models import AuditEntry
+
+COUNT_CACHE_SECONDS = 24 * 60 * 60
 
 
 def _start_of(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
 
 
-def entries_filtered(*, plan: int | None = None, actor: str = "", action: str = "",
-                     date_from: date | None = None, date_to: date | None = None) -> QuerySet:
-    """Entries matching every given filter, newest first. date_to is inclusive."""
-    qs = AuditEntry.objects.all()
+def _matching(*, plan: int | None = None, actor: str = "", action: str = "",
+              date_from: date | None = None, date_to: date | None = None) -> Q:
+    q = Q()
     if plan:
-        qs = qs.filter(plan_id=plan)
+        q &= Q(plan_id=plan)
     if actor:
-        qs = qs.filter(actor_repr__iexact=actor)
+        q &= Q(actor_repr__iexact=actor)
     if action:
-        qs = qs.filter(action=action)
+        q &= Q(action=action)
     if date_from:
-        qs = qs.filter(created_at__gte=_start_of(date_from))
+        q &= Q(created_at__gte=_start_of(date_from))
     if date_to:
-        qs = qs.filter(created_at__lt=_start_of(date_to + timedelta(days=1)))
-    return qs.order_by("-id")
+        q &= Q(created_at__lt=_start_of(date_to + timedelta(days=1)))
+    return q
+
+
+def entries_filtered(**filters) -> QuerySet:
+    """Entries matching every given filter (plan, actor, action, date_from, date_to), newest
+    first. date_to is inclusive."""
+    return AuditEntry.objects.filter(_matching(**filters)).order_by("-id")
+
+
+def count_filtered(**filters) -> int:
+    """``entries_filtered(**filters).count()``, without counting the whole trail each time.
+
+    Exact, because the trail only grows, in id order: entries are append-only, and log() takes
+    the chain lock before inserting, so ids are handed out in commit order; once entry N is
+    visible, no entry below N can appear. So the count up to N never changes once known: the
+    cache keeps (N, N's hash, count) per filter, and a call reads only the entries after N (a
+    range of the primary key) and entry N itself, to check it is still the entry counted (a
+    database restored from a backup is recounted). Without the cache, or after many new
+    entries, a full count."""
+    key = count_key(filters)
+    known = shared_cache.get(key)
+    matching = _matching(**filters)
+    if known is None:
+        return _recount(key, matching)
+    upto, upto_hash, count = known
+    rows = list(  # id >= upto first: the index range (the OR alone scans the whole trail)
+        AuditEntry.objects.filter(Q(id__gte=upto), (matching & Q(id__gt=upto)) | Q(id=upto))
+        .order_by("-id").values_list("id", "entry_hash")[:_NEWER_AT_MOST + 1]
+    )
+    if not rows or rows[-1] != (upto, upto_hash):  # too many newer, or not the trail counted
+        return _recount(key, matching)
+    rows.pop()
+    if rows:
+        count += len(rows)
+        _remember(key, rows[0], count)
+    return count
+
+
+_NEWER_AT_MOST = 200  # more new entries than this since the last count: count them all
+
+
+def count_key(filters: dict) -> str:
+    return "audit:count:" + hashlib.sha256(
+        repr((sorted(filters.items()), str(timezone.get_current_timezone()))).encode()
+    ).hexdigest()
+
+
+def _recount(key: str, matching: Q) -> int:
+    entries = AuditEntry.objects.filter(matching)
+    top = entries.order_by("-id").values_list("id", "entry_hash").first()
+    if top is None:
+        return 0
+    count = entries.filter(id__lte=top[0]).count()  # up to top: what a newer entry cannot change
+    _remember(key, top, count)
+    return count
+
+
+def _remember(key: str, top: tuple[int, str], count: int) -> None:
+    shared_cache.set(key, (*top, count), COUNT_CACHE_SECONDS)
 
 
 def plan_timeline(plan_id: int) -> QuerySet:
     """Everything that happened to one plan, oldest first."""
     return AuditEntry.objects.filter(plan_id=plan_id).order_by("id")
+
+
+def latest_entry_hash() -> QuerySet:
+    """The chain hash of the newest entry, as a query of at most one row (read it, or use it as
+    a subquery): one row by the primary key's index. Every service writes an entry inside its
+    transaction and appends are serialised in commit order (audit/log.py), so it changes with
+    every committed write; and no other database's trail has it: a cache version that is never
+    stale, even in a cache shared by several databases."""
+    return AuditEntry.objects.order_by("-id").values_list("entry_hash", flat=True)[:1]

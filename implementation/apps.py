@@ -17,3 +17,11 @@ class ImplementationConfig(AppConfig):
         registry.register(*events.EVENTS)
         registry.register_audience(events.PLAN_REVIEWERS, selectors.plan_reviewers)
         certificate.register_record(selectors.certificate_record)
+
+        # The plan page's implementation panel (plans/panels.py).
+        from plans import panels
+
+        from .templatetags import implementation_tags
+
+        panels.register("implementation", order=30,
+                        render=implementation_tags.implementation_panel_html)

@@ -13,11 +13,18 @@ class InsightsConfig(AppConfig):
         from plans.models import Plan, PlanStep, StepAction
         from reviews.models import Comment, Concern, Review
 
-        from . import search
+        from . import indexing
 
-        # Keep each plan's search document current: rebuilt once, when the change commits.
-        post_save.connect(search.on_plan_saved, sender=Plan, dispatch_uid="insights-plan")
+        # Keep each plan's search document current: refreshed once, after the change commits.
+        post_save.connect(indexing.on_plan_saved, sender=Plan, dispatch_uid="insights-plan")
         for model in (PlanStep, StepAction, Comment, Concern, Review):
             for signal in (post_save, post_delete):
-                signal.connect(search.on_part_changed, sender=model,
+                signal.connect(indexing.on_part_changed, sender=model,
                                dispatch_uid=f"insights-{model._meta.label_lower}")
+
+        # The workflow diagram at the top of the plan page (plans/panels.py).
+        from plans import panels
+
+        from .templatetags import insights_tags
+
+        panels.register("workflow", order=0, render=insights_tags.workflow_html, place=panels.TOP)

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from django.db.models import Count, Exists, F, OuterRef, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Subquery, Window
 from django.utils import timezone
 
 from accounts.roles import ADMINS, AUTHORS, REVIEWERS, has_role, is_admin
@@ -20,6 +21,7 @@ from reviews import policy
 from reviews.models import Concern, Decision, Review, ReviewRequest
 from reviews.selectors import whose_turn
 
+from . import caching
 from .queues import Queues, Waiting, load_queues
 
 LIMIT = 10
@@ -212,6 +214,7 @@ class AdminPart:
 
 
 def admin_part(user, queues: Queues, now) -> AdminPart:
+    """Everything but the failed deliveries (failed_part: never cached)."""
     counts = dict(Plan.objects.values_list("status").annotate(n=Count("pk")).order_by())
     states = Plan._meta.get_field("status").choices
     by_state = [(value, label, counts.pop(value, 0)) for value, label in states]
@@ -223,18 +226,26 @@ def admin_part(user, queues: Queues, now) -> AdminPart:
                 sorted(queues.reviewer_names[u] for u in queues.awaited.get(w.plan_id, ())))
         for w in late[:LIMIT] if w.plan_id in plans
     ]
-    failed = OutboxMessage.objects.filter(status=OutboxStatus.FAILED)
     return AdminPart(
         by_state=by_state, overdue=overdue, overdue_total=len(late),
         queues=[(queues.reviewer_names[uid], n, oldest)
                 for uid, n, oldest in queues.lengths()[:LIMIT]],
-        failed=list(failed.select_related("recipient", "plan", "endpoint")
-                    .defer("body_text", "body_html", "payload", "plan__sections",
-                           "plan__source", "plan__import_report", "plan__extra_sections",
-                           "plan__review_checklist")
-                    .order_by("-created_at", "-id")[:LIMIT]),
-        failed_total=failed.count(),
+        failed=[], failed_total=0,
     )
+
+
+def failed_part(admin: AdminPart) -> None:
+    """The newest failed deliveries and their number, in one query: read live, since the
+    worker marks a delivery failed without an audit entry (so without a new cache version)."""
+    rows = list(OutboxMessage.objects.filter(status=OutboxStatus.FAILED)
+                .select_related("recipient", "plan", "endpoint")
+                .defer("body_text", "body_html", "payload", "plan__sections",
+                       "plan__source", "plan__import_report", "plan__extra_sections",
+                       "plan__review_checklist")
+                .annotate(total=Window(Count("pk")))
+                .order_by("-created_at", "-id")[:LIMIT])
+    admin.failed = rows
+    admin.failed_total = rows[0].total if rows else 0
 
 
 # --- the page -------------------------------------------------------------------------------------
@@ -246,10 +257,34 @@ class Dashboard:
     roles: list[str] = field(default_factory=list)
 
 
-def dashboard(user, *, now=None) -> Dashboard:
+@dataclass
+class _Cached:
+    """A board and the moments between which its due / overdue / escalated flags hold."""
+
+    board: Dashboard
+    valid_from: datetime | None
+    valid_until: datetime | None
+
+    def holds_at(self, now) -> bool:
+        return ((self.valid_from is None or self.valid_from <= now)
+                and (self.valid_until is None or now < self.valid_until))
+
+
+def dashboard(user, *, version: str | None, now=None) -> Dashboard:
     """The parts of `user`'s roles. Someone without any role (may still write plans) sees the
-    author's part."""
+    author's part. Cached per user and data version (insights/caching.py data_version) for as
+    long as no plan's due or escalation time passes; the failed deliveries are read each time."""
     now = now or timezone.now()
+    cached = caching.get_or_compute(
+        caching.key("dashboard", version, user.pk),
+        lambda: _compute(user, now), fresh=lambda c: c.holds_at(now))
+    board = cached.board
+    if board.admin:
+        failed_part(board.admin)
+    return board
+
+
+def _compute(user, now) -> _Cached:
     board = Dashboard()
     reviewer, admin = has_role(user, REVIEWERS), is_admin(user)
     if has_role(user, AUTHORS) or not (reviewer or admin):
@@ -262,4 +297,7 @@ def dashboard(user, *, now=None) -> Dashboard:
     if admin:
         board.admin = admin_part(user, queues, now)
         board.roles.append(ADMINS)
-    return board
+    moments = [t for w in (queues.waiting.values() if queues else ())
+               for t in (w.due(), w.escalated_at()) if t is not None]
+    return _Cached(board, max((t for t in moments if t <= now), default=None),
+                   min((t for t in moments if t > now), default=None))

@@ -7,9 +7,10 @@ by ts_rank and highlighted by ts_headline; on SQLite (the development default) a
 contains-search over the same three texts ranks a title match before a content match before a
 discussion match, and highlights in Python.
 
-The document is rebuilt once per plan when the transaction that changed it commits (signals
-connected in InsightsConfig.ready()); `manage.py search_reindex` rebuilds every plan's (after
-bulk loads, which send no signals).
+The document is refreshed once per plan after the transaction that changed what it indexes
+commits, by a task (insights/indexing.py, insights/tasks.py), and rewritten only when its text
+changed; `manage.py search_reindex` rebuilds every plan's (after bulk loads, which send no
+signals).
 """
 
 from __future__ import annotations
@@ -20,7 +21,17 @@ from dataclasses import dataclass
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector
 from django.db import connection, transaction
-from django.db.models import Case, F, FloatField, Q, QuerySet, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -101,6 +112,11 @@ def rebuild_many(plan_ids) -> int:
 def _rebuild_batch(plan_ids: list[int]) -> int:
     texts = documents(plan_ids)
     SearchDocument.objects.filter(plan_id__in=set(plan_ids) - set(texts)).delete()
+    _write(texts)
+    return len(texts)
+
+
+def _write(texts: dict[int, dict[str, str]]) -> None:
     # An upsert: two commits rebuilding the same plan at once both succeed.
     SearchDocument.objects.bulk_create(
         [SearchDocument(plan_id=plan_id, **values) for plan_id, values in texts.items()],
@@ -108,7 +124,6 @@ def _rebuild_batch(plan_ids: list[int]) -> int:
         update_fields=["title", "content", "discussion", "updated_at"])
     if is_postgres():
         SearchDocument.objects.filter(plan_id__in=list(texts)).update(vector=weighted_vector())
-    return len(texts)
 
 
 def rebuild(plan_id: int) -> None:
@@ -116,49 +131,40 @@ def rebuild(plan_id: int) -> None:
     rebuild_many([plan_id])
 
 
+#: pg_advisory_xact_lock(key, plan id): refreshes of one plan run one after the other.
+REFRESH_LOCK_KEY = 0x73726368  # "srch"; the two-key form never meets the audit's one-key lock
+
+
+@transaction.atomic
+def refresh(plan_id: int) -> bool:
+    """Bring one plan's document up to date after a change (insights/tasks.py): rewritten only
+    when its text differs from the stored one, deleted if the plan is gone. True if it wrote.
+
+    The texts are read under a per-plan lock, so of two refreshes racing after two commits the
+    later one reads both commits: a document never ends older than the data."""
+    if is_postgres():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)",
+                           [REFRESH_LOCK_KEY, plan_id % 2**31])
+    texts = documents([plan_id])
+    if plan_id not in texts:
+        return bool(SearchDocument.objects.filter(plan_id=plan_id).delete()[0])
+    stored = SearchDocument.objects.filter(plan_id=plan_id).values(
+        "title", "content", "discussion",
+        no_vector=ExpressionWrapper(Q(vector__isnull=True), output_field=BooleanField()),
+    ).first()
+    if stored is not None:
+        unparsed = stored.pop("no_vector") and is_postgres()
+        if stored == texts[plan_id] and not unparsed:
+            return False  # e.g. a step saved as it was
+    _write(texts)
+    return True
+
+
 def reindex() -> int:
     """Rebuild every plan's document; the number rebuilt."""
     SearchDocument.objects.exclude(plan_id__in=Plan.objects.values("pk")).delete()
     return rebuild_many(Plan.objects.order_by("pk").values_list("pk", flat=True))
-
-
-class _Rebuild:
-    """An on-commit callback for one plan; remembered so a transaction that saves a plan and
-    fifty steps rebuilds its document once."""
-
-    def __init__(self, plan_id: int):
-        self.plan_id = plan_id
-        self.done = False
-
-    def __call__(self) -> None:
-        self.done = True
-        rebuild(self.plan_id)
-
-
-def schedule_rebuild(plan_id: int | None) -> None:
-    if plan_id is None:
-        return
-    conn = transaction.get_connection()
-    pending = (cb.plan_id for _, cb, _ in conn.run_on_commit
-               if isinstance(cb, _Rebuild) and not cb.done)
-    if conn.in_atomic_block and plan_id in pending:
-        return
-    # robust: the change is committed already; a failed rebuild is logged, never a 500 (the
-    # next change or `search_reindex` rebuilds it).
-    transaction.on_commit(_Rebuild(plan_id), robust=True)
-
-
-def on_plan_saved(sender, instance, **kwargs):
-    schedule_rebuild(instance.pk)
-
-
-def on_part_changed(sender, instance, **kwargs):
-    """A step, step action, comment, concern or review was saved or deleted."""
-    plan_id = getattr(instance, "plan_id", None)
-    if plan_id is None and hasattr(instance, "step_id"):  # a step's action
-        plan_id = PlanStep.objects.filter(pk=instance.step_id).values_list(
-            "plan_id", flat=True).first()
-    schedule_rebuild(plan_id)
 
 
 # --- searching ---------------------------------------------------------------------------------

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import hashlib
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
@@ -10,7 +12,9 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.views.decorators.http import require_GET
 
 from accounts.roles import REVIEWERS, is_admin, is_reviewer
@@ -18,7 +22,7 @@ from plans import permissions as plan_permissions
 from plans.selectors import RANK_RISK, plan_authors, plan_list
 from reviews.models import Review
 
-from . import charts, insights, search
+from . import caching, charts, insights, search
 from .dashboard import dashboard as load_dashboard
 from .forms import SORTS, InsightsForm, SearchForm
 
@@ -27,11 +31,15 @@ PAGE_SIZE = 25
 
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
-    board = load_dashboard(request.user)
-    return render(request, "insights/dashboard.html", {
-        "board": board,
-        "chart": _state_chart(board.admin) if board.admin else None,
-    })  # fmt: skip
+    version = caching.data_version()
+    board = load_dashboard(request.user, version=version)
+    chart_html = ""
+    if board.admin:  # the same for every admin: drawn once per data version
+        chart_html = caching.get_or_compute(
+            caching.key("state-chart", version, get_language()),
+            lambda: render_to_string("insights/includes/chart.html",
+                                     {"chart": _state_chart(board.admin)}))
+    return render(request, "insights/dashboard.html", {"board": board, "chart_html": chart_html})
 
 
 def _state_chart(admin):
@@ -83,18 +91,32 @@ def search_page(request: HttpRequest) -> HttpResponse:
     return render(request, "insights/search.html", {
         "form": form, "page": page, "rows": rows, "text": text, "sort": sort,
         "query": query.urlencode(), "unsorted": unsorted.urlencode(),
-        "authors": plan_authors(),
-        "reviewers": get_user_model().objects.filter(groups__name=REVIEWERS).distinct()
-        .order_by("username").only("username", "first_name", "last_name"),
+        "form_html": _search_form_html(form, query.urlencode()),
         "columns": [("title", "Title"), ("status", "State"), ("author", "Author"),
                     ("risk", "Risk"), ("updated", "Updated")],
-        "fulltext": search.is_postgres(),
     }, status=200 if valid else 400)  # fmt: skip
+
+
+def _search_form_html(form: SearchForm, query: str) -> str:
+    """The filters form, drawn once per data version and query string (its values and errors
+    come from the query; its author and reviewer choices from the data: who wrote a plan,
+    plans are created and deleted by services; who reviews, group changes are audited)."""
+    version = caching.data_version()
+
+    def draw():
+        return render_to_string("insights/includes/search_form.html", {
+            "form": form, "authors": list(plan_authors()), "reviewers": _reviewers(version),
+            "fulltext": search.is_postgres()})
+
+    return caching.get_or_compute(
+        caching.key("search-form", version, get_language(), search.is_postgres(),
+                    hashlib.sha256(query.encode()).hexdigest()[:32]), draw)
 
 
 # --- insights -------------------------------------------------------------------------------------
 def _insights_for(request: HttpRequest):
-    """Admins see everyone's figures, reviewers their own; anyone else is refused."""
+    """Admins see everyone's figures, reviewers their own; anyone else is refused.
+    (form, figures: cached with their charts and tables, see _figures)."""
     form = InsightsForm(request.GET)
     if is_admin(request.user):
         name = form.cleaned_data.get("reviewer", "") if form.is_valid() else ""
@@ -106,7 +128,37 @@ def _insights_for(request: HttpRequest):
     else:
         raise PermissionDenied("Insights are for reviewers (their own figures) and admins.")
     date_from, date_to = form.period()
-    return form, insights.load(date_from=date_from, date_to=date_to, reviewer=reviewer)
+    request.data_version = caching.data_version()  # read once: _reviewers reuses it
+    return form, _figures(date_from, date_to, reviewer, request.data_version)
+
+
+@dataclass
+class _Figures:
+    key: str  # the cache key they are stored under
+    data: insights.Insights
+    charts: list[charts.Chart]
+    tables: dict
+
+
+def _figures(date_from, date_to, reviewer, version: str) -> _Figures:
+    """The figures of a period (and reviewer), with their charts and tables, computed once per
+    data version (insights/caching.py): the page and its CSV downloads read the same."""
+    whose = reviewer.pk if reviewer is not None else ""
+    key = caching.key("insights", version, date_from, date_to, whose)
+
+    def compute():
+        data = insights.load(date_from=date_from, date_to=date_to, reviewer=reviewer)
+        return _Figures(key, data, _charts(data), insights.tables(data))
+
+    return caching.get_or_compute(key, compute)
+
+
+def _reviewers(version: str):
+    """The reviewer filter's choices (group changes are audited, so versioned too)."""
+    return caching.get_or_compute(
+        caching.key("reviewers", version),
+        lambda: list(get_user_model().objects.filter(groups__name=REVIEWERS).distinct()
+                     .order_by("username").only("username", "first_name", "last_name")))
 
 
 def _charts(data: insights.Insights) -> list[charts.Chart]:
@@ -152,16 +204,20 @@ def _charts(data: insights.Insights) -> list[charts.Chart]:
 
 @require_GET
 def insights_page(request: HttpRequest) -> HttpResponse:
-    form, data = _insights_for(request)
-    tables = insights.tables(data)
-    reviewers = []
-    if is_admin(request.user):
-        reviewers = (get_user_model().objects.filter(groups__name=REVIEWERS).distinct()
-                     .order_by("username").only("username", "first_name", "last_name"))
+    form, figures = _insights_for(request)
+    query = request.GET.urlencode()
+    charts_ = [(chart, figures.tables[chart.slug]) for chart in figures.charts]
     return render(request, "insights/insights.html", {
-        "form": form, "data": data, "reviewers": reviewers,
-        "charts": [(chart, tables[chart.slug]) for chart in _charts(data)],
-        "query": request.GET.urlencode(),
+        "form": form, "data": figures.data,
+        "reviewers": _reviewers(request.data_version) if is_admin(request.user) else [],
+        "charts": charts_, "query": query,
+        # Drawing the SVGs is most of the page's work: their HTML is cached beside the figures
+        # (the same version, period and reviewer), per query string (the CSV links carry it).
+        "charts_html": caching.get_or_compute(
+            caching.key("charts", request.data_version, get_language(),
+                        hashlib.sha256(f"{figures.key}?{query}".encode()).hexdigest()[:32]),
+            lambda: render_to_string("insights/includes/chart_grid.html",
+                                     {"charts": charts_, "query": query})),
     }, status=200 if form.is_valid() else 400)  # fmt: skip
 
 
@@ -169,8 +225,9 @@ def insights_page(request: HttpRequest) -> HttpResponse:
 def insights_csv(request: HttpRequest, figure: str) -> HttpResponse:
     if figure not in insights.FIGURES:
         raise Http404("No such figure.")
-    _form, data = _insights_for(request)
-    header, rows = insights.tables(data)[figure]
+    _form, figures = _insights_for(request)
+    data = figures.data
+    header, rows = figures.tables[figure]
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = (
         f'attachment; filename="{figure}-{data.date_from}-{data.date_to}.csv"')

@@ -12,3 +12,13 @@ class NotificationsConfig(AppConfig):
         events.register(*events.OWN_EVENTS)
         events.register_audience(events.AUTHOR, selectors.plan_author)
         events.register_audience(events.ADMINS, selectors.admins)
+
+        # The shared list of webhook routes (services.py) is read afresh after any change.
+        from django.db.models.signals import post_delete, post_save
+
+        from . import services
+        from .models import WebhookEndpoint
+
+        for name, signal in (("saved", post_save), ("deleted", post_delete)):
+            signal.connect(services.WEBHOOK_ROUTES.changed, sender=WebhookEndpoint, weak=False,
+                           dispatch_uid=f"shared-webhook-routes-{name}")

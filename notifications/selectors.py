@@ -44,7 +44,9 @@ def preferences_for_user(user) -> list[dict]:
 
 
 def inbox_for_user(user, *, limit: int = 100):
-    return Notification.objects.filter(recipient=user).select_related("plan")[:limit]
+    # No select_related("plan"): the inbox shows the notification's own title and link, and
+    # 100 plans (their JSON sections decoded) were most of the page's time.
+    return Notification.objects.filter(recipient=user)[:limit]
 
 
 def unread_count(user) -> int:

@@ -17,6 +17,7 @@ from datetime import timedelta
 from functools import partial
 from urllib.parse import urlsplit
 
+from celery import current_app
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
@@ -28,6 +29,7 @@ from django.utils.html import escape
 from accounts.display import display_name
 from accounts.roles import is_admin
 from audit.log import log
+from core.cache import SharedValue
 from core.errors import NotAllowed, ValidationError
 
 from . import events, selectors, webhooks
@@ -147,22 +149,43 @@ def notify_plan_event(*, event: Event, plan, actor, revision=None, review=None,
             # In-app links stay relative to whichever host the user is on.
             rows.append(OutboxMessage(channel=Channel.INBOX, body_text=body,
                                       **{**common, "url": plan.get_absolute_url()}))
-    endpoints = [e for e in WebhookEndpoint.objects.filter(is_active=True) if e.wants(event.name)]
+    # (WebhookEndpoint.wants, over the shared list of active endpoints.)
+    endpoints = [pk for pk, names in WEBHOOK_ROUTES.get() if not names or event.name in names]
     payload = _webhook_payload(event, plan=plan, actor=actor, revision=revision, timestamp=now)
-    for endpoint in endpoints:
+    for endpoint_id in endpoints:
         rows.append(OutboxMessage(
-            channel=Channel.WEBHOOK, event=event.name, plan=plan, actor=actor, endpoint=endpoint,
-            subject=headline[:300], url=url, payload=payload, created_at=now,
+            channel=Channel.WEBHOOK, event=event.name, plan=plan, actor=actor,
+            endpoint_id=endpoint_id, subject=headline[:300], url=url, payload=payload,
+            created_at=now,
         ))
     if not rows:
         return []
+    # Marked dispatched with the insert when a broker takes them after commit: no write of its
+    # own (a transaction, a disk flush) per notified request. Should the publish fail, dispatch
+    # empties the mark again for the sweep; should the process die between commit and publish,
+    # the sweep redispatches the rows REDISPATCH_AFTER their mark.
+    marked = _handed_to_a_broker()
+    if marked:
+        for row in rows:
+            row.dispatched_at = now
     # No savepoint: this runs inside the caller's transaction, and a failure here must undo
     # the caller's state change too (nothing half-saved), which the outer atomic does.
     with transaction.atomic(savepoint=False):
         OutboxMessage.objects.bulk_create(rows)
         ids = [row.pk for row in rows]
-        _dispatch_on_commit(ids)
+        _dispatch_on_commit(ids, marked=marked)
     return ids
+
+
+def _load_webhook_routes() -> list[tuple[int, list[str]]]:
+    """(id, events) of each active endpoint; never its URL or secret (those stay in the
+    database, read when delivering)."""
+    return list(WebhookEndpoint.objects.filter(is_active=True).values_list("pk", "events"))
+
+
+#: Which endpoints hear which events, read by every notified event: shared, and read afresh
+#: after any endpoint change commits (signals connected in NotificationsConfig.ready).
+WEBHOOK_ROUTES = SharedValue("webhook-routes", _load_webhook_routes)
 
 
 class _StandIn:
@@ -208,11 +231,12 @@ class _DispatchOnCommit:
 
     def __init__(self) -> None:
         self.ids: list[int] = []
+        self.marked = False
         self.done = False
 
     def __call__(self) -> None:
         self.done = True
-        dispatch(self.ids)
+        dispatch(self.ids, marked=self.marked)
 
     @classmethod
     def current(cls, connection) -> "_DispatchOnCommit":
@@ -228,17 +252,26 @@ class _DispatchOnCommit:
         return batch
 
 
-def _dispatch_on_commit(ids: list[int]) -> None:
-    _DispatchOnCommit.current(transaction.get_connection()).ids.extend(ids)
+def _dispatch_on_commit(ids: list[int], *, marked: bool) -> None:
+    batch = _DispatchOnCommit.current(transaction.get_connection())
+    batch.ids.extend(ids)
+    batch.marked = marked  # the same for every event of a transaction (_handed_to_a_broker)
 
 
-def dispatch(outbox_ids: list[int]) -> int:
+def _handed_to_a_broker() -> bool:
+    """Rows recorded now go to a broker after commit (not run in-process, eagerly)."""
+    return not current_app.conf.task_always_eager
+
+
+def dispatch(outbox_ids: list[int], *, marked: bool = False) -> int:
     """Hand delivery tasks to the broker: one task per DISPATCH_BATCH ids. Runs after commit;
     never raises.
 
     A broker failure (Redis down: delay() raises after the publish retry policy gives up) is
     logged and leaves the rows pending with dispatched_at empty, which is what the sweep looks
     for. After the first failure the rest are not tried, so a request pays the timeout once.
+    ``marked``: the rows were recorded with dispatched_at already set (notify_plan_event, when a
+    broker takes them), so only those not handed over are changed: back to empty.
     Returns how many rows were handed over.
     """
     # Imported here, not at the top: tasks.py imports this module (the tasks call these
@@ -257,7 +290,16 @@ def dispatch(outbox_ids: list[int]) -> int:
             )
             break
         published += batch
-    if published and not deliver_notification.app.conf.task_always_eager:
+    unpublished = outbox_ids[len(published):]
+    if marked:
+        if unpublished:  # never handed over after all: the sweep's to take
+            try:
+                OutboxMessage.objects.filter(
+                    pk__in=unpublished, status=OutboxStatus.PENDING
+                ).update(dispatched_at=None)
+            except Exception:  # they are redispatched REDISPATCH_AFTER their mark instead
+                logger.warning("Could not unmark undispatched notifications", exc_info=True)
+    elif published and not deliver_notification.app.conf.task_always_eager:
         # (Run eagerly, the task already finished: a row still pending failed its one attempt
         # and is left undispatched on purpose, for the sweep.)
         try:

@@ -3,6 +3,10 @@ record editors, revisions and the audit trail), with actions that call those sam
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.views.main import ChangeList
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
 
 from accounts.admin import (
     PlangateModelAdmin,
@@ -12,6 +16,7 @@ from accounts.admin import (
 )
 from accounts.roles import is_admin
 from core.http import DOMAIN_ERRORS, user_message
+from core.urls import pk_url
 
 from . import services
 from .models import (
@@ -59,6 +64,16 @@ def _run_service(modeladmin, request, queryset, service, done: str) -> None:
         modeladmin.message_user(request, f"{done} {succeeded} plan(s).", messages.SUCCESS)
 
 
+class PlanChangeList(ChangeList):
+    """Each row links to its plan twice (id, title): one reverse() per page, not two per row."""
+
+    def url_for_result(self, result):
+        if not hasattr(self, "_change_url"):
+            self._change_url = pk_url(f"admin:{self.opts.app_label}_{self.opts.model_name}_change",
+                                      current_app=self.model_admin.admin_site.name)
+        return self._change_url(result.pk)
+
+
 @admin.register(Plan)
 class PlanAdmin(ReadOnlyModelAdmin):
     list_display = ("id", "title", "author", "status", "created_at", "updated_at")
@@ -76,6 +91,16 @@ class PlanAdmin(ReadOnlyModelAdmin):
 
     def has_service_permission(self, request) -> bool:
         return is_admin(request.user)
+
+    def get_changelist(self, request, **kwargs):
+        return PlanChangeList
+
+    def action_checkbox(self, obj):
+        # The markup of Django's own (a CheckboxInput widget), without a template render per
+        # row: the widgets were ~15% of the page.
+        label = format_html(_("Select this object for an action - {}"), str(obj))
+        return format_html('<input type="checkbox" name="{}" value="{}" class="action-select" '
+                           'aria-label="{}">', ACTION_CHECKBOX_NAME, str(obj.pk), label)
 
     @admin.action(description="Submit selected plans for review", permissions=["service"])
     def submit_plans(self, request, queryset):

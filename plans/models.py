@@ -181,7 +181,11 @@ class Plan(ConcurrentTransitionMixin, models.Model):
         sections (SubmissionRule, which admins set; by default schema.Section.required), in
         schema order. A section's own text (kept from an import) counts as filling it in."""
         missing = []
-        required = SubmissionRule.required_keys()
+        # Read once per service call: the submit service sets it on the plan it locked, and
+        # its checks and the transition's condition all ask.
+        required = getattr(self, "submission_required", None)
+        if required is None:
+            required = SubmissionRule.required_keys()
         for section in schema.SECTIONS:
             if section.key not in required:
                 continue
@@ -207,6 +211,9 @@ class Plan(ConcurrentTransitionMixin, models.Model):
         return not self.missing_for_submission()
 
     def has_revision(self) -> bool:
+        # A service that loaded the current revision under the plan lock says so: no query.
+        if getattr(self, "known_revision", None) is not None:
+            return True
         return self.revisions.exists()
 
     def may_be_submitted_by(self, user) -> bool:

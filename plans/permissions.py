@@ -73,7 +73,10 @@ def can_delete(plan: Plan, user) -> bool:
     """A draft that was never submitted (no revision, so no review, approval or record of one
     hangs on it): its author or an admin. ``plan.has_revisions`` is set by the caller or read."""
     owner = plan.author_id == user.pk or is_admin(user)
-    return owner and plan.status == "DRAFT" and not plan.revisions.exists()
+    if not (owner and plan.status == "DRAFT"):
+        return False
+    known = getattr(plan, "has_revisions", None)  # the plan page knows it (plans/selectors.py)
+    return not (plan.revisions.exists() if known is None else known)
 
 
 #: Statuses a plan can be archived in: not under review, and no approval that stands.

@@ -10,7 +10,6 @@ and attributes plus only what the GFM output needs, checked value by value below
 import functools
 import hashlib
 import json
-import logging
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -18,17 +17,18 @@ from urllib.parse import unquote, urlsplit
 
 import nh3
 from django.conf import settings
-from django.core.cache import cache
+from django.db.models import Prefetch
 from django.template.loader import get_template, render_to_string
 from django.utils.safestring import mark_safe
 from markdown_it import MarkdownIt
 from mdit_py_plugins.gfm import gfm_plugin
 
-from . import schema
-from .markdown import MarkdownImportError, estimate_hours, parse_plan, risk_level
-from .models import highest_risk
+from core import cache as shared_cache
 
-logger = logging.getLogger(__name__)
+from . import schema
+from .diff import section_diff
+from .markdown import MarkdownImportError, estimate_hours, parse_plan, risk_level
+from .models import Plan, PlanRevision, PlanStep, highest_risk
 
 _ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
 _URL_IGNORED = re.compile(r"[\t\n\r]")  # browsers drop these inside URLs
@@ -242,7 +242,8 @@ def plan_html(plan) -> dict:
 #: The partials a plan's document is laid out with (plans/includes/plan_sections.html and what
 #: it includes): their text is part of every cached layout's key, so editing one drops them.
 DOCUMENT_TEMPLATES = ("plans/includes/plan_sections.html", "plans/includes/plan_step.html",
-                      "plans/includes/plan_extra.html", "plans/includes/revision_document.html")
+                      "plans/includes/plan_extra.html", "plans/includes/revision_document.html",
+                      "plans/includes/revision_diff_sections.html")
 
 
 @functools.cache
@@ -301,21 +302,67 @@ def plan_document_html(plan) -> str:
     return mark_safe(html)  # noqa: S308 - the partials escape; Markdown went through nh3
 
 
+#: A step's columns, as the plan page's cached entry keeps them (in the model's field order).
+_STEP_FIELDS = tuple(f.attname for f in PlanStep._meta.concrete_fields)
+
+
+def plan_page_document(plan) -> str:
+    """The plan page's document (plan_document_html), and ``plan``'s steps set on it as if
+    prefetched (its totals and panels read them), from one cache entry kept under the plan's
+    ``updated_at``: every write of a plan's content (steps, actions, files, criteria) saves the
+    plan in its transaction (plans/services.py plan_create, plan_update, apply_document), and the
+    plan's own texts are in the key too. A hit reads nothing but the plan row already loaded; a
+    miss reads the plan with everything (five queries) and lays it out by its content hash (so
+    a transition, which shows nothing new in the document, lays out nothing again)."""
+    own = {"sections": plan.sections, "review_checklist": plan.review_checklist,
+           "extras": plan.extra_sections or [], "steps": _STEP_FIELDS}
+    digest = hashlib.sha256(json.dumps(own, sort_keys=True).encode()).hexdigest()
+
+    def load() -> dict:
+        full = Plan.objects.prefetch_related(
+            Prefetch("steps", queryset=PlanStep.objects.prefetch_related("actions", "files")),
+            "success_criteria",
+        ).get(pk=plan.pk)
+        return {"html": str(plan_document_html(full)),
+                "steps": [[getattr(step, name) for name in _STEP_FIELDS]
+                          for step in full.steps.all()]}
+
+    entry = _cached(f"plans:page-document:v{RENDER_VERSION}:{_templates_digest()}:{plan.pk}:"
+                    f"{plan.updated_at.isoformat()}:{digest}", load)
+    steps = [PlanStep.from_db(plan._state.db, _STEP_FIELDS, values) for values in entry["steps"]]
+    for step in steps:
+        step.plan = plan
+    prefetched = plan.steps.all()  # what prefetch_related("steps") leaves on a plan
+    prefetched._result_cache, prefetched._prefetch_done = steps, True
+    plan._prefetched_objects_cache = {**getattr(plan, "_prefetched_objects_cache", {}),
+                                      "steps": prefetched}
+    return mark_safe(entry["html"])  # noqa: S308 - as plan_document_html
+
+
 def _cached(key: str, render):
-    """``render()``, cached under ``key``. The cache is an optimisation, never a dependency:
-    with it down (Redis stopped) the page is rendered afresh, slower, and the log says so."""
-    try:
-        html = cache.get(key)
-    except Exception:
-        logger.warning("Render cache unavailable: rendering without it", exc_info=True)
-        return render()
-    if html is None:
-        html = render()
-        try:
-            cache.set(key, html, CACHE_SECONDS)
-        except Exception:
-            logger.warning("Render cache unavailable: result not kept", exc_info=True)
-    return html
+    """``render()``, cached under ``key`` (core.cache: without the cache, rendered afresh)."""
+    return shared_cache.cached(key, render, CACHE_SECONDS)
+
+
+def revision_diff_html(old, new) -> dict:
+    """The diff page's sections (plans/includes/revision_diff_sections.html) from revision
+    ``old`` to ``new`` and how many changed: {"html", "changed"}. Cached under both content
+    hashes and numbers (a revision is frozen), so the texts are read and diffed only on a miss
+    (the revisions may come without their content)."""
+
+    def render() -> dict:
+        texts = dict(PlanRevision.objects.filter(pk__in=[old.pk, new.pk])
+                     .values_list("pk", "content"))
+        sections = section_diff(texts[old.pk], texts[new.pk])
+        html = render_to_string("plans/includes/revision_diff_sections.html",
+                                {"sections": sections, "old": old, "new": new})
+        return {"html": str(html), "changed": sum(1 for s in sections if s.changed)}
+
+    key = (f"plans:revision-diff:v{RENDER_VERSION}:{_templates_digest()}:{old.content_hash}:"
+           f"{old.number}:{new.content_hash}:{new.number}")
+    diff = _cached(key, render)
+    return {"html": mark_safe(diff["html"]),  # noqa: S308 - the partial escapes; nh3 sanitised
+            "changed": diff["changed"]}
 
 
 # --- a revision's text, laid out as the plan page lays out a plan -------------------------------

@@ -102,6 +102,24 @@ def plan_with_content(pk: int) -> Plan:
     )
 
 
+def plan_for_page(pk: int) -> Plan:
+    """A plan and its author for its page: one query. Its steps, document, actions, files and
+    criteria come from the cache entry of its content (plans/rendering.py plan_page_document),
+    read from the database only when that misses."""
+    return get_object_or_404(Plan.objects.select_related("author"), pk=pk)
+
+
+def current_revision(plan: Plan) -> PlanRevision | None:
+    """The plan's newest revision without its text, read once per plan object: the plan page's
+    review panel shows it and its draft controls ask whether there is one (``has_revisions``,
+    which permissions.can_delete reads)."""
+    if not hasattr(plan, "_current_revision"):
+        plan._current_revision = (PlanRevision.objects.filter(plan=plan).defer("content")
+                                  .order_by("-number").first())
+        plan.has_revisions = plan._current_revision is not None
+    return plan._current_revision
+
+
 def plan_revisions(plan: Plan) -> QuerySet[PlanRevision]:
     return plan.revisions.select_related("created_by").order_by("-number")
 

@@ -414,16 +414,21 @@ def plan_submit(*, actor, plan: Plan) -> PlanRevision:
     _require(permissions.can_submit(plan, actor), "Only the author can submit this plan.")
     if plan.archived_at is not None:
         raise ValidationError("This plan is archived: take it out of the archive to submit it.")
+    # The rule is read once: the checks below and the transition's own condition all ask.
+    plan.submission_required = SubmissionRule.required_keys()
     missing = missing_for_submission(plan)
     if missing:
         raise ValidationError("Fill in before submitting: " + "; ".join(missing) + ".")
     # The state machine's own gate (source state, conditions, permission) agrees.
     _require(has_transition_perm(plan.submit, actor), "Only the author can submit this plan.")
-    previous = plan.revisions.order_by("-number").only("number", "content_hash").first()
+    # (Not plan.revisions: the related manager would then load each row's deferred plan_id.)
+    previous = (PlanRevision.objects.filter(plan=plan).order_by("-number")
+                .only("number", "content_hash").first())
     previous_status = plan.status
     try:
         plan.submit()
-        plan.save()
+        # Only what the transition changed (updated_at too: the content identity pages key on).
+        plan.save(update_fields=["status", "updated_at"])
     except (ConcurrentTransition, TransitionNotAllowed) as exc:
         raise Conflict() from exc
     content, content_hash = revision_snapshot(plan)
@@ -451,7 +456,7 @@ def plan_withdraw(*, actor, plan: Plan) -> Plan:
              "Only the author can withdraw this plan.")
     try:
         plan.withdraw()
-        plan.save()
+        plan.save(update_fields=["status", "updated_at"])
     except (ConcurrentTransition, TransitionNotAllowed) as exc:
         raise Conflict() from exc
     revision = plan.revisions.order_by("-number").first()

@@ -14,14 +14,15 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import slugify
+from django.utils.timezone import localtime
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from markdownx import views as markdownx_views
 
 from core.errors import ValidationError, message_of
 from core.http import DOMAIN_ERRORS, error_response, http_status, user_message
+from core.urls import pk_url
 
-from . import permissions, selectors, services
-from .diff import section_diff
+from . import panels, permissions, selectors, services
 from .forms import (
     STEP_PREFIX,
     ImportForm,
@@ -43,7 +44,7 @@ from .markdown import (
     normalise_text,
 )
 from .models import Plan
-from .rendering import plan_document_html, revision_html
+from .rendering import plan_page_document, revision_diff_html, revision_html
 from .selectors import RANK_RISK
 
 PAGE_SIZE = 25
@@ -66,8 +67,14 @@ def plan_list(request: HttpRequest) -> HttpResponse:
         archived=bool(values.get("archived")),
     )
     page = Paginator(plans, PAGE_SIZE).get_page(request.GET.get("page"))
+    detail_url = pk_url("plans:detail")  # one reverse() for the page, not one per row
     for plan in page.object_list:
         plan.highest_risk_value = RANK_RISK.get(plan.risk_rank or 0, "")
+        plan.url = detail_url(plan.pk)
+        # What |date:"c" and |date:"Y-m-d H:i" give, formatted here: 50 filters a page add up.
+        updated = localtime(plan.updated_at)
+        plan.updated_iso = updated.isoformat()
+        plan.updated_text = updated.strftime("%Y-%m-%d %H:%M")
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "plans/plan_list.html", {
@@ -185,17 +192,21 @@ def editor_totals(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    plan = selectors.plan_with_content(pk)
+    plan = selectors.plan_for_page(pk)
+    # The sections, laid out once per content; it also gives the plan its steps (from the same
+    # cache entry): so first.
+    document = plan_page_document(plan)
     can_edit = permissions.can_edit(plan, request.user)
     return render(request, "plans/plan_detail.html", {
         "plan": plan,
         "import_report": _import_report(plan),
-        # The sections, laid out once per content (plans/rendering.py plan_document_html).
-        "document": plan_document_html(plan),
+        "document": document,
         "steps": list(plan.steps.all()),
         "can_edit": can_edit,
         "edit_refusal": "" if can_edit else services.edit_refusal_reason(plan, request.user),
         "is_author": plan.author_id == request.user.pk,
+        # What the apps above plans show on the page (plans/panels.py), rendered here.
+        "panels": panels.render_panels(request, plan),
     })  # fmt: skip
 
 
@@ -321,7 +332,8 @@ def plan_revision(request: HttpRequest, pk: int, number: int) -> HttpResponse:
 def plan_diff(request: HttpRequest, pk: int) -> HttpResponse:
     """Section diff between two revisions: ?from=N&to=M (default: the last two)."""
     plan = get_object_or_404(Plan.objects.select_related("author"), pk=pk)
-    revisions = list(selectors.plan_revisions(plan))
+    # Without their texts: the diff of two is cached by their hashes (revision_diff_html).
+    revisions = list(selectors.plan_revisions(plan).defer("content"))
     by_number = {r.number: r for r in revisions}
     if len(revisions) < 2:
         messages.info(request, "A diff needs two revisions; this plan has fewer.")
@@ -334,10 +346,10 @@ def plan_diff(request: HttpRequest, pk: int) -> HttpResponse:
             "plan": plan, "revisions": revisions,
             "error": "Pick two revisions of this plan to compare.",
         }, status=400)  # fmt: skip
-    sections = section_diff(old.content, new.content)
+    diff = revision_diff_html(old, new)
     return render(request, "plans/revision_diff.html", {
-        "plan": plan, "old": old, "new": new, "sections": sections, "revisions": revisions,
-        "changed": sum(1 for s in sections if s.changed),
+        "plan": plan, "old": old, "new": new, "diff_html": diff["html"], "revisions": revisions,
+        "changed": diff["changed"],
     })  # fmt: skip
 
 

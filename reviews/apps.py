@@ -1,6 +1,7 @@
 from django.apps import AppConfig
 
 from audit.actions import register_formatter
+from plans import panels as plan_panels
 
 
 class ReviewsConfig(AppConfig):
@@ -20,3 +21,29 @@ class ReviewsConfig(AppConfig):
             register_formatter(name, formatter, grouped_as=GROUPED.get(name))
         for name, resolver in selectors.AUDIENCES.items():
             registry.register_audience(name, resolver)
+
+        # The plan page's review panel and policy preview (plans/panels.py).
+        from .templatetags import policy_tags, reviews_tags
+
+        plan_panels.register("review", order=10, render=reviews_tags.review_panel_html)
+        plan_panels.register("policy", order=20, render=policy_tags.policy_preview_html)
+
+        # The cached active policy (reviews/policy.py) is read afresh after any change to it.
+        from django.contrib.auth.models import Group
+        from django.db.models.signals import m2m_changed, post_delete, post_save
+
+        # So is the default checklist's id (reviews/services.py).
+        from . import policy, services
+        from .models import ChecklistTemplate, ReviewPolicy
+
+        readers = ((policy.policy_changed, (ReviewPolicy, Group)),  # group names are in it
+                   (services.DEFAULT_CHECKLIST_ID.changed, (ChecklistTemplate,)))
+        for receiver, senders in readers:
+            for sender in senders:
+                for name, signal in (("saved", post_save), ("deleted", post_delete)):
+                    signal.connect(receiver, sender=sender, weak=False,
+                                   dispatch_uid=f"shared-{sender._meta.label_lower}-{name}")
+        for through in (ReviewPolicy.required_groups.through,
+                        ReviewPolicy.high_risk_required_groups.through):
+            m2m_changed.connect(policy.policy_changed, sender=through, weak=False,
+                                dispatch_uid=f"shared-{through._meta.label_lower}")

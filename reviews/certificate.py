@@ -8,15 +8,19 @@ policy recorded at approval time.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Prefetch
-from django.template.loader import render_to_string
+from django.db.models import Prefetch, prefetch_related_objects
+from django.template.loader import get_template, render_to_string
+from django.utils.safestring import mark_safe
 
 from audit.models import AuditEntry
+from core import cache as shared_cache
 from plans.models import APPROVED_STATES, Plan, PlanRevision
+from plans.rendering import CACHE_SECONDS, RENDER_VERSION
 
 from . import policy
 from .events import PLAN_APPROVED
@@ -58,16 +62,60 @@ class ApprovedRevision:
     approvers: list[str]
 
 
+def _approved_entries(plan: Plan) -> list[tuple]:
+    """(revision hash, created_at, payload) of the plan's plan.approved audit entries, oldest
+    first."""
+    return list(AuditEntry.objects.filter(plan_id=plan.pk, action=PLAN_APPROVED.name)
+                .order_by("id").values_list("revision_hash", "created_at", "payload"))
+
+
+def _history(entries: list[tuple], revisions: list[PlanRevision]) -> list[ApprovedRevision]:
+    by_hash: dict[str, PlanRevision] = {}
+    for revision in sorted(revisions, key=lambda r: r.number):
+        by_hash[revision.content_hash] = revision  # the last of equal texts, as before
+    return [ApprovedRevision(by_hash[sha], at, list((payload or {}).get("approvals") or []))
+            for sha, at, payload in entries if sha and sha in by_hash]
+
+
 def approved_revisions(plan: Plan) -> list[ApprovedRevision]:
     """Every revision the plan was approved at, in order (the first approval, then each approved
-    amendment), from the plan.approved audit entries. Two queries."""
-    entries = list(AuditEntry.objects.filter(plan_id=plan.pk, action=PLAN_APPROVED.name)
-                   .exclude(revision_hash="").order_by("id")
-                   .values_list("revision_hash", "created_at", "payload"))
-    revisions = {r.content_hash: r for r in PlanRevision.objects.filter(
-        plan=plan, content_hash__in=[e[0] for e in entries]).defer("content").order_by("number")}
-    return [ApprovedRevision(revisions[sha], at, list((payload or {}).get("approvals") or []))
-            for sha, at, payload in entries if sha in revisions]
+    amendment), from the plan.approved audit entries. Two queries (none while the certificate
+    hands its own to the records it gathers)."""
+    known = getattr(plan, "_approved_history", None)
+    if known is not None:
+        return known
+    entries = _approved_entries(plan)
+    revisions = list(PlanRevision.objects.filter(
+        plan=plan, content_hash__in=[e[0] for e in entries]).defer("content"))
+    return _history(entries, revisions)
+
+
+def _answers() -> Prefetch:
+    return Prefetch("answers", queryset=ChecklistAnswer.objects.select_related(
+        "carried_from").defer("carried_from__content").order_by("id"))
+
+
+_APPROVAL_TEMPLATE = "reviews/includes/certificate_approval.html"
+
+
+def approval_sections(approvals: list[Review]) -> None:
+    """Give each approval its ``section_html``: the decision, its comment and the checklist
+    answers as the certificate shows them. A decided review never changes (its decision and
+    answers are final: services.review_answer refuses), so each is rendered once and cached
+    under the review and its decision; answers are loaded only for those not cached. The
+    reviewer's name stays out of it: a user may rename themselves."""
+    partial = get_template(_APPROVAL_TEMPLATE).template.source
+    digest = hashlib.sha256(partial.encode()).hexdigest()[:16]
+    keys = {r.pk: f"reviews:cert-approval:v{RENDER_VERSION}:{digest}:{r.pk}:{r.decision}:"
+                  f"{r.decided_at.isoformat() if r.decided_at else ''}" for r in approvals}
+    found = shared_cache.get_many(keys.values())
+    missing = [r for r in approvals if keys[r.pk] not in found]
+    prefetch_related_objects(missing, _answers())
+    rendered = {keys[r.pk]: render_to_string(_APPROVAL_TEMPLATE, {"review": r}) for r in missing}
+    shared_cache.set_many(rendered, CACHE_SECONDS)
+    found.update(rendered)
+    for review in approvals:
+        review.section_html = mark_safe(found[keys[review.pk]])  # noqa: S308 - escaped, nh3
 
 
 @dataclass
@@ -87,51 +135,60 @@ class Certificate:
         return policy.requirements(self.policy, high_risk=self.high_risk)
 
 
-def approval_certificate(plan: Plan) -> Certificate | None:
+def approval_certificate(plan: Plan, *, answers: bool = True) -> Certificate | None:
     """The record of an approved plan's approval (also while it is implemented and after it is
     verified); None when the plan has no approval that stands.
 
     Without a plan.approved entry (data older than the audit trail) the latest revision and the
-    active policy stand in, and the page says so.
+    active policy stand in, and the page says so. ``answers=False``: the approvals' checklist
+    answers are not loaded (the page takes them from approval_sections).
     """
     if plan.status not in APPROVED_STATES:
         return None
-    entry = (
-        AuditEntry.objects.filter(plan_id=plan.pk, action=PLAN_APPROVED.name)
-        .order_by("-id").first()
-    )
-    revisions = plan.revisions.order_by("-number")
+    entries = _approved_entries(plan)
+    entry = entries[-1] if entries else None  # (revision hash, created_at, payload)
+    revisions = list(plan.revisions.defer("content").order_by("-number"))  # a plan has few
     revision = None
-    if entry and entry.revision_hash:
-        revision = revisions.filter(content_hash=entry.revision_hash).first()
-    revision = revision or revisions.first()
+    if entry and entry[0]:
+        revision = next((r for r in revisions if r.content_hash == entry[0]), None)
+    revision = revision or (revisions[0] if revisions else None)
+    payload = (entry[2] or {}) if entry else {}
     approvals: list[Review] = []
     if revision is not None:
         reviews = (
             Review.objects.filter(plan=plan, revision__number__lte=revision.number)
             .select_related("reviewer", "revision").defer("revision__content")
-            .prefetch_related(Prefetch("answers", queryset=ChecklistAnswer.objects.select_related(
-                "carried_from").defer("carried_from__content").order_by("id")))
             .order_by("revision__number", "decided_at", "id")
         )
-        named = entry.payload.get("approvals") if entry else None
+        if answers:
+            reviews = reviews.prefetch_related(_answers())
+        named = payload.get("approvals") if entry else None
         approvals = [
             review for review in policy.decisions_for(revision, reviews).approvals
             if not isinstance(named, list) or review.reviewer.get_username() in named
         ]
         approvals.sort(key=lambda r: (r.decided_at is None, r.decided_at, r.pk))
-    recorded = bool(entry and isinstance(entry.payload.get("policy"), dict))
+    recorded = bool(entry and isinstance(payload.get("policy"), dict))
+    history = _history(entries, revisions)
+    # The records (implementation/selectors.py) read approved_revisions(plan): hand them this
+    # one for the time they are gathered, instead of two more queries.
+    plan._approved_history = history
+    try:
+        records = [record for provider in _records if (record := provider(plan)) is not None]
+    finally:
+        del plan._approved_history
+    high_risk = getattr(plan, "has_high_risk_step", None)  # annotated by the certificate view
     return Certificate(
         plan=plan, revision=revision,
-        approved_at=entry.created_at if entry else max(
+        approved_at=entry[1] if entry else max(
             (r.decided_at for r in approvals if r.decided_at), default=None
         ),
         approvals=approvals,
-        policy=entry.payload["policy"] if recorded else policy.describe_policy(
+        policy=payload["policy"] if recorded else policy.describe_policy(
             policy.active_policy()
         ),
         policy_recorded=recorded,
-        high_risk=policy.plan_is_high_risk(plan),
-        history=approved_revisions(plan),
-        records=[record for provider in _records if (record := provider(plan)) is not None],
+        high_risk=policy.plan_is_high_risk(plan) if high_risk is None else high_risk,
+        history=history,
+        records=records,
     )

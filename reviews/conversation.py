@@ -12,16 +12,15 @@ answer never depends on the order things happened in.
 from __future__ import annotations
 
 import hashlib
-import logging
 import re
 from dataclasses import dataclass, field
 
-from django.core.cache import cache
+from django.template.loader import get_template, render_to_string
+from django.utils.safestring import SafeString, mark_safe
 from markdown_it import MarkdownIt
 
-from plans.rendering import RENDER_VERSION, render_markdown
-
-logger = logging.getLogger(__name__)
+from core import cache as shared_cache
+from plans.rendering import CACHE_SECONDS, RENDER_VERSION, render_comment, render_markdown
 
 _PARSER = MarkdownIt("commonmark").enable("table")
 _STEP_HEADING = re.compile(r"step\s+(\d+)\b", re.IGNORECASE)
@@ -124,18 +123,42 @@ def _build(text: str) -> Outline:
 def outline(revision) -> Outline:
     """The revision's blocks, sections and steps; cached by its content hash."""
     key = f"reviews:outline:v{RENDER_VERSION}:1:{revision.content_hash}"
-    try:
-        found = cache.get(key)
-    except Exception:
-        logger.warning("Render cache unavailable: rendering without it", exc_info=True)
-        return _build(revision.content)
-    if found is None:
-        found = _build(revision.content)
-        try:
-            cache.set(key, found, 60 * 60 * 24 * 7)
-        except Exception:
-            logger.warning("Render cache unavailable: result not kept", exc_info=True)
-    return found
+    return shared_cache.cached(key, lambda: _build(revision.content), CACHE_SECONDS)
+
+
+_BLOCK_TEMPLATE = "reviews/includes/conversation_block.html"
+
+
+def block_fragments(revision, outline_: Outline) -> list[SafeString]:
+    """Each block's HTML as the conversation page shows it (line links, data attributes, the
+    rendered text), in the order of ``outline_.blocks``. A pure function of the revision's
+    text, its number (in the links) and the partial, so cached under all three: the page then
+    lays out only its threads."""
+    partial = get_template(_BLOCK_TEMPLATE).template.source
+    digest = hashlib.sha256(partial.encode()).hexdigest()[:16]
+    key = f"reviews:cv-blocks:v{RENDER_VERSION}:{digest}:{revision.content_hash}:{revision.number}"
+    found = shared_cache.cached(
+        key, lambda: [render_to_string(_BLOCK_TEMPLATE, {"block": b, "number": revision.number})
+                      for b in outline_.blocks], CACHE_SECONDS)
+    return [mark_safe(html) for html in found]  # noqa: S308 - the partial escapes; nh3 cleaned
+
+
+def comment_html(texts) -> dict[str, SafeString]:
+    """Each comment text (Markdown) as sanitised HTML (plans.rendering.render_comment), cached
+    by the text's SHA-256, so a whole conversation costs one cache round trip; an edited
+    comment is another text, so it never shows an old rendering."""
+    keys = {text: f"reviews:comment-html:v{RENDER_VERSION}:{anchor_hash(text)}"
+            for text in set(texts) if text}
+    found = shared_cache.get_many(keys.values())
+    missing = {}
+    result = {}
+    for text, key in keys.items():
+        html = found.get(key)
+        if html is None:
+            html = missing[key] = render_comment(text)
+        result[text] = mark_safe(html)  # noqa: S308 - nh3 sanitised it
+    shared_cache.set_many(missing, CACHE_SECONDS)
+    return result
 
 
 def locate(anchor_text: str, line_from: int, lines: list[str]) -> tuple[int, int] | None:

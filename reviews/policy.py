@@ -20,8 +20,20 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from django.db.models import Count, Exists, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+
 from accounts.roles import REVIEWERS, is_reviewer
-from plans.models import Plan, PlanEditor, PlanRevision, PlanStatus, RiskLevel, is_high_risk
+from core.cache import SharedValue
+from plans.models import (
+    Plan,
+    PlanEditor,
+    PlanRevision,
+    PlanStatus,
+    PlanStep,
+    RiskLevel,
+    is_high_risk,
+)
 
 from .models import Concern, Decision, Review, ReviewPolicy
 
@@ -133,13 +145,24 @@ def editor_ids(plan: Plan) -> set[int]:
 
 
 # --- how many -----------------------------------------------------------------------------------
-def active_policy() -> ReviewPolicy | None:
-    """The newest policy row, with its groups; None means the model defaults."""
+def _load_policy() -> ReviewPolicy | None:
     return (
         ReviewPolicy.objects.prefetch_related("required_groups", "high_risk_required_groups")
         .order_by("-id")
         .first()
     )
+
+
+#: The active policy, read by every decision and several pages, is shared (core.cache.SharedValue):
+#: every change of a policy row, its groups or a group's name is read afresh once it commits
+#: (signals connected in ReviewsConfig.ready call policy_changed).
+_ACTIVE = SharedValue("review-policy", _load_policy)
+policy_changed = _ACTIVE.changed
+
+
+def active_policy() -> ReviewPolicy | None:
+    """The newest policy row, with its groups; None means the model defaults."""
+    return _ACTIVE.get()
 
 
 def plan_is_high_risk(plan: Plan) -> bool:
@@ -242,8 +265,10 @@ def current_revision(plan: Plan) -> PlanRevision | None:
     return plan.revisions.order_by("-number").first()
 
 
-def evaluate_plan(plan: Plan, revision: PlanRevision | None = None) -> PolicyStatus:
-    """Load what evaluate() needs (a fixed number of queries) and evaluate."""
+def evaluate_plan(plan: Plan, revision: PlanRevision | None = None, *,
+                  editors: set[int] | None = None) -> PolicyStatus:
+    """Load what evaluate() needs (a fixed number of queries) and evaluate. ``editors``: the
+    plan's editor ids, when the caller has them loaded already."""
     revision = revision or current_revision(plan)
     reviews = list(
         Review.objects.filter(plan=plan)
@@ -251,9 +276,23 @@ def evaluate_plan(plan: Plan, revision: PlanRevision | None = None) -> PolicySta
         .defer("revision__content")
         .prefetch_related("reviewer__groups")
     )
-    open_concerns = Concern.objects.filter(plan=plan, resolved_at__isnull=True).count()
+    open_concerns, high_risk = _open_concerns_and_risk(plan)
     return evaluate(
         plan=plan, revision=revision, reviews=reviews, open_concerns=open_concerns,
-        policy=describe_policy(active_policy()), high_risk=plan_is_high_risk(plan),
-        editors=editor_ids(plan),
+        policy=describe_policy(active_policy()), high_risk=high_risk,
+        editors=editor_ids(plan) if editors is None else editors,
     )
+
+
+def _open_concerns_and_risk(plan: Plan) -> tuple[int, bool]:
+    """The plan's open concerns and whether it is high risk, in one query."""
+    if "steps" in getattr(plan, "_prefetched_objects_cache", {}):
+        open_concerns = Concern.objects.filter(plan=plan, resolved_at__isnull=True).count()
+        return open_concerns, plan_is_high_risk(plan)
+    open_concerns = (Concern.objects.filter(plan=OuterRef("pk"), resolved_at__isnull=True)
+                     .values("plan").annotate(n=Count("pk")).values("n"))
+    row = Plan.objects.filter(pk=plan.pk).values(
+        open_concerns=Coalesce(Subquery(open_concerns), 0),
+        high_risk=Exists(PlanStep.objects.filter(plan=OuterRef("pk"), risk=RiskLevel.HIGH)),
+    ).get()
+    return row["open_concerns"], row["high_risk"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -13,8 +13,9 @@ from accounts.roles import REVIEWERS
 from notifications import events as audiences
 from plans import permissions as plan_permissions
 from plans import schema
+from plans import selectors as plan_selectors
 from plans.diff import section_diff
-from plans.models import Plan, PlanRevision, PlanStatus, PlanStep, is_high_risk
+from plans.models import Plan, PlanEditor, PlanRevision, PlanStatus, PlanStep, is_high_risk
 
 from . import conversation, permissions, policy
 from .certificate import approved_revisions
@@ -64,12 +65,16 @@ class Panel:
     can_start_from: bool = False  # a rejected plan: start a new one from its content
 
 
-def review_panel(plan: Plan, user) -> Panel:
+def review_panel(plan: Plan, user, *, described_policy: dict | None = None) -> Panel:
     """Status, whose turn it is, what is missing, open concerns and the actions `user` may take.
 
-    About 9 queries whatever the number of reviews, concerns and requests.
+    About 9 queries whatever the number of reviews, concerns and requests (3 fewer when the
+    caller passes ``described_policy``, the active one as describe_policy gives it, loaded
+    once for the whole plan page).
     """
-    revision = policy.current_revision(plan)
+    # The current revision, without its text (the panel shows its number and hash), read once
+    # for the whole plan page (its draft controls ask whether there is one).
+    revision = plan_selectors.current_revision(plan)
     reviews = list(_reviews(plan))
     concerns = list(
         Concern.objects.filter(plan=plan, resolved_at__isnull=True)
@@ -82,7 +87,8 @@ def review_panel(plan: Plan, user) -> Panel:
                  PlanStep.objects.filter(plan=plan).only("id", "risk", "objective", "plan_id"))
     status = policy.evaluate(
         plan=plan, revision=revision, reviews=reviews, open_concerns=len(concerns),
-        policy=policy.describe_policy(policy.active_policy()),
+        policy=described_policy if described_policy is not None
+        else policy.describe_policy(policy.active_policy()),
         high_risk=is_high_risk(s.risk for s in steps),
         editors=editors,
     )
@@ -142,14 +148,13 @@ class ReviewPage:
     answered: int
     total: int
     concerns: list[Concern]
-    status: policy.PolicyStatus
     stale_reviews: list[Review]  # my approvals of earlier, different content
     diff: list  # section diff from the revision I last reviewed to this one
     diff_from: PlanRevision | None
     is_current: bool
     can_answer: bool
     can_raise_concern: bool
-    steps: list[PlanStep]
+    steps: list[PlanStep]  # for the concern form (only when the viewer may raise one)
     unconfirmed: int = 0  # answers carried over from an earlier revision, not yet confirmed
     carried: int = 0  # answers carried over (confirmed or not)
     carried_from: PlanRevision | None = None
@@ -215,38 +220,70 @@ def label_carried(review: Review, carried: list, known: PlanRevision | None = No
     return source
 
 
+def _checklist(template_id: int) -> list[tuple[ChecklistGroup, list[ChecklistItem]]]:
+    """The checklist's groups, each with its items, in order: one query (a group without
+    items still shows)."""
+    groups: dict[int, tuple[ChecklistGroup, list[ChecklistItem]]] = {}
+    for gid, title, position, iid, text, item_position in (
+        ChecklistGroup.objects.filter(template=template_id)
+        .order_by("position", "id", "items__position", "items__id")
+        .values_list("id", "title", "position", "items__id", "items__text", "items__position")
+    ):
+        if gid not in groups:
+            groups[gid] = (ChecklistGroup(id=gid, template_id=template_id, title=title,
+                                          position=position), [])
+        if iid is not None:
+            groups[gid][1].append(ChecklistItem(id=iid, group_id=gid, text=text,
+                                                position=item_position))
+    return list(groups.values())
+
+
 def review_page(review_id: int, user) -> ReviewPage:
     """The review page: the revision, the checklist with answers, concerns, what changed."""
+    latest = PlanRevision.objects.filter(plan=OuterRef("plan_id")).order_by("-number")
     review = get_object_or_404(
-        Review.objects.select_related("plan__author", "revision", "reviewer", "checklist"),
+        Review.objects.select_related("plan__author", "revision", "reviewer", "checklist")
+        # The plan's current revision, in the same query.
+        .annotate(current_id=Subquery(latest.values("id")[:1]),
+                  current_number=Subquery(latest.values("number")[:1]),
+                  current_hash=Subquery(latest.values("content_hash")[:1]),
+                  # whether the viewer edits the plan (the only editor the page asks about)
+                  viewer_edits=Exists(PlanEditor.objects.filter(plan=OuterRef("plan_id"),
+                                                                user=user.pk))),
         pk=review_id,
     )
     plan = review.plan
-    groups = list(
-        ChecklistGroup.objects.filter(template=review.checklist_id).prefetch_related("items")
-    )
     answers = {a.item_id: a for a in ChecklistAnswer.objects.filter(review=review)
                .select_related("carried_from").defer("carried_from__content")}
-    rows = [(g, [(item, answers.get(item.pk)) for item in g.items.all()]) for g in groups]
+    rows = [(g, [(item, answers.get(item.pk)) for item in items])
+            for g, items in _checklist(review.checklist_id)]
     total = sum(len(items) for _, items in rows)
     answered = sum(1 for _, items in rows for _, a in items if a is not None)
-    reviews = list(_reviews(plan))
-    current = PlanRevision.objects.filter(plan=plan).order_by("-number").only(
-        "id", "number", "content_hash", "plan_id"
-    ).first()
+    # The reviewer's reviews of the plan, only as far as the diff and their stale approvals
+    # need them (decisions_for sorts each reviewer's decisions independently of the others').
+    reviews = list(
+        Review.objects.filter(plan=plan, reviewer=review.reviewer_id).select_related("revision")
+        .only("id", "plan_id", "revision_id", "reviewer_id", "decision", "decided_at",
+              "created_at", "revision__id", "revision__number", "revision__content_hash")
+        .order_by("revision__number", "created_at", "id")
+    )
+    current = None
+    if review.current_id is not None:
+        current = PlanRevision(id=review.current_id, plan_id=plan.pk,
+                               number=review.current_number, content_hash=review.current_hash)
     concerns = list(
         Concern.objects.filter(plan=plan, resolved_at__isnull=True)
         .select_related("raised_by", "step")
     )
-    editors = policy.editor_ids(plan)
-    steps = list(PlanStep.objects.filter(plan=plan).only("id", "title", "position", "risk",
-                                                        "plan_id"))
-    status = policy.evaluate(
-        plan=plan, revision=current, reviews=reviews, open_concerns=len(concerns),
-        policy=policy.describe_policy(policy.active_policy()),
-        high_risk=is_high_risk(s.risk for s in steps),
-        editors=editors,
-    )
+    # The decision's comment and the concerns' texts, rendered in one cache round trip.
+    html = conversation.comment_html([review.comment, *(c.body for c in concerns)])
+    review.comment_html = html.get(review.comment, "")
+    for concern in concerns:
+        concern.body_html = html.get(concern.body, "")
+    editors = {user.pk} if review.viewer_edits else set()
+    can_raise_concern = permissions.can_raise_concern(plan, user, editor_ids=editors)
+    steps = list(PlanStep.objects.filter(plan=plan).only("id", "title", "position", "plan_id")
+                 ) if can_raise_concern else []
     mine_earlier = [
         r for r in reviews
         if r.reviewer_id == review.reviewer_id and r.revision.number < review.revision.number
@@ -269,26 +306,37 @@ def review_page(review_id: int, user) -> ReviewPage:
             diff_from, amends = PlanRevision.objects.get(pk=approved[-1].pk), True
             diff = [s for s in section_diff(diff_from.content, review.revision.content)
                     if s.changed]
-    stale = [r for r in status.stale_approvals if r.reviewer_id == review.reviewer_id]
+    # As policy.evaluate() counts them (decisions_for is the part of it the page shows).
+    stale = [] if current is None else [
+        r for r in policy.decisions_for(current, reviews).stale
+        if r.reviewer_id == review.reviewer_id]
     is_current = current is not None and review.revision_id == current.pk
     carried = [a for a in answers.values() if a.carried_from_id]
     carried_from = label_carried(review, carried, known=diff_from)
     return ReviewPage(
         review=review, plan=plan, revision=review.revision, current=current, groups=rows,
-        answered=answered, total=total, concerns=concerns, status=status,
+        answered=answered, total=total, concerns=concerns,
         stale_reviews=stale, diff=diff, diff_from=diff_from, amends=amends,
         is_current=is_current,
         can_answer=(is_current and not review.decision and plan.status == PlanStatus.PENDING_REVIEW
                     and permissions.owns_review(review, user)),
-        can_raise_concern=permissions.can_raise_concern(plan, user, editor_ids=editors),
+        can_raise_concern=can_raise_concern,
         steps=steps,
         unconfirmed=sum(1 for a in carried if not a.confirmed), carried=len(carried),
         carried_from=carried_from,
     )
 
 
-def plan_for_reviews(plan_id: int) -> Plan:
-    return get_object_or_404(Plan.objects.select_related("author"), pk=plan_id)
+def plan_for_reviews(plan_id: int, viewer=None) -> Plan:
+    """The plan with its author; with ``viewer``, also whether they edit it (``viewer_edits``,
+    all conversation_page asks about editors), in the same query."""
+    plans = Plan.objects.select_related("author")
+    if viewer is not None:
+        plans = plans.annotate(viewer_edits=Exists(
+            PlanEditor.objects.filter(plan=OuterRef("pk"), user=viewer.pk)))
+    plan = get_object_or_404(plans, pk=plan_id)
+    plan.viewer_edits_of = viewer.pk if viewer is not None else None  # whom it was asked for
+    return plan
 
 
 @dataclass
@@ -322,6 +370,7 @@ class Conversation:
     revision: PlanRevision | None  # the one shown (the current one unless asked)
     revisions: list[int]  # every revision's number
     blocks: list[tuple]  # (conversation.Block, [Thread anchored to end there])
+    document: list[tuple]  # (cached HTML of blocks, the threads after them), as laid out
     general: list  # Thread (not anchored, or outdated) and decided Review, oldest first
     steps: dict  # number -> (from, to, title) on the shown revision
     sections: list[str]
@@ -360,6 +409,19 @@ def _label(root: Comment, placed, outline) -> str:
     return f"{place} · {lines}" if place else lines.capitalize()
 
 
+def _document(fragments: list, blocks: list[tuple]) -> list[tuple]:
+    """(HTML, threads) pairs for the page: the blocks' cached HTML, with each run of blocks
+    that has no thread between them joined into one piece (a loop of sixty blocks costs more
+    than their text)."""
+    document: list[tuple] = []
+    for fragment, (_block, threads) in zip(fragments, blocks, strict=True):
+        if document and not document[-1][1]:
+            document[-1] = (document[-1][0] + fragment, threads)
+        else:
+            document.append((fragment, threads))
+    return document
+
+
 def conversation_page(plan: Plan, user, number: int | None = None) -> Conversation:
     """The rendered revision in anchorable blocks with its threads beside them, plus the
     general conversation (plan-wide threads, outdated ones, the reviewers' decisions). A
@@ -385,7 +447,11 @@ def conversation_page(plan: Plan, user, number: int | None = None) -> Conversati
         c.history = history.get(c.pk, [])  # one query even with no comments (a fixed count)
         if c.parent_id is not None:
             replies.setdefault(c.parent_id, []).append(c)
-    editors = policy.editor_ids(plan)
+    edits = getattr(plan, "viewer_edits", None)
+    if edits is None or plan.viewer_edits_of != user.pk:
+        editors = policy.editor_ids(plan)
+    else:  # whether the viewer edits the plan is all the permission asks
+        editors = {user.pk} if edits else set()
     may_resolve = permissions.can_resolve_thread(plan, user, editor_ids=editors)
     threads = []
     for root in (c for c in comments if c.parent_id is None):
@@ -403,10 +469,22 @@ def conversation_page(plan: Plan, user, number: int | None = None) -> Conversati
         (home[1] if home else general).append(thread)
     decisions = list(Review.objects.filter(plan=plan).exclude(decision="")
                      .select_related("reviewer", "revision").defer("revision__content"))
+    # Every Markdown text of the page rendered in one cache round trip (by each text's hash).
+    html = conversation.comment_html([
+        *(c.body for c in comments), *(e.body for c in comments for e in c.history),
+        *(r.comment for r in decisions)])
+    for c in comments:
+        c.body_html = html.get(c.body, "")
+        for edit in c.history:
+            edit.body_html = html.get(edit.body, "")
+    for review in decisions:
+        review.comment_html = html.get(review.comment, "")
+    fragments = conversation.block_fragments(shown, outline) if outline else []
     general = sorted([*general, *decisions],
                      key=lambda item: item.at if isinstance(item, Thread) else item.decided_at)
     return Conversation(
         plan=plan, revision=shown, revisions=revisions, blocks=blocks, general=general,
+        document=_document(fragments, blocks),
         steps=outline.steps if outline else {},
         sections=[t for t in (outline.sections if outline else {})
                   if t.lower() not in conversation.FURNITURE_SECTIONS],

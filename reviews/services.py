@@ -21,6 +21,7 @@ from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from accounts.roles import is_admin
 from audit.log import log
+from core.cache import SharedValue
 from core.errors import Conflict, NotAllowed, ValidationError
 from notifications import events as notification_events
 from notifications.models import ReminderKind
@@ -70,11 +71,23 @@ def _require(allowed: bool, message: str) -> None:
         raise NotAllowed(message)
 
 
+NO_DEFAULT_CHECKLIST = "No default review checklist is configured (ask an admin)."
+
+
 def default_checklist() -> ChecklistTemplate:
     template = ChecklistTemplate.objects.filter(is_default=True).first()
     if template is None:
-        raise ValidationError("No default review checklist is configured (ask an admin).")
+        raise ValidationError(NO_DEFAULT_CHECKLIST)
     return template
+
+
+def _load_default_checklist_id() -> int | None:
+    return ChecklistTemplate.objects.filter(is_default=True).values_list("pk", flat=True).first()
+
+
+#: The id of the checklist new reviews get (shared; read afresh after any template change
+#: commits: signals connected in ReviewsConfig.ready).
+DEFAULT_CHECKLIST_ID = SharedValue("default-checklist", _load_default_checklist_id)
 
 
 def _check_current(plan: Plan, review: Review, current: PlanRevision | None,
@@ -103,25 +116,27 @@ def review_start(*, actor, plan: Plan) -> Review:
     if plan.status != PlanStatus.PENDING_REVIEW:
         raise Conflict(NOT_UNDER_REVIEW)
     revision = policy.current_revision(plan)
-    review = Review.objects.filter(revision=revision, reviewer=actor).first()
-    if review is not None:
-        return review
+    # The actor's latest review of this plan: of the current revision (then it is returned), or
+    # else of an earlier one (its answers are carried over).
+    latest = (Review.objects.filter(plan=plan, reviewer=actor).select_related("revision")
+              .defer("revision__content").order_by("-revision__number").first())
+    if latest is not None and latest.revision_id == revision.pk:
+        return latest
+    checklist_id = DEFAULT_CHECKLIST_ID.get()
+    if checklist_id is None:
+        raise ValidationError(NO_DEFAULT_CHECKLIST)
     review = Review.objects.create(
-        plan=plan, revision=revision, reviewer=actor, checklist=default_checklist()
+        plan=plan, revision=revision, reviewer=actor, checklist_id=checklist_id
     )
-    previous = (
-        Review.objects.filter(plan=plan, reviewer=actor).exclude(pk=review.pk)
-        .order_by("-revision__number").first()
-    )
+    previous = latest
     copied = 0
     if previous is not None:
-        items = set(ChecklistItem.objects.filter(group__template=review.checklist_id)
-                    .values_list("pk", flat=True))
+        # Only answers to items on the new review's checklist.
         rows = [
             ChecklistAnswer(review=review, item_id=a.item_id, group_title=a.group_title,
                             item_text=a.item_text, answer=a.answer, note=a.note,
                             carried_from_id=previous.revision_id, confirmed=False)
-            for a in previous.answers.all() if a.item_id in items
+            for a in previous.answers.filter(item__group__template=review.checklist_id)
         ]
         copied = len(ChecklistAnswer.objects.bulk_create(rows))
         if copied:
@@ -200,7 +215,9 @@ def review_decide(*, actor, review: Review, decision: str, comment: str = "",
     """Record the reviewer's decision on the current revision, then apply the policy's outcome."""
     plan, review, current = _lock_review(review)
     _require(permissions.owns_review(review, actor), "This is not your review.")
-    _require(policy.may_review(plan, actor), "You cannot decide on your own plan.")
+    editors = policy.editor_ids(plan)  # read once: who may decide, and whose approvals count
+    _require(policy.may_review(plan, actor, editor_ids=editors),
+             "You cannot decide on your own plan.")
     if review.decision:
         raise Conflict(ALREADY_DECIDED)
     _check_current(plan, review, current, expected_revision)
@@ -231,7 +248,7 @@ def review_decide(*, actor, review: Review, decision: str, comment: str = "",
     log(events.REVIEW_DECIDED, actor=actor, obj=review, plan=plan,
         revision_hash=current.content_hash,
         payload={"decision": decision, "comment": comment, "revision": current.number})
-    _apply_outcome(plan=plan, actor=actor, revision=current, review=review)
+    _apply_outcome(plan=plan, actor=actor, revision=current, review=review, editors=editors)
     if plan.status == PlanStatus.PENDING_REVIEW:
         # The author hears once per click: the outcome event (approved, sent back, rejected,
         # carrying this comment) when the decision settles the plan, else review.decided.
@@ -240,9 +257,11 @@ def review_decide(*, actor, review: Review, decision: str, comment: str = "",
     return review
 
 
-def _apply_outcome(*, plan: Plan, actor, revision: PlanRevision, review: Review | None = None):
-    """Move a plan under review to the policy's outcome (call with the plan row locked)."""
-    status = policy.evaluate_plan(plan, revision)
+def _apply_outcome(*, plan: Plan, actor, revision: PlanRevision, review: Review | None = None,
+                   editors: set[int] | None = None):
+    """Move a plan under review to the policy's outcome (call with the plan row locked and
+    ``revision`` its current revision; ``editors``: its editor ids, when loaded already)."""
+    status = policy.evaluate_plan(plan, revision, editors=editors)
     target = status.outcome
     if plan.status != PlanStatus.PENDING_REVIEW or target == PlanStatus.PENDING_REVIEW:
         return status
@@ -252,9 +271,12 @@ def _apply_outcome(*, plan: Plan, actor, revision: PlanRevision, review: Review 
         PlanStatus.REJECTED: plan.reject,
     }[target]
     previous = plan.status
-    try:  # the transition checks its own conditions (a revision exists) once, here
+    plan.known_revision = revision  # the transition's condition (a revision exists) holds
+    try:  # the transition checks its own conditions once, here
         transition()
-        plan.save()
+        # Only what a transition changes: the row is not rewritten, and nothing the search
+        # index reads changed (insights rebuilds nothing).
+        plan.save(update_fields=["status", "updated_at"])
     except (ConcurrentTransition, TransitionNotAllowed) as exc:
         raise Conflict() from exc
     event = events.OUTCOME_EVENTS[target]

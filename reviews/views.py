@@ -8,6 +8,7 @@ import re
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -22,11 +23,11 @@ from core.errors import Conflict, ValidationError
 from core.http import service_errors
 from plans import permissions as plan_permissions
 from plans import services as plan_services
-from plans.models import Plan, status_phrase
+from plans.models import Plan, PlanStep, RiskLevel, status_phrase
 from plans.rendering import revision_html
 
 from . import permissions, selectors, services
-from .certificate import Certificate, approval_certificate
+from .certificate import Certificate, approval_certificate, approval_sections
 from .forms import (
     SECTION_LABELS,
     AnswerForm,
@@ -137,7 +138,7 @@ def review_answer(request: HttpRequest, pk: int) -> HttpResponse:
         if row.carried_from_id:
             selectors.label_carried(review, [row])
         return render(request, "reviews/includes/answer_row.html", {
-            "item": item, "answer": row, "review": review, "can_answer": True,
+            "rows": [(item, row)], "review": review, "can_answer": True,
             "revision": review.revision.number, "saved": True,
             "counts": selectors.checklist_counts(review),
         })  # fmt: skip
@@ -249,7 +250,7 @@ def comments(request: HttpRequest, plan_id: int) -> HttpResponse:
     or section, as in a pull request), threads beside their lines, the general conversation.
     ``?revision=N`` shows another revision; ``?line_from=&line_to=`` (the line links, without
     JavaScript) fills in the new comment's lines."""
-    plan = selectors.plan_for_reviews(plan_id)
+    plan = selectors.plan_for_reviews(plan_id, viewer=request.user)
     if not plan_permissions.can_view(plan, request.user):
         raise PermissionDenied("You cannot see this plan.")
     form = CommentForm(request.POST or None)
@@ -331,13 +332,15 @@ def plan_timeline(request: HttpRequest, plan_id: int) -> HttpResponse:
     })  # fmt: skip
 
 
-def _certificate_or_404(request: HttpRequest, plan_id: int) -> Certificate:
+def _certificate_or_404(request: HttpRequest, plan_id: int, **options) -> Certificate:
     """Every signed-in user who may see the plan sees its certificate: approvals are not
     secret, and authors need to show them."""
-    plan = get_object_or_404(Plan.objects.select_related("author"), pk=plan_id)
+    high_risk = PlanStep.objects.filter(plan=OuterRef("pk"), risk=RiskLevel.HIGH)
+    plan = get_object_or_404(Plan.objects.select_related("author")
+                             .annotate(has_high_risk_step=Exists(high_risk)), pk=plan_id)
     if not plan_permissions.can_view(plan, request.user):
         raise PermissionDenied("You cannot see this plan.")
-    certificate = approval_certificate(plan)
+    certificate = approval_certificate(plan, **options)
     if certificate is None:
         raise Http404("This plan is not approved, so it has no approval certificate.")
     return certificate
@@ -345,9 +348,9 @@ def _certificate_or_404(request: HttpRequest, plan_id: int) -> Certificate:
 
 @require_GET
 def certificate(request: HttpRequest, plan_id: int) -> HttpResponse:
-    return render(request, "reviews/certificate.html", {
-        "certificate": _certificate_or_404(request, plan_id),
-    })  # fmt: skip
+    cert = _certificate_or_404(request, plan_id, answers=False)
+    approval_sections(cert.approvals)  # cached per decided review
+    return render(request, "reviews/certificate.html", {"certificate": cert})
 
 
 @require_GET

@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 from django import template
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from plans import rendering, schema
@@ -15,6 +16,19 @@ def hours(value) -> str:
         return "0"
     number = Decimal(str(value)).quantize(Decimal("0.01")).normalize()
     return f"{number:f}"
+
+
+@register.simple_tag
+def choice_select(bound_field) -> str:
+    """A form's choice field as the <select> its widget renders, without the widget templates
+    (a template render per option, on every load of the plan list)."""
+    value = bound_field.value()
+    value = "" if value is None else str(value)
+    options = format_html_join("", '<option value="{}"{}>{}</option>', (
+        (choice, mark_safe(" selected") if str(choice) == value else "", label)
+        for choice, label in bound_field.field.choices))
+    return format_html('<select name="{}" id="{}">{}</select>', bound_field.html_name,
+                       bound_field.auto_id, options)
 
 
 @register.simple_tag

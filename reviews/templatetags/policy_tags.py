@@ -1,8 +1,9 @@
 """What the review policy will ask of a plan, before it is submitted: for the plan page (its
 own risk) and the import page (both cases). plans is below reviews, so plans' templates load
-this tag instead of importing the policy."""
+this tag (and the plan page its panel, plans.panels) instead of importing the policy."""
 
 from django import template
+from django.template.loader import render_to_string
 
 from .. import policy
 
@@ -19,13 +20,18 @@ def describe_requirements(requirements: policy.Requirements) -> str:
     return text
 
 
-@register.inclusion_tag("reviews/includes/policy_preview.html")
-def policy_preview(plan=None):
-    """``{% policy_preview plan %}``: what submitting this plan will require, on its page while
-    it can be submitted; ``{% policy_preview %}``: what any plan will need, and a high-risk one."""
+def shared_policy(shared: dict) -> dict:
+    """The active policy (describe_policy), loaded once per plan page for all its panels."""
+    if "reviews.policy" not in shared:
+        shared["reviews.policy"] = policy.describe_policy(policy.active_policy())
+    return shared["reviews.policy"]
+
+
+def _context(plan=None, described: dict | None = None) -> dict:
     if plan is not None and not plan.is_editable:
         return {"show": False}
-    described = policy.describe_policy(policy.active_policy())
+    if described is None:
+        described = policy.describe_policy(policy.active_policy())
     normal = policy.requirements(described, high_risk=False)
     high = policy.requirements(described, high_risk=True)
     context = {"show": True, "plan": plan, "policy_name": described["name"],
@@ -35,3 +41,18 @@ def policy_preview(plan=None):
     if plan is not None:
         context["high_risk"] = policy.plan_is_high_risk(plan)
     return context
+
+
+@register.inclusion_tag("reviews/includes/policy_preview.html")
+def policy_preview(plan=None):
+    """``{% policy_preview plan %}``: what submitting this plan will require, on its page while
+    it can be submitted; ``{% policy_preview %}``: what any plan will need, and a high-risk one."""
+    return _context(plan)
+
+
+def policy_preview_html(request, plan, shared: dict) -> str:
+    """The plan page's policy preview (plans.panels; "" once the plan cannot be submitted)."""
+    if not plan.is_editable:
+        return ""
+    return render_to_string("reviews/includes/policy_preview.html",
+                            _context(plan, shared_policy(shared)))

@@ -1,10 +1,24 @@
 from django import template
+from django.middleware.csrf import get_token
+from django.template.loader import render_to_string
 
 from accounts.roles import is_admin
 from reviews.forms import reviewer_groups
 from reviews.selectors import review_panel as load_panel
 
+from .policy_tags import shared_policy
+
 register = template.Library()
+
+
+def _context(plan, user, *, request, csrf_token, described_policy=None) -> dict:
+    panel = load_panel(plan, user, described_policy=described_policy)
+    return {
+        "plan": plan, "user": user, "request": request, "panel": panel,
+        "is_admin": is_admin(user),
+        "groups": list(reviewer_groups()) if panel.can_request else [],
+        "csrf_token": csrf_token,
+    }
 
 
 @register.inclusion_tag("reviews/includes/review_panel.html", takes_context=True)
@@ -13,11 +27,13 @@ def review_panel(context, plan):
 
     A fixed number of queries (reviews/selectors.review_panel), however many reviews there are.
     """
-    user = context["user"]
-    panel = load_panel(plan, user)
-    return {
-        "plan": plan, "user": user, "request": context.get("request"), "panel": panel,
-        "is_admin": is_admin(user),
-        "groups": list(reviewer_groups()) if panel.can_request else [],
-        "csrf_token": context.get("csrf_token"),
-    }
+    return _context(plan, context["user"], request=context.get("request"),
+                    csrf_token=context.get("csrf_token"))
+
+
+def review_panel_html(request, plan, shared: dict) -> str:
+    """The plan page's review panel (registered in plans.panels by ReviewsConfig.ready); the
+    active policy comes from ``shared``, so the policy preview does not load it again."""
+    context = _context(plan, request.user, request=request, csrf_token=get_token(request),
+                       described_policy=shared_policy(shared))
+    return render_to_string("reviews/includes/review_panel.html", context)

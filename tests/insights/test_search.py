@@ -148,8 +148,11 @@ def test_search_query_count_does_not_grow(client, author, corpus, django_assert_
     client.force_login(author)
     url = reverse("insights:search")
     bulk(10)
-    with CaptureQueriesContext(connection) as small:
+    with CaptureQueriesContext(connection) as first:
         client.get(url, {"q": "bulk"})
+    with CaptureQueriesContext(connection) as small:  # the filters' choices are cached
+        client.get(url, {"q": "bulk"})
+    assert len(small) == len(first) - 2
     bulk(290)
     with django_assert_num_queries(len(small)):
         response = client.get(url, {"q": "bulk"})

@@ -116,3 +116,52 @@ def test_a_batch_delivered_twice_creates_each_inbox_item_and_email_once(author, 
     inbox = Notification.objects.get(recipient=reviewer)
     row = OutboxMessage.objects.get(pk=inbox.outbox_id)
     assert (row.status, row.attempts, inbox.title) == (OutboxStatus.SENT, 1, row.subject)
+
+
+@pytest.fixture
+def broker_mode(monkeypatch):
+    """As with a broker: tasks are published (here: recorded), not run in-process."""
+    from config.celery_app import app
+
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = False
+    published = []
+    monkeypatch.setattr(tasks.deliver_notification, "delay", published.append)
+    yield published
+    app.conf.task_always_eager = eager
+
+
+def test_with_a_broker_rows_are_marked_dispatched_with_their_insert_not_after(
+    author, reviewer, broker_mode, django_capture_on_commit_callbacks
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    plan = ready_plan(author=author)
+    ReviewRequest.objects.create(plan=plan, user=reviewer, requested_by=author)
+    with django_capture_on_commit_callbacks() as callbacks:
+        plan_submit(actor=author, plan=plan)
+    rows = OutboxMessage.objects.filter(plan=plan)
+    assert rows.count() == 2 and not rows.filter(dispatched_at__isnull=True).exists()
+    with CaptureQueriesContext(connection) as after_commit:
+        for callback in callbacks:
+            callback()
+    assert broker_mode == [sorted(rows.values_list("pk", flat=True))]
+    assert not [q for q in after_commit.captured_queries
+                if "notifications_outboxmessage" in q["sql"]]  # no write of its own
+
+
+def test_with_the_broker_down_the_mark_is_emptied_for_the_sweep(
+    author, reviewer, broker_mode, monkeypatch, django_capture_on_commit_callbacks
+):
+    def down(ids):
+        raise ConnectionRefusedError("Error 111 connecting to 127.0.0.1:1")
+
+    monkeypatch.setattr(tasks.deliver_notification, "delay", down)
+    plan = ready_plan(author=author)
+    ReviewRequest.objects.create(plan=plan, user=reviewer, requested_by=author)
+    with django_capture_on_commit_callbacks(execute=True):
+        plan_submit(actor=author, plan=plan)
+    rows = OutboxMessage.objects.filter(plan=plan)
+    assert rows.count() == 2 and not rows.filter(dispatched_at__isnull=False).exists()
+    assert set(rows.values_list("status", flat=True)) == {OutboxStatus.PENDING}

@@ -390,7 +390,7 @@ def test_the_page_does_a_fixed_number_of_queries(client, author, reviewer, threa
     assert f"Thread {threads - 1}" in body and "Decided." in body
 
 
-#: Session, user, plan, revision numbers, the revision shown, comments (with authors and their
-#: anchors' revisions), their edits, the plan's editors, the viewer's groups, the decided
-#: reviews, the unread-notification badge.
-QUERIES = 11
+#: Session, user, plan (with whether the viewer edits it), revision numbers, the revision shown,
+#: comments (with authors and their anchors' revisions), their edits, the viewer's groups, the
+#: decided reviews, the unread-notification badge.
+QUERIES = 10

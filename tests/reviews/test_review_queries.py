@@ -19,9 +19,10 @@ from tests.reviewkit import answer_all, items_of
 
 pytestmark = pytest.mark.django_db
 
-# The review page's own budget (session, user, groups, review, checklist, answers, reviews,
-# revisions, concerns, editors, steps, policy ...): it must not grow with the data.
-REVIEW_PAGE_MAX_QUERIES = 25
+# The review page's budget: session, user, the review (with the current revision and whether
+# the viewer edits the plan), its answers, the checklist, the reviewer's reviews, concerns,
+# steps (for the concern form), the layout's groups and badge. It must not grow with the data.
+REVIEW_PAGE_MAX_QUERIES = 10
 
 
 def build(author, viewer, *, others: int, answers_all: bool):

@@ -15,6 +15,11 @@ from tests.factories import ReviewerFactory, ready_plan
 pytestmark = pytest.mark.django_db
 
 DECISION_MAX_QUERIES = 25
+#: What each write costs now (SQLite), plus one advisory-lock statement per audit entry on
+#: PostgreSQL: the policy, webhook routes and default checklist come from the shared cache,
+#: the submission rule and the plan's editors are read once, a transition writes two columns.
+WRITE_QUERIES = {"submit": 17, "start": 8, "decide": 15}
+AUDIT_ENTRIES = {"submit": 1, "start": 1, "decide": 2}
 #: Transaction control: the test's own transaction turns each service's into a savepoint.
 CONTROL = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT", "BEGIN", "COMMIT")
 
@@ -57,3 +62,11 @@ def test_writes_cost_the_same_with_1_or_10_recipients(author):
     for write in ("submit", "start", "decide"):
         assert one[write] == ten[write], write
     assert ten["decide"] <= DECISION_MAX_QUERIES, ten
+
+
+def test_writes_stay_within_their_budgets(author):
+    reviewers = [ReviewerFactory(username=f"rev{n}") for n in range(10)]
+    counts = cycle_queries(author, reviewers)
+    locks = 1 if connection.vendor == "postgresql" else 0
+    for write, budget in WRITE_QUERIES.items():
+        assert counts[write] <= budget + locks * AUDIT_ENTRIES[write], (write, counts)

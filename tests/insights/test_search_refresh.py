@@ -1,0 +1,89 @@
+"""The search document is refreshed by a task once the change commits (in-process here, as
+without a broker), only when something it indexes changed, and rewritten only when its text did;
+search results follow a submit, a comment and a decision."""
+
+from unittest import mock
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from insights import indexing, search, tasks
+from insights.models import SearchDocument
+from plans.services import plan_submit
+from reviews import services
+from tests.factories import ready_plan
+
+pytestmark = pytest.mark.django_db
+
+
+def found(client, user, text) -> list[int]:
+    client.force_login(user)
+    response = client.get(reverse("insights:search"), {"q": text})
+    assert response.status_code == 200
+    return [plan.pk for plan in response.context["rows"]]
+
+
+def refreshes(callbacks) -> list[int]:
+    return [cb.plan_id for cb in callbacks if isinstance(cb, indexing._Refresh)]
+
+
+def test_results_follow_submit_comment_and_decision_through_the_task(
+        client, author, reviewer, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        plan = ready_plan(author=author, title="Heron migration")
+    assert found(client, author, "heron") == [plan.pk]
+    sent = mock.patch.object(tasks.refresh_search_document, "delay",
+                             wraps=tasks.refresh_search_document.delay)
+    with sent as delay, django_capture_on_commit_callbacks(execute=True):
+        plan_submit(actor=author, plan=plan)
+        services.comment_post(actor=reviewer, plan=plan, body="What about the egret cache?")
+    assert delay.call_args_list == [mock.call(plan.pk)]  # the comment, once; not the transition
+    assert found(client, author, "egret") == [plan.pk]
+    with django_capture_on_commit_callbacks(execute=True):
+        review = services.review_start(actor=reviewer, plan=plan)
+    with sent as delay, django_capture_on_commit_callbacks(execute=True):
+        services.review_decide(actor=reviewer, review=review, decision="NEEDS_REVISION",
+                               comment="Say how the cormorant fallback is tested.")
+    assert delay.call_args_list == [mock.call(plan.pk)]
+    assert found(client, author, "cormorant") == [plan.pk]
+
+
+def test_a_transition_or_a_review_started_refreshes_nothing(
+        author, reviewer, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        plan = ready_plan(author=author)
+    with django_capture_on_commit_callbacks() as callbacks:
+        plan_submit(actor=author, plan=plan)
+        services.review_start(actor=reviewer, plan=plan)
+    assert refreshes(callbacks) == []
+    with django_capture_on_commit_callbacks() as callbacks:
+        plan.refresh_from_db()
+        plan.title = "Renamed"
+        plan.save(update_fields=["title", "updated_at"])
+    assert refreshes(callbacks) == [plan.pk]
+
+
+def test_an_unchanged_document_is_not_rewritten(author, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        plan = ready_plan(author=author, title="Ibis rollout")
+    written = SearchDocument.objects.get(plan=plan).updated_at
+    with CaptureQueriesContext(connection) as queries:
+        assert search.refresh(plan.pk) is False
+    assert not [q for q in queries.captured_queries
+                if q["sql"].startswith(("INSERT", "UPDATE", "DELETE"))]
+    assert SearchDocument.objects.get(plan=plan).updated_at == written
+    plan.title = "Ibis rollout, phase 2"
+    plan.save()  # (no signal is needed: refresh reads the plan)
+    assert search.refresh(plan.pk) is True
+    assert SearchDocument.objects.get(plan=plan).title == "Ibis rollout, phase 2"
+
+
+def test_with_the_broker_down_the_document_is_refreshed_in_process(
+        client, author, django_capture_on_commit_callbacks):
+    down = mock.patch.object(tasks.refresh_search_document, "delay",
+                             side_effect=ConnectionError("broker down"))
+    with down, django_capture_on_commit_callbacks(execute=True):
+        plan = ready_plan(author=author, title="Stork handover")
+    assert found(client, author, "stork") == [plan.pk]
