@@ -15,7 +15,7 @@ from plans import selectors as plan_selectors
 from plans.models import APPROVED_STATES, Plan, PlanRevision, PlanStatus, PlanStep
 from plans.services import text_revision_hash
 from reviews import selectors as review_selectors
-from reviews.certificate import approval_certificate
+from reviews.certificate import approval_certificate, certified_revision
 from reviews.conversation import lines_of
 from reviews.forms import SECTION_LABELS
 from reviews.models import Answer, ChecklistAnswer, ChecklistItem, Comment, Concern, Review
@@ -40,8 +40,8 @@ def _revision(revision: PlanRevision | None) -> dict | None:
 
 
 def approved_revision(plan: Plan) -> PlanRevision | None:
-    certificate = approval_certificate(plan)
-    return certificate.revision if certificate is not None else None
+    """The revision the plan's certificate is for; only that part of it is read."""
+    return certified_revision(plan)
 
 
 def plan_data(pk: int, request) -> dict:
@@ -334,7 +334,7 @@ def verify_hash(sha256: str, plan_id: int | None = None) -> dict:
     plan = candidates[0]
     matching = revisions.filter(plan=plan).order_by("-number").first()
     number = matching.number if matching else None
-    certificate = approval_certificate(plan)
+    certificate = approval_certificate(plan, records=False)  # the approvals, not the work
     if certificate is not None and certificate.revision is not None:
         if certificate.revision.content_hash == sha256:
             names = ", ".join(_username(r.reviewer) for r in certificate.approvals) or "no one"

@@ -1,9 +1,13 @@
 """Reads of the audit trail."""
 
+import functools
 import hashlib
 from datetime import date, datetime, time, timedelta
 
+from django.contrib.admin.models import LogEntry
+from django.db import connection
 from django.db.models import Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from core import cache as shared_cache
@@ -103,3 +107,45 @@ def latest_entry_hash() -> QuerySet:
     every committed write; and no other database's trail has it: a cache version that is never
     stale, even in a cache shared by several databases."""
     return AuditEntry.objects.order_by("-id").values_list("entry_hash", flat=True)[:1]
+
+
+# --- the data version: what caches of pages are kept under -----------------------------------
+@functools.cache
+def _heads_sql() -> tuple[tuple[str, tuple], tuple[str, tuple]]:
+    """The SQL of the newest entry's hash and of the newest admin history row's id, compiled
+    once per process (compiling the subqueries on every page view cost more than running them)."""
+    newest_admin = LogEntry.objects.order_by("-id").values_list("id", flat=True)[:1]
+    return tuple((f"({sql})", tuple(params)) for sql, params in
+                 (q.query.sql_with_params() for q in (latest_entry_hash(), newest_admin)))
+
+
+def _version(audit_head: str | None, admin_head: int | None) -> str | None:
+    return None if audit_head is None else f"{audit_head[:32]}.{admin_head or 0}"  # 128 bits
+
+
+def data_version() -> str | None:
+    """The version of everything the app shows: the newest audit entry's chain hash (every
+    service writes an entry inside its transaction, appended in commit order: audit/log.py) and
+    the newest admin history row's id (an admin's edit of a user writes one), in one statement.
+    Any committed write is a new version, and no other database's trail has it, so a cache
+    shared by several databases never mixes them up. None before the first audited write
+    (nothing is cached then). A write that is neither (the ORM from a shell, a bulk load) is not
+    seen until the next one."""
+    (audit_sql, audit_params), (admin_sql, admin_params) = _heads_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {audit_sql}, {admin_sql}", [*audit_params, *admin_params])
+        return _version(*cursor.fetchone())
+
+
+def with_data_version(queryset: QuerySet) -> QuerySet:
+    """``queryset`` reading data_version too, in the same query (data_version_of its rows)."""
+    (audit_sql, audit_params), (admin_sql, admin_params) = _heads_sql()
+    return queryset.annotate(
+        audit_head=RawSQL(audit_sql, audit_params),  # noqa: S611 - the ORM's own SQL, no input
+        admin_head=RawSQL(admin_sql, admin_params),  # noqa: S611
+    )
+
+
+def data_version_of(row) -> str | None:
+    """data_version as read with ``row`` (with_data_version)."""
+    return _version(getattr(row, "audit_head", None), getattr(row, "admin_head", None))

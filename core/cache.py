@@ -6,7 +6,8 @@ log says so. Nothing is ever served from a cache that could not be asked.
 
 ``SharedValue``: small values that every request reads and admins rarely change (the review
 policy, the default checklist, the webhook endpoints), kept in the shared cache and read afresh
-after every committed change, in every process.
+after every committed change, in every process. ``SharedValues``: the same, one value per key
+(a user's groups, a user's unread count), each key with its own token.
 
 A value is stored with the token it was loaded under. A change (``changed``, connected as a
 signal receiver to the models the value is read from) gives the name a new token once its
@@ -17,12 +18,13 @@ commits, the changing transaction itself reads the database.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import uuid
 from collections.abc import Callable, Iterable
 
 from django.core.cache import cache
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
 logger = logging.getLogger(__name__)
 
@@ -79,52 +81,109 @@ def cached(key: str, compute: Callable[[], object], seconds: int | None, *,
 
 
 class _NewToken:
-    """The on-commit callback of a transaction that changed one shared value."""
+    """The on-commit callback of a transaction that changed shared values: new tokens."""
 
-    def __init__(self, shared: SharedValue) -> None:
+    def __init__(self, shared, token_keys: Iterable[str]) -> None:
         self.shared = shared
+        self.token_keys = frozenset(token_keys)  # (``set`` is this module's own)
         self.done = False
 
     def __call__(self) -> None:
         self.done = True
-        # The cache down: the new token is lost, and a value stored before may be read again
-        # until it expires (``seconds``).
-        set(self.shared.token_key, uuid.uuid4().hex, None)
+        # The cache down: the new tokens are lost, and a value stored before may be read again
+        # until it expires (SHARED_SECONDS). The decision service reads the policy itself.
+        set_many({key: uuid.uuid4().hex for key in self.token_keys}, None)
+
+
+def _pending(shared, token_key: str) -> bool:
+    """This transaction changed what the value under ``token_key`` is read from."""
+    conn = transaction.get_connection()
+    return conn.in_atomic_block and any(
+        isinstance(cb, _NewToken) and cb.shared is shared and not cb.done
+        and token_key in cb.token_keys
+        for _, cb, _ in conn.run_on_commit)
+
+
+def _renew(shared, token_keys: Iterable[str]) -> None:
+    token_keys = [key for key in token_keys if not _pending(shared, key)]
+    if token_keys:
+        transaction.on_commit(_NewToken(shared, token_keys))
+
+
+def _read(shared, key: str, token_key: str, load: Callable[[], object], seconds: int):
+    if _pending(shared, token_key):
+        return load()  # this transaction's own, uncommitted, change
+    found = get_many([token_key, key])
+    token = found.get(token_key)
+    if token is None:
+        add(token_key, uuid.uuid4().hex, None)
+        token = get(token_key)
+        if token is None:  # a cache that keeps nothing, or is down
+            return load()
+    stored = found.get(key)
+    if stored is not None and stored[0] == token:
+        return stored[1]
+    value = load()
+    set(key, (token, value), seconds)
+    return value
+
+
+#: How long a shared value is kept at most: the bound on how stale it can be should a new
+#: token ever be lost (the cache was down as the change committed). Reloading a few small
+#: values once a minute costs nothing; a removed admin keeping their rights longer would.
+SHARED_SECONDS = 60
+
+
+def _scope() -> str:
+    """Which database a shared value was read from: two sites (or the bench's throwaway
+    database) on one Redis never read each other's values."""
+    settings_dict = connections[DEFAULT_DB_ALIAS].settings_dict
+    where = f"{settings_dict['ENGINE']}|{settings_dict.get('HOST')}|{settings_dict['NAME']}"
+    return hashlib.sha256(where.encode()).hexdigest()[:12]
 
 
 class SharedValue:
-    def __init__(self, name: str, load: Callable[[], object], *, seconds: int = 5 * 60):
-        self.key = f"plangate:shared:{name}"
-        self.token_key = f"{self.key}:token"
+    def __init__(self, name: str, load: Callable[[], object], *, seconds: int = SHARED_SECONDS):
+        self.name = name
         self.load = load
-        self.seconds = seconds  # a bound, should a new token ever be lost (the cache was down)
+        self.seconds = seconds
 
-    def _changing(self) -> bool:
-        conn = transaction.get_connection()
-        return conn.in_atomic_block and any(
-            isinstance(cb, _NewToken) and cb.shared is self and not cb.done
-            for _, cb, _ in conn.run_on_commit)
+    @property
+    def key(self) -> str:
+        return f"plangate:shared:{_scope()}:{self.name}"
+
+    @property
+    def token_key(self) -> str:
+        return f"{self.key}:token"
 
     def changed(self, **kwargs) -> None:
         """What the value is read from changed (a signal receiver): new token on commit."""
-        if not self._changing():
-            transaction.on_commit(_NewToken(self))
+        _renew(self, [self.token_key])
 
     def get(self):
         """The value: from the cache (one round trip) while no change committed since it was
         loaded, else loaded and stored."""
-        if self._changing():
-            return self.load()  # this transaction's own, uncommitted, change
-        found = get_many([self.token_key, self.key])
-        token = found.get(self.token_key)
-        if token is None:
-            add(self.token_key, uuid.uuid4().hex, None)
-            token = get(self.token_key)
-            if token is None:  # a cache that keeps nothing, or is down
-                return self.load()
-        stored = found.get(self.key)
-        if stored is not None and stored[0] == token:
-            return stored[1]
-        value = self.load()
-        set(self.key, (token, value), self.seconds)
-        return value
+        return _read(self, self.key, self.token_key, self.load, self.seconds)
+
+
+class SharedValues:
+    """A SharedValue per key (say, per user): ``get(key)`` is ``load(key)``, read afresh after
+    a committed ``changed(key, ...)``, with one token per key. Keys are ints or short strings."""
+
+    def __init__(self, name: str, load: Callable[[object], object], *,
+                 seconds: int = SHARED_SECONDS):
+        self.name = name
+        self.load = load
+        self.seconds = seconds
+
+    def _keys(self, key) -> tuple[str, str]:
+        value_key = f"plangate:shared:{_scope()}:{self.name}:{key}"
+        return value_key, f"{value_key}:token"
+
+    def changed(self, *keys) -> None:
+        """What the values of ``keys`` are read from changed: new tokens on commit."""
+        _renew(self, [self._keys(key)[1] for key in keys])
+
+    def get(self, key):
+        value_key, token_key = self._keys(key)
+        return _read(self, value_key, token_key, lambda: self.load(key), self.seconds)

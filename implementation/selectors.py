@@ -102,7 +102,8 @@ class ImplementationRecord:
 
 def implementation_record(plan: Plan, *, criteria: bool = True) -> ImplementationRecord | None:
     """The plan's record after approval; None for a plan never approved. Eight queries, six
-    without the success criteria and their ticks (``criteria=False``: the plan page's panel)."""
+    without the success criteria and their ticks (``criteria=False``: the plan page's panel).
+    Its users come without their password hash: the certificate page caches the record."""
     history = approved_revisions(plan)  # two
     if not history:
         return None
@@ -110,7 +111,8 @@ def implementation_record(plan: Plan, *, criteria: bool = True) -> Implementatio
              for n, s in enumerate(plan.steps.annotate(action_count=Count("actions"))
                                    .order_by("position", "id"), start=1)]
     by_number = {step.number: step for step in steps}
-    reports = list(ProgressReport.objects.filter(plan=plan).select_related("reported_by"))
+    reports = list(ProgressReport.objects.filter(plan=plan).select_related("reported_by")
+                   .defer("reported_by__password"))
     unplaced = []
     for report in reports:
         step = by_number.get(report.step_number)
@@ -121,15 +123,17 @@ def implementation_record(plan: Plan, *, criteria: bool = True) -> Implementatio
     rows = []
     if criteria:
         checks = {c.number: c for c in CriterionCheck.objects.filter(plan=plan)
-                  .select_related("checked_by")}
+                  .select_related("checked_by").defer("checked_by__password")}
         rows = [Criterion(number=n, text=c.text, check=checks.get(n))
                 for n, c in enumerate(plan.success_criteria.all(), start=1)]
     return ImplementationRecord(
         plan=plan, history=history, steps=steps, unplaced=unplaced,
         drift_reports=list(DriftReport.objects.filter(plan=plan)
-                           .select_related("reported_by", "revision").defer("revision__content")),
+                           .select_related("reported_by", "revision")
+                           .defer("revision__content", "reported_by__password")),
         criteria=rows,
-        verifications=list(Verification.objects.filter(plan=plan).select_related("reviewer")),
+        verifications=list(Verification.objects.filter(plan=plan).select_related("reviewer")
+                           .defer("reviewer__password")),
     )
 
 

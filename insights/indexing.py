@@ -35,7 +35,9 @@ class _Refresh:
     def __call__(self) -> None:
         self.done = True
         try:
-            tasks.refresh_search_document.delay(self.plan_id)
+            # No publish retries: with the broker down, refreshing here at once is better than
+            # a request waiting out the retry policy before doing the same.
+            tasks.refresh_search_document.apply_async((self.plan_id,), retry=False)
         except Exception:  # the broker is down: do it here rather than leave it stale
             logger.warning("Broker unavailable: search document of plan %s refreshed in-process",
                            self.plan_id, exc_info=True)

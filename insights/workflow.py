@@ -13,14 +13,13 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, field
 
 from audit.actions import ACTIONS
-from audit.selectors import plan_timeline
-from plans.models import Plan, PlanRevision
+from plans import selectors as plan_selectors
+from plans.models import Plan
 
 NODE_W, NODE_H = 112, 30
 COL_GAP, ROW_GAP = 142, 46
 PAD_X, PAD_Y = 8, 10
 ROW_ORDER = (0, -1, 1, -2, 2, -3, 3)
-TIMELINE_LIMIT = 50
 
 
 @dataclass
@@ -187,36 +186,33 @@ class Step:
 
 @dataclass
 class PlanWorkflow:
-    diagram: Diagram
+    current: str
+    taken: frozenset  # (source, target) of each transition the plan took
     steps: list[Step] = field(default_factory=list)
     truncated: bool = False
 
+    @property
+    def diagram(self) -> Diagram:
+        return workflow_diagram(self.current, self.taken)
+
+
+def workflow_diagram(current: str, taken: frozenset) -> Diagram:
+    """diagram() for one state and set of transitions taken: it depends on nothing else (the
+    model's transitions are code), so the page renders it once per process for each
+    combination (insights_tags.py)."""
+    return diagram(current=current, taken=taken)
+
 
 def plan_workflow(plan: Plan) -> PlanWorkflow:
-    """The diagram for `plan` and its transitions, oldest first: two queries (the plan's
-    audit timeline narrowed to entries that record a state change, and its revision numbers)."""
-    fsm_field = Plan._meta.get_field("status")
-    labels = dict(fsm_field.choices)
-    entries = list(
-        plan_timeline(plan.pk).filter(payload__has_key="to").order_by("-id")
-        .values("created_at", "actor_repr", "action", "payload", "revision_hash")[
-            :TIMELINE_LIMIT + 1]
-    )
-    truncated = len(entries) > TIMELINE_LIMIT
-    entries = list(reversed(entries[:TIMELINE_LIMIT]))
-    numbers = dict(PlanRevision.objects.filter(plan=plan).values_list("content_hash", "number")
-                   .order_by("number"))
+    """The diagram for `plan` and its transitions, oldest first (plans/selectors.py
+    transitions: on the plan page from its cache entry, else two queries)."""
+    labels = dict(Plan._meta.get_field("status").choices)
+    taken_moves = plan_selectors.transitions(plan)
     steps, taken = [], set()
-    for entry in entries:
-        payload = entry["payload"] or {}
-        source, target = payload.get("from"), payload.get("to")
+    for at, actor, action, source, target, revision in taken_moves["moves"]:
         if target not in labels:
             continue
-        revision = payload.get("revision")
-        if not isinstance(revision, int):
-            revision = numbers.get(entry["revision_hash"])
         taken.add((source, target))
-        steps.append(Step(entry["created_at"], entry["actor_repr"] or "system",
-                          ACTIONS.get(entry["action"], entry["action"]),
+        steps.append(Step(at, actor or "system", ACTIONS.get(action, action),
                           labels.get(source, source or "—"), labels[target], revision))
-    return PlanWorkflow(diagram(current=plan.status, taken=taken), steps, truncated)
+    return PlanWorkflow(plan.status, frozenset(taken), steps, taken_moves["truncated"])

@@ -17,8 +17,11 @@ class NotificationsConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save
 
         from . import services
-        from .models import WebhookEndpoint
+        from .models import Notification, WebhookEndpoint
 
         for name, signal in (("saved", post_save), ("deleted", post_delete)):
             signal.connect(services.WEBHOOK_ROUTES.changed, sender=WebhookEndpoint, weak=False,
                            dispatch_uid=f"shared-webhook-routes-{name}")
+            # And each user's unread count (selectors.py).
+            signal.connect(selectors.notification_changed, sender=Notification,
+                           dispatch_uid=f"shared-unread-{name}")

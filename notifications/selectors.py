@@ -4,6 +4,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 
 from accounts.roles import ADMINS
+from core.cache import SharedValues
 
 from . import events
 from .models import Notification, NotificationPreference
@@ -49,5 +50,27 @@ def inbox_for_user(user, *, limit: int = 100):
     return Notification.objects.filter(recipient=user)[:limit]
 
 
+def _count_unread(user_id: int) -> int:
+    return Notification.objects.filter(recipient_id=user_id, read_at__isnull=True).count()
+
+
+#: Each user's unread count (the navigation badge on every page) is shared: read afresh once a
+#: change of that user's notifications commits. Creating, saving and deleting one sends signals
+#: (receivers connected in NotificationsConfig.ready); bulk_create and queryset.update() do
+#: not, so the services that use them call unread_changed themselves.
+_UNREAD = SharedValues("unread-notifications", _count_unread)
+
+
 def unread_count(user) -> int:
-    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+    return _UNREAD.get(user.pk)
+
+
+def unread_changed(user_ids) -> None:
+    """These users' notifications were created, read or deleted: their counts are read afresh
+    once the transaction commits."""
+    _UNREAD.changed(*set(user_ids))
+
+
+def notification_changed(sender, instance, **kwargs) -> None:
+    """post_save / post_delete of a Notification."""
+    unread_changed([instance.recipient_id])

@@ -68,6 +68,11 @@ def _audience(event: Event, plan, revision) -> list:
             for user in events.audience(name)(plan, revision)]
 
 
+#: All that recording a notification reads of a recipient (its id, whether it is active, its
+#: email and display name): audiences may load users with only these columns.
+RECIPIENT_FIELDS = ("id", "username", "first_name", "last_name", "email", "is_active")
+
+
 def _unique_recipients(users, actor) -> list:
     seen, result = set(), []
     for user in users:
@@ -456,6 +461,7 @@ def _deliver_inbox_rows(outbox_ids: list[int]) -> set[int]:
                          title=m.subject, body=m.body_text, url=m.url, created_at=m.created_at)
             for m in rows
         ])
+        selectors.unread_changed(m.recipient_id for m in rows)  # bulk_create sends no signal
         now = timezone.now()
         OutboxMessage.objects.filter(pk__in=[m.pk for m in rows]).update(
             status=OutboxStatus.SENT, sent_at=now, attempted_at=now, last_error="",
@@ -552,9 +558,11 @@ def notification_mark_read(*, actor, notification: Notification) -> Notification
 
 
 def notifications_mark_all_read(*, actor) -> int:
-    return Notification.objects.filter(recipient=actor, read_at__isnull=True).update(
+    count = Notification.objects.filter(recipient=actor, read_at__isnull=True).update(
         read_at=timezone.now()
     )
+    selectors.unread_changed([actor.pk])  # after the write: update() sends no signal
+    return count
 
 
 @transaction.atomic

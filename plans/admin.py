@@ -65,7 +65,15 @@ def _run_service(modeladmin, request, queryset, service, done: str) -> None:
 
 
 class PlanChangeList(ChangeList):
-    """Each row links to its plan twice (id, title): one reverse() per page, not two per row."""
+    """Each row links to its plan twice (id, title): one reverse() per page, not two per row.
+    The rows load none of the plan's text (its Markdown source and JSON sections): they show
+    none of it. (Actions get the full rows: ChangeList.get_queryset is left alone.)"""
+
+    ROWS_DEFER = ("sections", "review_checklist", "extra_sections", "source", "import_report")
+
+    def get_results(self, request):
+        self.queryset = self.queryset.defer(*self.ROWS_DEFER)
+        super().get_results(request)
 
     def url_for_result(self, result):
         if not hasattr(self, "_change_url"):
@@ -86,6 +94,7 @@ class PlanAdmin(ReadOnlyModelAdmin):
     # plan for the distinct years on each load; the date filters above do without a query).
     list_per_page = 25
     show_full_result_count = False
+    change_list_template = "admin/plangate_change_list.html"  # rows drawn once per column
     inlines = (PlanStepInline, SuccessCriterionInline, PlanRevisionInline, PlanEditorInline)
     actions = ("submit_plans", "withdraw_plans")
 

@@ -25,6 +25,8 @@ from markdownx.settings import MARKDOWNX_IMAGE_MAX_SIZE, MARKDOWNX_MEDIA_PATH
 from markdownx.widgets import MarkdownxWidget
 from PIL import Image, ImageOps
 
+from core.widgets import QuickSelect
+
 from . import schema
 from .markdown import MAX_BYTES, EstimateTooLarge, estimate_hours, parse_estimate_hours
 from .models import (
@@ -362,9 +364,11 @@ class ImportForm(forms.Form):
 
 class PlanFilterForm(forms.Form):
     q = forms.CharField(required=False, label="Search")
-    status = forms.ChoiceField(required=False, choices=[("", "Any status"), *PlanStatus.choices])
+    status = forms.ChoiceField(required=False, choices=[("", "Any status"), *PlanStatus.choices],
+                               widget=QuickSelect)
     author = forms.CharField(required=False)
-    risk = forms.ChoiceField(required=False, choices=[("", "Any risk"), *RiskLevel.choices])
+    risk = forms.ChoiceField(required=False, choices=[("", "Any risk"), *RiskLevel.choices],
+                             widget=QuickSelect)
     mine = forms.BooleanField(required=False)
     archived = forms.BooleanField(required=False, label="Archived plans only")
 

@@ -16,6 +16,8 @@ from django.db import models
 from django.urls import reverse
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from core.cache import SharedValue
+
 from . import permissions, schema
 
 
@@ -459,8 +461,19 @@ class SubmissionRule(models.Model):
 
     @classmethod
     def required_keys(cls) -> list[str]:
-        row = cls.objects.order_by("pk").first()
+        """The rule, shared (core.cache.SharedValue): read afresh after any committed change
+        of the row (signals connected in PlansConfig.ready call ``rule_changed``)."""
+        return list(_RULE.get())
+
+    @classmethod
+    def stored_keys(cls) -> list[str]:
+        """The rule as the database has it now (one query): for a shared value's loader."""
+        row = cls.objects.order_by("pk").only("required").first()
         return cls.default_keys() if row is None else list(row.required)
+
+
+_RULE = SharedValue("submission-rule", SubmissionRule.stored_keys)
+rule_changed = _RULE.changed
 
 
 def _section_keys() -> set[str]:

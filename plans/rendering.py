@@ -25,10 +25,10 @@ from mdit_py_plugins.gfm import gfm_plugin
 
 from core import cache as shared_cache
 
-from . import schema
+from . import schema, selectors
 from .diff import section_diff
 from .markdown import MarkdownImportError, estimate_hours, parse_plan, risk_level
-from .models import Plan, PlanRevision, PlanStep, highest_risk
+from .models import Plan, PlanEditor, PlanRevision, PlanStep, highest_risk
 
 _ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
 _URL_IGNORED = re.compile(r"[\t\n\r]")  # browsers drop these inside URLs
@@ -304,18 +304,26 @@ def plan_document_html(plan) -> str:
 
 #: A step's columns, as the plan page's cached entry keeps them (in the model's field order).
 _STEP_FIELDS = tuple(f.attname for f in PlanStep._meta.concrete_fields)
+#: The current revision's columns the entry keeps: all but its text.
+_REVISION_FIELDS = tuple(f.attname for f in PlanRevision._meta.concrete_fields
+                         if f.name != "content")
 
 
 def plan_page_document(plan) -> str:
-    """The plan page's document (plan_document_html), and ``plan``'s steps set on it as if
-    prefetched (its totals and panels read them), from one cache entry kept under the plan's
-    ``updated_at``: every write of a plan's content (steps, actions, files, criteria) saves the
-    plan in its transaction (plans/services.py plan_create, plan_update, apply_document), and the
-    plan's own texts are in the key too. A hit reads nothing but the plan row already loaded; a
-    miss reads the plan with everything (five queries) and lays it out by its content hash (so
-    a transition, which shows nothing new in the document, lays out nothing again)."""
+    """The plan page's document (plan_document_html), and set on ``plan`` as if loaded: its
+    steps (as if prefetched: its totals and panels read them), its current revision, the ids
+    of its editors and its transitions (plans/selectors.py current_revision, editor_ids,
+    transitions), from one cache entry kept under the plan's ``updated_at``. Every write of a
+    plan's content (steps, actions, files, criteria) or of who edited it saves the plan in its
+    transaction (plans/services.py plan_create, plan_update, apply_document), and so does every
+    new revision (plan_submit, implementation's amendment_submit: revisions are immutable) and
+    every transition (with the audit entry that records it; audit entries never change); the
+    plan's own texts are in the key too. A hit reads nothing but the plan row already loaded;
+    a miss reads the plan with everything (nine queries) and lays it out by its content hash
+    (so a transition, which shows nothing new in the document, lays out nothing again)."""
     own = {"sections": plan.sections, "review_checklist": plan.review_checklist,
-           "extras": plan.extra_sections or [], "steps": _STEP_FIELDS}
+           "extras": plan.extra_sections or [], "steps": _STEP_FIELDS,
+           "revision": _REVISION_FIELDS}
     digest = hashlib.sha256(json.dumps(own, sort_keys=True).encode()).hexdigest()
 
     def load() -> dict:
@@ -323,11 +331,17 @@ def plan_page_document(plan) -> str:
             Prefetch("steps", queryset=PlanStep.objects.prefetch_related("actions", "files")),
             "success_criteria",
         ).get(pk=plan.pk)
+        revision = (PlanRevision.objects.filter(plan=plan).order_by("-number")
+                    .values_list(*_REVISION_FIELDS).first())
         return {"html": str(plan_document_html(full)),
                 "steps": [[getattr(step, name) for name in _STEP_FIELDS]
-                          for step in full.steps.all()]}
+                          for step in full.steps.all()],
+                "revision": None if revision is None else list(revision),
+                "editors": sorted(PlanEditor.objects.filter(plan=plan)
+                                  .values_list("user_id", flat=True)),
+                "transitions": selectors.load_transitions(plan)}
 
-    entry = _cached(f"plans:page-document:v{RENDER_VERSION}:{_templates_digest()}:{plan.pk}:"
+    entry = _cached(f"plans:page:v{RENDER_VERSION}:{_templates_digest()}:{plan.pk}:"
                     f"{plan.updated_at.isoformat()}:{digest}", load)
     steps = [PlanStep.from_db(plan._state.db, _STEP_FIELDS, values) for values in entry["steps"]]
     for step in steps:
@@ -336,6 +350,13 @@ def plan_page_document(plan) -> str:
     prefetched._result_cache, prefetched._prefetch_done = steps, True
     plan._prefetched_objects_cache = {**getattr(plan, "_prefetched_objects_cache", {}),
                                       "steps": prefetched}
+    revision = entry["revision"]
+    if revision is not None:
+        revision = PlanRevision.from_db(plan._state.db, _REVISION_FIELDS, revision)
+        revision.plan = plan
+    plan._current_revision, plan.has_revisions = revision, revision is not None
+    plan._editor_ids = set(entry["editors"])
+    plan._transitions = entry["transitions"]
     return mark_safe(entry["html"])  # noqa: S308 - as plan_document_html
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.db.models import (
+    BooleanField,
     Case,
     Count,
     DecimalField,
     Exists,
+    ExpressionWrapper,
     IntegerField,
     Max,
     OuterRef,
@@ -22,7 +24,10 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
-from .models import RISK_RANK, Plan, PlanRevision, PlanStep
+from audit.selectors import data_version_of, plan_timeline, with_data_version
+from core.cache import SharedValue
+
+from .models import RISK_RANK, Plan, PlanEditor, PlanRevision, PlanStep
 
 RANK_RISK = {rank: risk for risk, rank in RISK_RANK.items()}
 
@@ -81,12 +86,31 @@ def plan_list(*, user, mine: bool = False, status: str = "", author: str = "", r
     return plans
 
 
-def plan_authors():
-    """Users who wrote at least one plan, for the author filter."""
-    return (
+def _load_plan_authors() -> list:
+    return list(
         get_user_model().objects.filter(Exists(Plan.objects.filter(author=OuterRef("pk"))))
         .order_by("username").only("username", "first_name", "last_name")
     )
+
+
+#: The plan list's author filter, shared (core.cache.SharedValue): read afresh after any
+#: committed change of who wrote a plan or of a user (signals connected in PlansConfig.ready
+#: call ``plan_authors_changed``).
+_AUTHORS = SharedValue("plan-authors", _load_plan_authors)
+
+
+def plan_authors() -> list:
+    """Users who wrote at least one plan, for the author filter (username and names only)."""
+    return _AUTHORS.get()
+
+
+def plan_authors_changed(sender=None, update_fields=None, **kwargs) -> None:
+    """A receiver of Plan and User saves and deletes. A save that names its fields and none
+    of these (a transition, a login) changes no author or name: no new token for each one."""
+    if update_fields is not None and not set(update_fields) & {
+            "author", "author_id", "username", "first_name", "last_name"}:
+        return
+    _AUTHORS.changed()
 
 
 def plan_with_content(pk: int) -> Plan:
@@ -105,8 +129,20 @@ def plan_with_content(pk: int) -> Plan:
 def plan_for_page(pk: int) -> Plan:
     """A plan and its author for its page: one query. Its steps, document, actions, files and
     criteria come from the cache entry of its content (plans/rendering.py plan_page_document),
-    read from the database only when that misses."""
-    return get_object_or_404(Plan.objects.select_related("author"), pk=pk)
+    read from the database only when that misses.
+
+    The same query reads ``plan.data_version`` (audit.selectors.data_version): the panels cache
+    what they read beyond the plan row (its reviews, concerns, requests) under it."""
+    plan = get_object_or_404(
+        # Not its source (an imported plan's whole Markdown, for the export): only whether
+        # there is one (the page shows the import report then).
+        with_data_version(Plan.objects.select_related("author").defer("source").annotate(
+            imported=ExpressionWrapper(Q(source__isnull=False), output_field=BooleanField()),
+        )),
+        pk=pk,
+    )
+    plan.data_version = data_version_of(plan)
+    return plan
 
 
 def current_revision(plan: Plan) -> PlanRevision | None:
@@ -118,6 +154,52 @@ def current_revision(plan: Plan) -> PlanRevision | None:
                                   .order_by("-number").first())
         plan.has_revisions = plan._current_revision is not None
     return plan._current_revision
+
+
+def editor_ids(plan: Plan) -> set[int]:
+    """Who changed the plan's content (they may not review it): the plan page has them from
+    its cache entry (plans/rendering.py plan_page_document), anyone else asks (one query)."""
+    if not hasattr(plan, "_editor_ids"):
+        plan._editor_ids = set(PlanEditor.objects.filter(plan=plan)
+                               .values_list("user_id", flat=True))
+    return plan._editor_ids
+
+
+#: How many of a plan's latest transitions its page shows (the workflow's timeline).
+TRANSITIONS_LIMIT = 50
+
+
+def load_transitions(plan: Plan) -> dict:
+    """The plan's latest state changes, oldest first, as the audit trail has them (every
+    service that moves a plan audits "from" and "to"): ``{"moves": [(at, actor_repr, action,
+    source, target, revision number)], "truncated": bool}``. Two queries (its audit timeline
+    narrowed to entries that record a state change, and its revision numbers)."""
+    entries = list(
+        plan_timeline(plan.pk).filter(payload__has_key="to").order_by("-id")
+        .values("created_at", "actor_repr", "action", "payload", "revision_hash")[
+            :TRANSITIONS_LIMIT + 1]
+    )
+    truncated = len(entries) > TRANSITIONS_LIMIT
+    entries = list(reversed(entries[:TRANSITIONS_LIMIT]))
+    numbers = dict(PlanRevision.objects.filter(plan=plan).values_list("content_hash", "number")
+                   .order_by("number"))
+    moves = []
+    for entry in entries:
+        payload = entry["payload"] or {}
+        revision = payload.get("revision")
+        if not isinstance(revision, int):
+            revision = numbers.get(entry["revision_hash"])
+        moves.append((entry["created_at"], entry["actor_repr"], entry["action"],
+                      payload.get("from"), payload.get("to"), revision))
+    return {"moves": moves, "truncated": truncated}
+
+
+def transitions(plan: Plan) -> dict:
+    """load_transitions: the plan page has them from its cache entry (plans/rendering.py
+    plan_page_document), anyone else reads them."""
+    if not hasattr(plan, "_transitions"):
+        plan._transitions = load_transitions(plan)
+    return plan._transitions
 
 
 def plan_revisions(plan: Plan) -> QuerySet[PlanRevision]:

@@ -225,7 +225,9 @@ def plan_start_from(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _import_report(plan: Plan) -> ImportReport | None:
     """What the import noticed and how closely the plan follows the template (imported plans)."""
-    if plan.source is None:
+    # The plan page's plan knows whether it has a source without its text (plan_for_page).
+    imported = getattr(plan, "imported", None)
+    if not (plan.source is not None if imported is None else imported):
         return None
     return ImportReport.from_dict(plan.import_report or {})
 

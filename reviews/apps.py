@@ -47,3 +47,16 @@ class ReviewsConfig(AppConfig):
                         ReviewPolicy.high_risk_required_groups.through):
             m2m_changed.connect(policy.policy_changed, sender=through, weak=False,
                                 dispatch_uid=f"shared-{through._meta.label_lower}")
+
+        # So are the submission rule and the groups the plan page's review panel offers.
+        from django.contrib.auth import get_user_model
+
+        from plans.models import SubmissionRule
+
+        user_model = get_user_model()
+        for sender in (SubmissionRule, Group, user_model):
+            for name, signal in (("saved", post_save), ("deleted", post_delete)):
+                signal.connect(reviews_tags.settings_changed, sender=sender, weak=False,
+                               dispatch_uid=f"panel-settings-{sender._meta.label_lower}-{name}")
+        m2m_changed.connect(reviews_tags.settings_changed, sender=user_model.groups.through,
+                            weak=False, dispatch_uid="panel-settings-memberships")

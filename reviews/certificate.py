@@ -24,7 +24,7 @@ from plans.rendering import CACHE_SECONDS, RENDER_VERSION
 
 from . import policy
 from .events import PLAN_APPROVED
-from .models import ChecklistAnswer, Review
+from .models import Answer, ChecklistAnswer, Decision, Review
 
 
 @dataclass(frozen=True)
@@ -98,14 +98,22 @@ def _answers() -> Prefetch:
 _APPROVAL_TEMPLATE = "reviews/includes/certificate_approval.html"
 
 
+def approval_digest() -> str:
+    """A digest of what a cached approval section is made of besides the review: the partial's
+    source and the wording of the decision and answer labels it shows, so that a release that
+    changes either renders the sections afresh (the Markdown renderer is RENDER_VERSION)."""
+    parts = [get_template(_APPROVAL_TEMPLATE).template.source,
+             repr(Decision.choices), repr(Answer.choices)]
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
+
+
 def approval_sections(approvals: list[Review]) -> None:
     """Give each approval its ``section_html``: the decision, its comment and the checklist
     answers as the certificate shows them. A decided review never changes (its decision and
     answers are final: services.review_answer refuses), so each is rendered once and cached
     under the review and its decision; answers are loaded only for those not cached. The
     reviewer's name stays out of it: a user may rename themselves."""
-    partial = get_template(_APPROVAL_TEMPLATE).template.source
-    digest = hashlib.sha256(partial.encode()).hexdigest()[:16]
+    digest = approval_digest()
     keys = {r.pk: f"reviews:cert-approval:v{RENDER_VERSION}:{digest}:{r.pk}:{r.decision}:"
                   f"{r.decided_at.isoformat() if r.decided_at else ''}" for r in approvals}
     found = shared_cache.get_many(keys.values())
@@ -135,29 +143,49 @@ class Certificate:
         return policy.requirements(self.policy, high_risk=self.high_risk)
 
 
-def approval_certificate(plan: Plan, *, answers: bool = True) -> Certificate | None:
+def _certified(entry: tuple | None, revisions: list[PlanRevision]) -> PlanRevision | None:
+    """The revision the last plan.approved entry names (``revisions`` newest first); the latest
+    one when no entry names one it has."""
+    revision = None
+    if entry and entry[0]:
+        revision = next((r for r in revisions if r.content_hash == entry[0]), None)
+    return revision or (revisions[0] if revisions else None)
+
+
+def certified_revision(plan: Plan) -> PlanRevision | None:
+    """The revision approval_certificate(plan) is for (without its text), without the rest of
+    the certificate: two queries, none for a plan not approved."""
+    if plan.status not in APPROVED_STATES:
+        return None
+    entries = _approved_entries(plan)
+    revisions = list(plan.revisions.defer("content").order_by("-number"))
+    return _certified(entries[-1] if entries else None, revisions)
+
+
+def approval_certificate(plan: Plan, *, answers: bool = True,
+                         records: bool = True) -> Certificate | None:
     """The record of an approved plan's approval (also while it is implemented and after it is
     verified); None when the plan has no approval that stands.
 
     Without a plan.approved entry (data older than the audit trail) the latest revision and the
     active policy stand in, and the page says so. ``answers=False``: the approvals' checklist
-    answers are not loaded (the page takes them from approval_sections).
+    answers are not loaded (the page takes them from approval_sections). ``records=False``: nor
+    the higher apps' records (the implementation record's queries), for a caller that shows none.
     """
     if plan.status not in APPROVED_STATES:
         return None
     entries = _approved_entries(plan)
     entry = entries[-1] if entries else None  # (revision hash, created_at, payload)
     revisions = list(plan.revisions.defer("content").order_by("-number"))  # a plan has few
-    revision = None
-    if entry and entry[0]:
-        revision = next((r for r in revisions if r.content_hash == entry[0]), None)
-    revision = revision or (revisions[0] if revisions else None)
+    revision = _certified(entry, revisions)
     payload = (entry[2] or {}) if entry else {}
     approvals: list[Review] = []
     if revision is not None:
         reviews = (
             Review.objects.filter(plan=plan, revision__number__lte=revision.number)
-            .select_related("reviewer", "revision").defer("revision__content")
+            # Users without their password hash: the certificate page caches the approvals.
+            .select_related("reviewer", "revision")
+            .defer("revision__content", "reviewer__password")
             .order_by("revision__number", "decided_at", "id")
         )
         if answers:
@@ -174,7 +202,8 @@ def approval_certificate(plan: Plan, *, answers: bool = True) -> Certificate | N
     # one for the time they are gathered, instead of two more queries.
     plan._approved_history = history
     try:
-        records = [record for provider in _records if (record := provider(plan)) is not None]
+        records = [record for provider in (_records if records else [])
+                   if (record := provider(plan)) is not None]
     finally:
         del plan._approved_history
     high_risk = getattr(plan, "has_high_risk_step", None)  # annotated by the certificate view

@@ -129,14 +129,19 @@ def outline(revision) -> Outline:
 _BLOCK_TEMPLATE = "reviews/includes/conversation_block.html"
 
 
+def blocks_digest() -> str:
+    """A digest of the block partial: in the keys of what is rendered with it."""
+    partial = get_template(_BLOCK_TEMPLATE).template.source
+    return hashlib.sha256(partial.encode()).hexdigest()[:16]
+
+
 def block_fragments(revision, outline_: Outline) -> list[SafeString]:
     """Each block's HTML as the conversation page shows it (line links, data attributes, the
     rendered text), in the order of ``outline_.blocks``. A pure function of the revision's
     text, its number (in the links) and the partial, so cached under all three: the page then
     lays out only its threads."""
-    partial = get_template(_BLOCK_TEMPLATE).template.source
-    digest = hashlib.sha256(partial.encode()).hexdigest()[:16]
-    key = f"reviews:cv-blocks:v{RENDER_VERSION}:{digest}:{revision.content_hash}:{revision.number}"
+    key = (f"reviews:cv-blocks:v{RENDER_VERSION}:{blocks_digest()}:{revision.content_hash}:"
+           f"{revision.number}")
     found = shared_cache.cached(
         key, lambda: [render_to_string(_BLOCK_TEMPLATE, {"block": b, "number": revision.number})
                       for b in outline_.blocks], CACHE_SECONDS)

@@ -20,7 +20,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, OuterRef, Subquery
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Exists, OuterRef, Q, Subquery, prefetch_related_objects
 from django.db.models.functions import Coalesce
 
 from accounts.roles import REVIEWERS, is_reviewer
@@ -144,6 +145,16 @@ def editor_ids(plan: Plan) -> set[int]:
     return set(PlanEditor.objects.filter(plan=plan).values_list("user_id", flat=True))
 
 
+def reviewers_of(plan: Plan):
+    """``may_review`` as a query: the active members of the Reviewers group who are neither
+    the plan's author nor its editors (filter it further; it loads no group or editor rows)."""
+    user_model = get_user_model()
+    reviewers = user_model.groups.through.objects.filter(group__name=REVIEWERS)
+    return (user_model.objects.filter(pk__in=reviewers.values("user_id"), is_active=True)
+            .exclude(pk=plan.author_id)
+            .exclude(pk__in=PlanEditor.objects.filter(plan=plan).values("user_id")))
+
+
 # --- how many -----------------------------------------------------------------------------------
 def _load_policy() -> ReviewPolicy | None:
     return (
@@ -262,25 +273,37 @@ def _still_a_reviewer(user) -> bool:
 
 
 def current_revision(plan: Plan) -> PlanRevision | None:
-    return plan.revisions.order_by("-number").first()
+    """The plan's newest revision, without its text (what the services read of it is its
+    number and hash)."""
+    return plan.revisions.defer("content").order_by("-number").first()
 
 
 def evaluate_plan(plan: Plan, revision: PlanRevision | None = None, *,
                   editors: set[int] | None = None) -> PolicyStatus:
-    """Load what evaluate() needs (a fixed number of queries) and evaluate. ``editors``: the
-    plan's editor ids, when the caller has them loaded already."""
+    """Load what evaluate() needs and evaluate: five queries (the policy and its groups are
+    three), six when someone approved (their groups). ``editors``: the plan's editor ids, when
+    the caller has them loaded already."""
     revision = revision or current_revision(plan)
-    reviews = list(
-        Review.objects.filter(plan=plan)
-        .select_related("revision", "reviewer")
-        .defer("revision__content")
-        .prefetch_related("reviewer__groups")
-    )
+    # Only the decisions evaluate() reads (those on the revision, and approvals), not every
+    # review a long-lived plan has had; each says whether its reviewer edits the plan.
+    reviews = Review.objects.filter(plan=plan).exclude(decision="").select_related(
+        "revision", "reviewer").defer("revision__content").annotate(
+        reviewer_edits=Exists(PlanEditor.objects.filter(plan=plan, user=OuterRef("reviewer_id"))))
+    if revision is not None:
+        reviews = reviews.filter(Q(revision=revision) | Q(decision=Decision.APPROVED))
+    reviews = list(reviews)
+    # Groups are read only of approvals (_still_a_reviewer, required groups): none to read
+    # when nobody approved.
+    prefetch_related_objects([r.reviewer for r in reviews if r.decision == Decision.APPROVED],
+                             "groups")
+    if editors is None:  # the editors among the reviewers are all evaluate() asks about
+        editors = {r.reviewer_id for r in reviews if r.reviewer_edits}
     open_concerns, high_risk = _open_concerns_and_risk(plan)
     return evaluate(
         plan=plan, revision=revision, reviews=reviews, open_concerns=open_concerns,
-        policy=describe_policy(active_policy()), high_risk=high_risk,
-        editors=editor_ids(plan) if editors is None else editors,
+        # The decision is the gate: it reads the policy from the database, never the shared
+        # copy, so not even a renewal token lost to a cache outage can approve under an old one.
+        policy=describe_policy(_load_policy()), high_risk=high_risk, editors=editors,
     )
 
 

@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import Exists, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.template.defaultfilters import date as date_filter
+from django.template.loader import get_template
+from django.urls import reverse
 
-from accounts.roles import REVIEWERS
+from audit.selectors import data_version
+from core import cache as shared_cache
 from notifications import events as audiences
+from notifications.services import RECIPIENT_FIELDS
 from plans import permissions as plan_permissions
 from plans import schema
 from plans import selectors as plan_selectors
 from plans.diff import section_diff
-from plans.models import Plan, PlanEditor, PlanRevision, PlanStatus, PlanStep, is_high_risk
+from plans.models import Plan, PlanRevision, PlanStatus, PlanStep, is_high_risk
+from plans.rendering import DOCUMENT_TEMPLATES, RENDER_VERSION, revision_html
 
 from . import conversation, permissions, policy
-from .certificate import approved_revisions
+from .certificate import approval_digest, approved_revisions
 from .models import (
     ChecklistAnswer,
     ChecklistGroup,
@@ -65,23 +73,48 @@ class Panel:
     can_start_from: bool = False  # a rejected plan: start a new one from its content
 
 
+#: Only to free old versions' entries: a committed write anywhere is a new version.
+PANEL_ROWS_SECONDS = 10 * 60
+
+
+def _load_panel_rows(plan: Plan) -> tuple[list[Review], list[Concern], list[ReviewRequest]]:
+    """The plan's reviews, its open concerns and its review requests: four queries (three,
+    without reviews). Users without their password hash: these rows may be cached."""
+    reviews = list(_reviews(plan).defer("reviewer__password"))
+    concerns = list(
+        Concern.objects.filter(plan=plan, resolved_at__isnull=True)
+        .select_related("raised_by", "step").defer("raised_by__password")
+        .order_by("created_at", "id")
+    )
+    requests = list(ReviewRequest.objects.filter(plan=plan).select_related("user", "group")
+                    .defer("user__password"))
+    return reviews, concerns, requests
+
+
+def _panel_rows(plan: Plan):
+    """_load_panel_rows, cached under the plan page's ``plan.data_version`` (plans/selectors.py
+    plan_for_page: the heads of the audit trail and the admin history), so a page view after
+    no write reads none of them; without a version (another caller), read."""
+    version = getattr(plan, "data_version", None)
+    if version is None:
+        return _load_panel_rows(plan)
+    return shared_cache.cached(f"reviews:panel-rows:v1:{plan.pk}:{version}",
+                               lambda: _load_panel_rows(plan), PANEL_ROWS_SECONDS)
+
+
 def review_panel(plan: Plan, user, *, described_policy: dict | None = None) -> Panel:
     """Status, whose turn it is, what is missing, open concerns and the actions `user` may take.
 
-    About 9 queries whatever the number of reviews, concerns and requests (3 fewer when the
-    caller passes ``described_policy``, the active one as describe_policy gives it, loaded
-    once for the whole plan page).
+    A fixed number of queries whatever the number of reviews, concerns and requests: on the
+    plan page none after no write (its revision and editors come with its document, the rows
+    from _panel_rows, the policy from ``described_policy``, loaded once for the whole page);
+    for another caller about six.
     """
     # The current revision, without its text (the panel shows its number and hash), read once
     # for the whole plan page (its draft controls ask whether there is one).
     revision = plan_selectors.current_revision(plan)
-    reviews = list(_reviews(plan))
-    concerns = list(
-        Concern.objects.filter(plan=plan, resolved_at__isnull=True)
-        .select_related("raised_by", "step").order_by("created_at", "id")
-    )
-    requests = list(ReviewRequest.objects.filter(plan=plan).select_related("user", "group"))
-    editors = policy.editor_ids(plan)
+    reviews, concerns, requests = _panel_rows(plan)
+    editors = plan_selectors.editor_ids(plan)  # on the plan page: from its cache entry
     prefetched = getattr(plan, "_prefetched_objects_cache", {}).get("steps")
     steps = list(prefetched if prefetched is not None else
                  PlanStep.objects.filter(plan=plan).only("id", "risk", "objective", "plan_id"))
@@ -159,6 +192,7 @@ class ReviewPage:
     carried: int = 0  # answers carried over (confirmed or not)
     carried_from: PlanRevision | None = None
     amends: bool = False  # diff_from is the approved revision this amendment changes
+    plan_html: str = ""  # the revision, rendered
 
 
 @dataclass(frozen=True)
@@ -238,27 +272,64 @@ def _checklist(template_id: int) -> list[tuple[ChecklistGroup, list[ChecklistIte
     return list(groups.values())
 
 
-def review_page(review_id: int, user) -> ReviewPage:
-    """The review page: the revision, the checklist with answers, concerns, what changed."""
-    latest = PlanRevision.objects.filter(plan=OuterRef("plan_id")).order_by("-number")
+#: Only to free old versions' entries: any committed write is a new version.
+PAGE_ROWS_SECONDS = 10 * 60
+#: Bump when what the cached page rows hold, or the wording built into them (a thread's or a
+#: carried answer's label), changes.
+ROWS_VERSION = 1
+
+
+@functools.cache
+def code_version() -> str:
+    """What the cached page rows are rendered with besides the data: the Markdown renderer's
+    version, the plan document's templates (revision_html), the conversation's block partial,
+    the certificate's approval partial and labels. In every key (versioned), so a release that
+    changes any of them reads afresh. Code: the same for the life of a process."""
+    templates = [get_template(name).template.source for name in DOCUMENT_TEMPLATES]
+    parts = [str(ROWS_VERSION), str(RENDER_VERSION), *templates, conversation.blocks_digest(),
+             approval_digest()]
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
+
+
+def versioned(key: str, version: str | None, load):
+    """``load()``, cached under ``key`` at ``version`` (read afresh without one). What it
+    reads is read after the version was, so it is never older than its key says."""
+    if version is None:
+        return load()
+    return shared_cache.cached(f"{key}:{code_version()}:{version}", load, PAGE_ROWS_SECONDS)
+
+
+@dataclass
+class _ReviewRows:
+    """What the review page reads, but for what the viewer may do: cached per version."""
+
+    review: Review
+    editors: set[int]  # who changed the plan's content
+    current: PlanRevision | None
+    groups: list
+    carried: list  # the answers carried over, labelled
+    carried_from: PlanRevision | None
+    reviews: list[Review]  # the reviewer's reviews of the plan
+    concerns: list[Concern]
+    comment_html: str
+    plan_html: str  # the review's revision (plans.rendering.revision_html, cached by its hash)
+    steps: list[PlanStep]
+    diff: list
+    diff_from: PlanRevision | None
+    amends: bool
+
+
+def _review_rows(review_id: int) -> _ReviewRows:
+    """Ten queries or so (fewer without an earlier review or an amendment to diff against).
+    Users without their password hash: these rows are cached."""
     review = get_object_or_404(
-        Review.objects.select_related("plan__author", "revision", "reviewer", "checklist")
-        # The plan's current revision, in the same query.
-        .annotate(current_id=Subquery(latest.values("id")[:1]),
-                  current_number=Subquery(latest.values("number")[:1]),
-                  current_hash=Subquery(latest.values("content_hash")[:1]),
-                  # whether the viewer edits the plan (the only editor the page asks about)
-                  viewer_edits=Exists(PlanEditor.objects.filter(plan=OuterRef("plan_id"),
-                                                                user=user.pk))),
-        pk=review_id,
-    )
+        Review.objects.select_related("plan__author", "revision", "reviewer")
+        .defer("plan__author__password", "reviewer__password"), pk=review_id)
     plan = review.plan
     answers = {a.item_id: a for a in ChecklistAnswer.objects.filter(review=review)
                .select_related("carried_from").defer("carried_from__content")}
     rows = [(g, [(item, answers.get(item.pk)) for item in items])
             for g, items in _checklist(review.checklist_id)]
-    total = sum(len(items) for _, items in rows)
-    answered = sum(1 for _, items in rows for _, a in items if a is not None)
     # The reviewer's reviews of the plan, only as far as the diff and their stale approvals
     # need them (decisions_for sorts each reviewer's decisions independently of the others').
     reviews = list(
@@ -267,23 +338,19 @@ def review_page(review_id: int, user) -> ReviewPage:
               "created_at", "revision__id", "revision__number", "revision__content_hash")
         .order_by("revision__number", "created_at", "id")
     )
-    current = None
-    if review.current_id is not None:
-        current = PlanRevision(id=review.current_id, plan_id=plan.pk,
-                               number=review.current_number, content_hash=review.current_hash)
+    current = (PlanRevision.objects.filter(plan=plan).order_by("-number")
+               .only("id", "plan_id", "number", "content_hash").first())
     concerns = list(
         Concern.objects.filter(plan=plan, resolved_at__isnull=True)
-        .select_related("raised_by", "step")
+        .select_related("raised_by", "step").defer("raised_by__password")
     )
     # The decision's comment and the concerns' texts, rendered in one cache round trip.
     html = conversation.comment_html([review.comment, *(c.body for c in concerns)])
-    review.comment_html = html.get(review.comment, "")
     for concern in concerns:
         concern.body_html = html.get(concern.body, "")
-    editors = {user.pk} if review.viewer_edits else set()
-    can_raise_concern = permissions.can_raise_concern(plan, user, editor_ids=editors)
-    steps = list(PlanStep.objects.filter(plan=plan).only("id", "title", "position", "plan_id")
-                 ) if can_raise_concern else []
+    # For the concern form, shown only to those who may raise one (the viewer is not asked
+    # here: these rows are the same for every viewer).
+    steps = list(PlanStep.objects.filter(plan=plan).only("id", "title", "position", "plan_id"))
     mine_earlier = [
         r for r in reviews
         if r.reviewer_id == review.reviewer_id and r.revision.number < review.revision.number
@@ -306,37 +373,54 @@ def review_page(review_id: int, user) -> ReviewPage:
             diff_from, amends = PlanRevision.objects.get(pk=approved[-1].pk), True
             diff = [s for s in section_diff(diff_from.content, review.revision.content)
                     if s.changed]
-    # As policy.evaluate() counts them (decisions_for is the part of it the page shows).
-    stale = [] if current is None else [
-        r for r in policy.decisions_for(current, reviews).stale
-        if r.reviewer_id == review.reviewer_id]
-    is_current = current is not None and review.revision_id == current.pk
     carried = [a for a in answers.values() if a.carried_from_id]
     carried_from = label_carried(review, carried, known=diff_from)
+    return _ReviewRows(review=review, editors=policy.editor_ids(plan), current=current,
+                       groups=rows, carried=carried, carried_from=carried_from,
+                       reviews=reviews, concerns=concerns,
+                       comment_html=html.get(review.comment, ""),
+                       plan_html=revision_html(review.revision), steps=steps, diff=diff,
+                       diff_from=diff_from, amends=amends)
+
+
+def review_page(review_id: int, user) -> ReviewPage:
+    """The review page: the revision, the checklist with answers, concerns, what changed.
+
+    Read whole from the cache (_review_rows, under the review and the data version: one
+    statement) while no write committed since; what the viewer may do is worked out here."""
+    data = versioned(f"reviews:review-page:{review_id}", data_version(),
+                     lambda: _review_rows(review_id))
+    review = data.review
+    plan = review.plan
+    review.comment_html = data.comment_html
+    total = sum(len(items) for _, items in data.groups)
+    answered = sum(1 for _, items in data.groups for _, a in items if a is not None)
+    editors = {user.pk} & data.editors  # whether the viewer edits it is all that is asked
+    can_raise_concern = permissions.can_raise_concern(plan, user, editor_ids=editors)
+    current = data.current
+    # As policy.evaluate() counts them (decisions_for is the part of it the page shows).
+    stale = [] if current is None else [
+        r for r in policy.decisions_for(current, data.reviews).stale
+        if r.reviewer_id == review.reviewer_id]
+    is_current = current is not None and review.revision_id == current.pk
     return ReviewPage(
-        review=review, plan=plan, revision=review.revision, current=current, groups=rows,
-        answered=answered, total=total, concerns=concerns,
-        stale_reviews=stale, diff=diff, diff_from=diff_from, amends=amends,
+        review=review, plan=plan, revision=review.revision, current=current, groups=data.groups,
+        answered=answered, total=total, concerns=data.concerns,
+        stale_reviews=stale, diff=data.diff, diff_from=data.diff_from, amends=data.amends,
         is_current=is_current,
         can_answer=(is_current and not review.decision and plan.status == PlanStatus.PENDING_REVIEW
                     and permissions.owns_review(review, user)),
         can_raise_concern=can_raise_concern,
-        steps=steps,
-        unconfirmed=sum(1 for a in carried if not a.confirmed), carried=len(carried),
-        carried_from=carried_from,
+        steps=data.steps if can_raise_concern else [],
+        unconfirmed=sum(1 for a in data.carried if not a.confirmed), carried=len(data.carried),
+        carried_from=data.carried_from, plan_html=data.plan_html,
     )
 
 
-def plan_for_reviews(plan_id: int, viewer=None) -> Plan:
-    """The plan with its author; with ``viewer``, also whether they edit it (``viewer_edits``,
-    all conversation_page asks about editors), in the same query."""
-    plans = Plan.objects.select_related("author")
-    if viewer is not None:
-        plans = plans.annotate(viewer_edits=Exists(
-            PlanEditor.objects.filter(plan=OuterRef("pk"), user=viewer.pk)))
-    plan = get_object_or_404(plans, pk=plan_id)
-    plan.viewer_edits_of = viewer.pk if viewer is not None else None  # whom it was asked for
-    return plan
+def plan_for_reviews(plan_id: int) -> Plan:
+    """The plan with its author (without the password hash: conversation_page caches it)."""
+    return get_object_or_404(Plan.objects.select_related("author").defer("author__password"),
+                             pk=plan_id)
 
 
 @dataclass
@@ -376,6 +460,8 @@ class Conversation:
     sections: list[str]
     can_comment: bool
     thread_count: int = 0
+    threads: list = field(default_factory=list)  # every Thread, wherever it stands
+    editors: set = field(default_factory=set)  # who changed the plan's content
 
 
 def placement(root: Comment, shown: PlanRevision | None, lines: list[str]):
@@ -422,10 +508,24 @@ def _document(fragments: list, blocks: list[tuple]) -> list[tuple]:
     return document
 
 
-def conversation_page(plan: Plan, user, number: int | None = None) -> Conversation:
-    """The rendered revision in anchorable blocks with its threads beside them, plus the
-    general conversation (plan-wide threads, outdated ones, the reviewers' decisions). A
-    fixed number of queries, however many comments."""
+def conversation_page(plan_id: int, user, number: int | None = None) -> Conversation:
+    """The plan's rendered revision in anchorable blocks with its threads beside them, plus the
+    general conversation (plan-wide threads, outdated ones, the reviewers' decisions).
+
+    The same for every viewer but for what they may do (resolve a thread, comment), so it is
+    cached, plan included, under the plan, the revision asked for and the data version (one
+    statement); read afresh, a fixed number of queries however many comments."""
+    page = versioned(f"reviews:conversation:{plan_id}:{number or 0}", data_version(),
+                     lambda: _conversation(plan_for_reviews(plan_id), number))
+    plan = page.plan
+    may_resolve = permissions.can_resolve_thread(plan, user, editor_ids=page.editors)
+    for thread in page.threads:
+        thread.can_resolve = may_resolve
+    page.can_comment = permissions.can_comment(plan, user)
+    return page
+
+
+def _conversation(plan: Plan, number: int | None) -> Conversation:
     revisions = list(PlanRevision.objects.filter(plan=plan).order_by("number")
                      .values_list("number", flat=True))
     if number is not None and number not in revisions:
@@ -437,7 +537,8 @@ def conversation_page(plan: Plan, user, number: int | None = None) -> Conversati
     lines = conversation.lines_of(shown.content) if shown else []
     comments = list(
         Comment.objects.filter(plan=plan).select_related("author", "resolved_by", "revision")
-        .defer("revision__content").order_by("created_at", "id")
+        .defer("revision__content", "author__password", "resolved_by__password")
+        .order_by("created_at", "id")
     )
     history: dict[int, list[CommentEdit]] = {}
     for edit in CommentEdit.objects.filter(comment__plan=plan).order_by("replaced_at", "id"):
@@ -447,17 +548,11 @@ def conversation_page(plan: Plan, user, number: int | None = None) -> Conversati
         c.history = history.get(c.pk, [])  # one query even with no comments (a fixed count)
         if c.parent_id is not None:
             replies.setdefault(c.parent_id, []).append(c)
-    edits = getattr(plan, "viewer_edits", None)
-    if edits is None or plan.viewer_edits_of != user.pk:
-        editors = policy.editor_ids(plan)
-    else:  # whether the viewer edits the plan is all the permission asks
-        editors = {user.pk} if edits else set()
-    may_resolve = permissions.can_resolve_thread(plan, user, editor_ids=editors)
     threads = []
     for root in (c for c in comments if c.parent_id is None):
         placed, outdated, moved = placement(root, shown, lines)
         threads.append(Thread(root, replies.get(root.pk, []), placed, outdated, moved,
-                              may_resolve, _label(root, placed, outline)))
+                              False, _label(root, placed, outline)))  # can_resolve: the viewer's
     blocks = [(block, []) for block in outline.blocks] if outline else []
     general = []
     for thread in threads:
@@ -468,15 +563,24 @@ def conversation_page(plan: Plan, user, number: int | None = None) -> Conversati
         home = next((b for b in reversed(blocks) if b[0].line_from <= end), None)
         (home[1] if home else general).append(thread)
     decisions = list(Review.objects.filter(plan=plan).exclude(decision="")
-                     .select_related("reviewer", "revision").defer("revision__content"))
+                     .select_related("reviewer", "revision")
+                     .defer("revision__content", "reviewer__password"))
     # Every Markdown text of the page rendered in one cache round trip (by each text's hash).
     html = conversation.comment_html([
         *(c.body for c in comments), *(e.body for c in comments for e in c.history),
         *(r.comment for r in decisions)])
     for c in comments:
         c.body_html = html.get(c.body, "")
+        c.created_iso, c.created_text = date_filter(c.created_at, "c"), date_filter(
+            c.created_at, "Y-m-d H:i")
+        c.edit_url = reverse("reviews:comment_edit", args=[c.pk])
+        if c.parent_id is None:
+            c.reply_url = reverse("reviews:comment_reply", args=[c.pk])
+            c.resolve_url = reverse("reviews:thread_resolve", args=[c.pk])
+            c.reopen_url = reverse("reviews:thread_reopen", args=[c.pk])
         for edit in c.history:
             edit.body_html = html.get(edit.body, "")
+            edit.written_text = date_filter(edit.written_at, "Y-m-d H:i")
     for review in decisions:
         review.comment_html = html.get(review.comment, "")
     fragments = conversation.block_fragments(shown, outline) if outline else []
@@ -488,43 +592,53 @@ def conversation_page(plan: Plan, user, number: int | None = None) -> Conversati
         steps=outline.steps if outline else {},
         sections=[t for t in (outline.sections if outline else {})
                   if t.lower() not in conversation.FURNITURE_SECTIONS],
-        can_comment=permissions.can_comment(plan, user), thread_count=len(threads),
+        can_comment=False, thread_count=len(threads), threads=threads,
+        editors=policy.editor_ids(plan),
     )
 
 
 # --- who hears about a plan (the notification audiences this app knows) --------------------------
-def _eligible(plan, users) -> list:
-    """Only those who may review the plan (reviews.policy.may_review: in the Reviewers group,
-    active, neither its author nor an editor), in the given order."""
-    editors = policy.editor_ids(plan)
-    result = []
-    for user in users:
-        # Prime accounts.roles' per-user cache from the prefetch: no query per user.
-        user._plangate_roles = {g.name for g in user.groups.all()}
-        if policy.may_review(plan, user, editor_ids=editors):
-            result.append(user)
-    return result
+# Each loads only the columns a notification reads of its recipients (RECIPIENT_FIELDS), in one
+# query (plain subqueries: cheaper to build than correlated ones).
+def _requests(plan):
+    return ReviewRequest.objects.filter(plan=plan)
+
+
+def _requested(plan) -> Q:
+    """Asked by name or through a group (reviews.ReviewRequest)."""
+    requests = _requests(plan)
+    members = get_user_model().groups.through.objects.filter(
+        group__in=requests.values("group_id")).values("user_id")
+    return Q(pk__in=requests.values("user_id")) | Q(pk__in=members)
+
+
+def _recipients(users) -> list:
+    return list(users.only(*RECIPIENT_FIELDS).order_by("pk"))
 
 
 def requested_reviewers(plan, revision=None) -> list:
-    """Reviewers asked by name or through a group (reviews.ReviewRequest), in request order;
-    only group members (and named users) who may review this plan."""
-    requests = ReviewRequest.objects.filter(plan=plan)
-    return _eligible(plan, get_user_model().objects.filter(
-        Q(pk__in=requests.filter(user__isnull=False).values("user"))
-        | Q(groups__in=requests.filter(group__isnull=False).values("group")),
-        is_active=True,
-    ).distinct().order_by("pk").prefetch_related("groups"))
+    """Reviewers asked by name or through a group (reviews.ReviewRequest), by id; only group
+    members (and named users) who may review this plan (reviews.policy.reviewers_of)."""
+    return _recipients(policy.reviewers_of(plan).filter(_requested(plan)))
+
+
+def _pool(plan, exclude=None) -> list:
+    """reviewer_pool, less the ids in ``exclude`` (a subquery): one query, or two when reviewers
+    were requested but none of them may review the plan (then everyone who may)."""
+    eligible = policy.reviewers_of(plan)
+    if exclude is not None:
+        eligible = eligible.exclude(pk__in=exclude)
+    pool = _recipients(eligible.filter(_requested(plan) | ~Exists(_requests(plan))))
+    if not pool and _requests(plan).exists() and not (
+            policy.reviewers_of(plan).filter(_requested(plan)).exists()):
+        pool = _recipients(eligible)  # none of those asked may review it: whoever may
+    return pool
 
 
 def reviewer_pool(plan, revision=None) -> list:
     """Who a submitted plan waits on: the requested reviewers, or else every member of the
     Reviewers group who may review it (its author and co-editors may not)."""
-    requested = requested_reviewers(plan)
-    if requested:
-        return requested
-    return _eligible(plan, get_user_model().objects.filter(groups__name=REVIEWERS, is_active=True)
-                     .distinct().order_by("pk").prefetch_related("groups"))
+    return _pool(plan)
 
 
 def earlier_reviewers(plan, revision=None) -> list:
@@ -532,24 +646,24 @@ def earlier_reviewers(plan, revision=None) -> list:
     reviews = Review.objects.filter(plan=plan)
     if revision is not None:
         reviews = reviews.exclude(revision=revision)
-    return list(get_user_model().objects.filter(pk__in=reviews.values("reviewer"), is_active=True))
+    return _recipients(get_user_model().objects.filter(pk__in=reviews.values("reviewer"),
+                                                       is_active=True))
 
 
 def reviewers_with_started_reviews(plan, revision=None) -> list:
-    revision = revision or plan.revisions.order_by("-number").first()
+    revision = revision or (PlanRevision.objects.filter(plan=plan).order_by("-number")
+                            .only("id").first())
     if revision is None:
         return []
     reviews = Review.objects.filter(plan=plan, revision=revision)
-    return list(get_user_model().objects.filter(pk__in=reviews.values("reviewer"), is_active=True))
+    return _recipients(get_user_model().objects.filter(pk__in=reviews.values("reviewer"),
+                                                       is_active=True))
 
 
 def reviewers_awaited(plan, revision) -> list:
     """Reviewers the plan still waits on: the pool minus those who decided on this revision."""
-    decided = set(
-        Review.objects.filter(revision=revision).exclude(decision="")
-        .values_list("reviewer_id", flat=True)
-    )
-    return [user for user in reviewer_pool(plan) if user.pk not in decided]
+    decided = Review.objects.filter(revision=revision).exclude(decision="").values("reviewer")
+    return _pool(plan, exclude=decided)
 
 
 AUDIENCES = {

@@ -15,7 +15,7 @@ from functools import partial
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
@@ -27,7 +27,7 @@ from notifications import events as notification_events
 from notifications.models import ReminderKind
 from notifications.services import notify_plan_event, remind_once
 from plans import permissions as plan_permissions
-from plans.models import Plan, PlanRevision, PlanStatus, PlanStep
+from plans.models import Plan, PlanEditor, PlanRevision, PlanStatus, PlanStep
 
 from . import conversation, events, permissions, policy
 from .models import (
@@ -60,10 +60,18 @@ def _lock_review(review: Review) -> tuple[Plan, Review, PlanRevision | None]:
     (A review never moves to another plan: the plan id the caller's review has is used.)"""
     plan_id = review.plan_id or Review.objects.values_list("plan_id", flat=True).get(pk=review.pk)
     plan = _lock_plan(plan_id)
-    # With what its audit entries name (str(review)); only the review row is locked.
+    # With what its audit entries name (str(review)); only the review row is locked. Read
+    # under the plan's lock, so whether its revision is still the current one, and whether its
+    # reviewer edits the plan, are as fresh as a query of their own would be.
+    newer = PlanRevision.objects.filter(plan=plan, number__gt=OuterRef("revision__number"))
     review = (Review.objects.select_for_update(of=("self",))
-              .select_related("reviewer", "revision__plan").get(pk=review.pk, plan=plan))
-    return plan, review, policy.current_revision(plan)
+              .select_related("reviewer", "revision").defer("revision__content")
+              .annotate(outdated=Exists(newer), reviewer_edits=Exists(
+                  PlanEditor.objects.filter(plan=plan, user=OuterRef("reviewer_id"))))
+              .get(pk=review.pk, plan=plan))
+    review.plan = review.revision.plan = plan
+    current = policy.current_revision(plan) if review.outdated else review.revision
+    return plan, review, current
 
 
 def _require(allowed: bool, message: str) -> None:
@@ -111,11 +119,14 @@ def review_start(*, actor, plan: Plan) -> Review:
     before deciding (review_decide).
     """
     plan = _lock_plan(plan.pk)
-    _require(policy.may_review(plan, actor),
+    # The current revision, and whether the actor edits the plan, in one query (under the lock).
+    revision = (plan.revisions.defer("content").order_by("-number").annotate(
+        actor_edits=Exists(PlanEditor.objects.filter(plan=plan, user=actor.pk))).first())
+    editors = None if revision is None else {actor.pk} if revision.actor_edits else set()
+    _require(policy.may_review(plan, actor, editor_ids=editors),
              "You cannot review this plan (its author and editors never review it).")
     if plan.status != PlanStatus.PENDING_REVIEW:
         raise Conflict(NOT_UNDER_REVIEW)
-    revision = policy.current_revision(plan)
     # The actor's latest review of this plan: of the current revision (then it is returned), or
     # else of an earlier one (its answers are carried over).
     latest = (Review.objects.filter(plan=plan, reviewer=actor).select_related("revision")
@@ -215,8 +226,9 @@ def review_decide(*, actor, review: Review, decision: str, comment: str = "",
     """Record the reviewer's decision on the current revision, then apply the policy's outcome."""
     plan, review, current = _lock_review(review)
     _require(permissions.owns_review(review, actor), "This is not your review.")
-    editors = policy.editor_ids(plan)  # read once: who may decide, and whose approvals count
-    _require(policy.may_review(plan, actor, editor_ids=editors),
+    # (The actor is the reviewer: whether they edit the plan was read with their review.)
+    _require(policy.may_review(plan, actor, editor_ids={actor.pk} if review.reviewer_edits
+                               else set()),
              "You cannot decide on your own plan.")
     if review.decision:
         raise Conflict(ALREADY_DECIDED)
@@ -248,7 +260,7 @@ def review_decide(*, actor, review: Review, decision: str, comment: str = "",
     log(events.REVIEW_DECIDED, actor=actor, obj=review, plan=plan,
         revision_hash=current.content_hash,
         payload={"decision": decision, "comment": comment, "revision": current.number})
-    _apply_outcome(plan=plan, actor=actor, revision=current, review=review, editors=editors)
+    _apply_outcome(plan=plan, actor=actor, revision=current, review=review)
     if plan.status == PlanStatus.PENDING_REVIEW:
         # The author hears once per click: the outcome event (approved, sent back, rejected,
         # carrying this comment) when the decision settles the plan, else review.decided.
@@ -257,11 +269,10 @@ def review_decide(*, actor, review: Review, decision: str, comment: str = "",
     return review
 
 
-def _apply_outcome(*, plan: Plan, actor, revision: PlanRevision, review: Review | None = None,
-                   editors: set[int] | None = None):
+def _apply_outcome(*, plan: Plan, actor, revision: PlanRevision, review: Review | None = None):
     """Move a plan under review to the policy's outcome (call with the plan row locked and
-    ``revision`` its current revision; ``editors``: its editor ids, when loaded already)."""
-    status = policy.evaluate_plan(plan, revision, editors=editors)
+    ``revision`` its current revision)."""
+    status = policy.evaluate_plan(plan, revision)
     target = status.outcome
     if plan.status != PlanStatus.PENDING_REVIEW or target == PlanStatus.PENDING_REVIEW:
         return status

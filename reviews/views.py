@@ -18,13 +18,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from audit import selectors as audit_selectors
+from audit.selectors import data_version_of, with_data_version
 from audit.views import admin_required
 from core.errors import Conflict, ValidationError
 from core.http import service_errors
 from plans import permissions as plan_permissions
 from plans import services as plan_services
 from plans.models import Plan, PlanStep, RiskLevel, status_phrase
-from plans.rendering import revision_html
 
 from . import permissions, selectors, services
 from .certificate import Certificate, approval_certificate, approval_sections
@@ -37,7 +37,7 @@ from .forms import (
     DecisionForm,
     RequestForm,
 )
-from .models import ChecklistItem, Comment, Concern, Review
+from .models import ChecklistItem, Comment, Concern, Decision, Review
 
 
 def _plan_url(request, plan_id, **_):
@@ -109,9 +109,11 @@ def _review_page(request: HttpRequest, pk: int, decision_form: DecisionForm | No
     page = selectors.review_page(pk, request.user)
     return render(request, "reviews/review.html", {
         "page": page, "review": page.review, "plan": page.plan,
-        "plan_html": revision_html(page.revision),  # cached per content hash
+        "plan_html": page.plan_html,
+        # Bound only when a refused decision is shown again; the template writes out the empty
+        # form's inputs itself (cheaper than a widget template per input).
         "decision_form": decision_form or DecisionForm(initial={"revision": page.revision.number}),
-        "concern_form": ConcernForm(), "sections": SECTION_LABELS,
+        "decisions": Decision.choices, "sections": SECTION_LABELS,
     }, status=status)  # fmt: skip
 
 
@@ -250,7 +252,11 @@ def comments(request: HttpRequest, plan_id: int) -> HttpResponse:
     or section, as in a pull request), threads beside their lines, the general conversation.
     ``?revision=N`` shows another revision; ``?line_from=&line_to=`` (the line links, without
     JavaScript) fills in the new comment's lines."""
-    plan = selectors.plan_for_reviews(plan_id, viewer=request.user)
+    if request.method == "GET":  # the page's rows (the plan too) may come from the cache
+        page = selectors.conversation_page(plan_id, request.user, _int_param(request, "revision"))
+        plan = page.plan
+    else:
+        plan = selectors.plan_for_reviews(plan_id)
     if not plan_permissions.can_view(plan, request.user):
         raise PermissionDenied("You cannot see this plan.")
     form = CommentForm(request.POST or None)
@@ -266,7 +272,6 @@ def comments(request: HttpRequest, plan_id: int) -> HttpResponse:
         )
         messages.success(request, "Comment posted.")
         return _at_thread(comment)
-    page = selectors.conversation_page(plan, request.user, _int_param(request, "revision"))
     initial = {name: _int_param(request, name) for name in ("line_from", "line_to", "step")}
     initial["section"] = request.GET.get("section", "")[:100]
     return render(request, "reviews/conversation.html", {
@@ -332,24 +337,38 @@ def plan_timeline(request: HttpRequest, plan_id: int) -> HttpResponse:
     })  # fmt: skip
 
 
-def _certificate_or_404(request: HttpRequest, plan_id: int, **options) -> Certificate:
+def _certificate_or_404(request: HttpRequest, plan_id: int, build=approval_certificate
+                        ) -> Certificate:
     """Every signed-in user who may see the plan sees its certificate: approvals are not
     secret, and authors need to show them."""
     high_risk = PlanStep.objects.filter(plan=OuterRef("pk"), risk=RiskLevel.HIGH)
-    plan = get_object_or_404(Plan.objects.select_related("author")
-                             .annotate(has_high_risk_step=Exists(high_risk)), pk=plan_id)
+    plan = get_object_or_404(
+        with_data_version(Plan.objects.select_related("author")
+                                    .defer("author__password")
+                                    .annotate(has_high_risk_step=Exists(high_risk))),
+        pk=plan_id)
     if not plan_permissions.can_view(plan, request.user):
         raise PermissionDenied("You cannot see this plan.")
-    certificate = approval_certificate(plan, **options)
+    certificate = build(plan)
     if certificate is None:
         raise Http404("This plan is not approved, so it has no approval certificate.")
     return certificate
 
 
+def _page_certificate(plan: Plan) -> Certificate | None:
+    certificate = approval_certificate(plan, answers=False)
+    if certificate is not None:
+        approval_sections(certificate.approvals)  # cached per decided review
+    return certificate
+
+
 @require_GET
 def certificate(request: HttpRequest, plan_id: int) -> HttpResponse:
-    cert = _certificate_or_404(request, plan_id, answers=False)
-    approval_sections(cert.approvals)  # cached per decided review
+    """The certificate is read whole from the cache while no write committed since (its
+    records, approvals and their sections: selectors.versioned under the data version)."""
+    cert = _certificate_or_404(request, plan_id, lambda plan: selectors.versioned(
+        f"reviews:certificate:{plan.pk}", data_version_of(plan),
+        lambda: _page_certificate(plan)))
     return render(request, "reviews/certificate.html", {"certificate": cert})
 
 

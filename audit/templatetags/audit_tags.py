@@ -27,11 +27,6 @@ def short_user_agent(user_agent: str) -> str:
     return _short_user_agent(user_agent or "")
 
 
-@register.filter
-def audit_rows(entries) -> list:
-    return formatting.rows(entries)
-
-
 # --- the rows of the audit page and of a plan's timeline ---------------------------------------
 # Built here rather than in a template: a page is 50 rows of ~25 values each, and the template
 # engine spent ~0.6 ms per row resolving them (format_html, with its lazy-string checks, still

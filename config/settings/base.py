@@ -24,7 +24,7 @@ SITE_URL = env("PLANGATE_SITE_URL", default="http://127.0.0.1:8000")
 PLANGATE_TRUSTED_PROXIES = env.int("PLANGATE_TRUSTED_PROXIES", default=0)
 
 DJANGO_APPS = [
-    "django.contrib.admin",
+    "accounts.apps.PlangateAdminConfig",  # django.contrib.admin with Plangate's admin site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -3,6 +3,8 @@ from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 
 from accounts.roles import is_admin
+from core.cache import SharedValue
+from plans.models import SubmissionRule
 from reviews.forms import reviewer_groups
 from reviews.selectors import review_panel as load_panel
 
@@ -10,30 +12,44 @@ from .policy_tags import shared_policy
 
 register = template.Library()
 
+def _load_settings() -> dict:
+    return {"submission_required": SubmissionRule.stored_keys(),
+            "reviewer_groups": list(reviewer_groups())}
+
+
+#: What the panel reads besides the plan: which sections submission requires (for "Before
+#: submitting, fill in") and the groups "Request reviewers" offers. One shared value (one cache
+#: round trip: core.cache.SharedValue), read afresh after any committed change of the rule, a
+#: group, a user or a membership (signals connected in ReviewsConfig.ready call
+#: ``settings_changed``).
+_SETTINGS = SharedValue("review-panel-settings", _load_settings)
+
+
+def settings_changed(sender=None, update_fields=None, **kwargs) -> None:
+    # A login saves only last_login, which nothing here depends on: no new token for each one.
+    if update_fields is not None and set(update_fields) <= {"last_login"}:
+        return
+    _SETTINGS.changed()
+
 
 def _context(plan, user, *, request, csrf_token, described_policy=None) -> dict:
+    settings = _SETTINGS.get()
+    # The rule, as the panel's missing_for_submission reads it (Plan.submission_required).
+    plan.submission_required = settings["submission_required"]
     panel = load_panel(plan, user, described_policy=described_policy)
     return {
         "plan": plan, "user": user, "request": request, "panel": panel,
         "is_admin": is_admin(user),
-        "groups": list(reviewer_groups()) if panel.can_request else [],
+        "groups": settings["reviewer_groups"] if panel.can_request else [],
         "csrf_token": csrf_token,
     }
 
 
-@register.inclusion_tag("reviews/includes/review_panel.html", takes_context=True)
-def review_panel(context, plan):
-    """The review side of a plan page: state, whose turn it is, what is missing, actions.
-
-    A fixed number of queries (reviews/selectors.review_panel), however many reviews there are.
-    """
-    return _context(plan, context["user"], request=context.get("request"),
-                    csrf_token=context.get("csrf_token"))
-
-
 def review_panel_html(request, plan, shared: dict) -> str:
-    """The plan page's review panel (registered in plans.panels by ReviewsConfig.ready); the
-    active policy comes from ``shared``, so the policy preview does not load it again."""
+    """The review side of a plan page: state, whose turn it is, what is missing, actions
+    (registered in plans.panels by ReviewsConfig.ready). A fixed number of queries however many
+    reviews there are; the active policy comes from ``shared``, so the policy preview does not
+    load it again."""
     context = _context(plan, request.user, request=request, csrf_token=get_token(request),
                        described_policy=shared_policy(shared))
     return render_to_string("reviews/includes/review_panel.html", context)

@@ -9,7 +9,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 from django.utils import timezone
 
-from insights import caching
+from audit.selectors import data_version
 from notifications.models import Channel, OutboxMessage, OutboxStatus
 from plans.services import plan_create
 from tests.factories import AuthorFactory, ready_plan
@@ -70,10 +70,10 @@ def test_a_failed_delivery_shows_at_once_though_it_writes_no_audit_entry(client,
 def test_an_admin_change_is_a_new_version(author, admin_user):
     """An admin's edit of a user (name, active flag) is no service: its history row counts."""
     plan_create(actor=author, title="Anything")
-    before = caching.data_version()
+    before = data_version()
     LogEntry.objects.log_actions(user_id=admin_user.pk, queryset=[author], action_flag=CHANGE,
                                  change_message="Changed first name.", single_object=True)
-    assert ContentType.objects.exists() and caching.data_version() != before
+    assert ContentType.objects.exists() and data_version() != before
 
 
 def test_a_decision_shows_in_the_insights_and_their_csv_at_once(client, author, reviewer,

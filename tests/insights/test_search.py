@@ -152,8 +152,63 @@ def test_search_query_count_does_not_grow(client, author, corpus, django_assert_
         client.get(url, {"q": "bulk"})
     with CaptureQueriesContext(connection) as small:  # the filters' choices are cached
         client.get(url, {"q": "bulk"})
-    assert len(small) == len(first) - 2
+    assert len(small) == len(first) - 3  # and so is the unread badge
+    assert not any("COUNT(*) AS" in q["sql"] for q in small)  # counted with the page's rows
     bulk(290)
     with django_assert_num_queries(len(small)):
         response = client.get(url, {"q": "bulk"})
     assert len(response.context["rows"]) == 25
+
+
+def test_a_text_search_pages_as_before(client, author):
+    """The matches are counted with the page's rows (one query): page numbers past the end, below
+    one or not numbers land where the paginator always put them."""
+    plans = Plan.objects.bulk_create(Plan(title=f"Paged plan {i}", author=author)
+                                     for i in range(30))
+    SearchDocument.objects.bulk_create(SearchDocument(plan=p, title=p.title) for p in plans)
+    if connection.vendor == "postgresql":
+        SearchDocument.objects.update(vector=weighted_vector())
+    client.force_login(author)
+
+    def page(number):
+        response = client.get(reverse("insights:search"), {"q": "paged", "page": number,
+                                                           "sort": "title"})
+        page = response.context["page"]
+        return page.number, page.paginator.count, [p.title for p in response.context["rows"]]
+
+    titles = sorted(p.title for p in plans)
+    assert page(1) == (1, 30, titles[:25])
+    assert page(2) == (2, 30, titles[25:])
+    assert page(3) == page(0) == page(-1) == (2, 30, titles[25:])  # the last page
+    assert page("x") == page("2.5") == (1, 30, titles[:25])
+
+
+FORMER_ROWS = """{% for plan in rows %}
+    <tr data-plan="{{ plan.pk }}">
+      <td><a href="{{ plan.get_absolute_url }}">{{ plan.title_html }}</a>
+        {% for m in plan.matches %}<div class="search-match"><span class="muted">{% if m.kind == "content" %}In the plan:{% else %}In the discussion:{% endif %}</span> {{ m.html }}</div>{% endfor %}
+      </td>
+      <td><span class="status status-{{ plan.status }}">{{ plan.get_status_display }}</span></td>
+      <td>{{ plan.author|display_name }}</td>
+      <td>{% if plan.highest_risk_value %}<span class="risk-{{ plan.highest_risk_value }}">{{ plan.highest_risk_value|capfirst }}</span>{% else %}<span class="muted">—</span>{% endif %}</td>
+      <td><time datetime="{{ plan.updated_at|date:'c' }}">{{ plan.updated_at|date:"Y-m-d H:i" }}</time></td>
+      {% if text %}<td>{{ plan.rank|floatformat:3 }}</td>{% endif %}
+    </tr>
+  {% empty %}
+    <tr><td colspan="6" class="muted">No plans match.</td></tr>
+  {% endfor %}"""  # noqa: E501 - the template rows the view's rows replaced
+
+
+@pytest.mark.parametrize("q", ["pelican", "", "nothing-matches-this"])
+def test_the_result_rows_are_the_former_template_rows(client, corpus, author, q, settings):
+    from django.template import engines
+
+    from insights.views import result_rows_html
+
+    settings.TIME_ZONE = "Europe/Paris"  # shown in the current time zone, as the filter did
+    settings.USE_THOUSAND_SEPARATOR = True
+    PlanStepFactory(plan=corpus["title"], position=2, title="Risky", risk="high")
+    _, rows = results(client, author, q=q)
+    former = engines["django"].from_string(FORMER_ROWS).render({"rows": rows, "text": q})
+    assert " ".join(str(result_rows_html(rows, q)).split()) == " ".join(former.split())
+    assert q != "pelican" or "<mark>" in former

@@ -34,19 +34,19 @@ def test_results_follow_submit_comment_and_decision_through_the_task(
     with django_capture_on_commit_callbacks(execute=True):
         plan = ready_plan(author=author, title="Heron migration")
     assert found(client, author, "heron") == [plan.pk]
-    sent = mock.patch.object(tasks.refresh_search_document, "delay",
-                             wraps=tasks.refresh_search_document.delay)
+    sent = mock.patch.object(tasks.refresh_search_document, "apply_async",
+                             wraps=tasks.refresh_search_document.apply_async)
     with sent as delay, django_capture_on_commit_callbacks(execute=True):
         plan_submit(actor=author, plan=plan)
         services.comment_post(actor=reviewer, plan=plan, body="What about the egret cache?")
-    assert delay.call_args_list == [mock.call(plan.pk)]  # the comment, once; not the transition
+    assert delay.call_args_list == [mock.call((plan.pk,), retry=False)]  # the comment, once
     assert found(client, author, "egret") == [plan.pk]
     with django_capture_on_commit_callbacks(execute=True):
         review = services.review_start(actor=reviewer, plan=plan)
     with sent as delay, django_capture_on_commit_callbacks(execute=True):
         services.review_decide(actor=reviewer, review=review, decision="NEEDS_REVISION",
                                comment="Say how the cormorant fallback is tested.")
-    assert delay.call_args_list == [mock.call(plan.pk)]
+    assert delay.call_args_list == [mock.call((plan.pk,), retry=False)]
     assert found(client, author, "cormorant") == [plan.pk]
 
 
@@ -82,7 +82,7 @@ def test_an_unchanged_document_is_not_rewritten(author, django_capture_on_commit
 
 def test_with_the_broker_down_the_document_is_refreshed_in_process(
         client, author, django_capture_on_commit_callbacks):
-    down = mock.patch.object(tasks.refresh_search_document, "delay",
+    down = mock.patch.object(tasks.refresh_search_document, "apply_async",
                              side_effect=ConnectionError("broker down"))
     with down, django_capture_on_commit_callbacks(execute=True):
         plan = ready_plan(author=author, title="Stork handover")

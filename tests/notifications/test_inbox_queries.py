@@ -8,12 +8,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from notifications.models import Notification
+from notifications.selectors import unread_changed
 from plans.services import plan_create
 
 pytestmark = pytest.mark.django_db
 
 
 def _notify(user, plan, n: int, *, read: bool = False) -> None:
+    # As the delivery service does: bulk_create sends no signal for the unread badge.
+    unread_changed([user.pk])
     Notification.objects.bulk_create([
         Notification(recipient=user, event="plan.submitted", plan=plan, title=f"Look {i}",
                      url=f"/plans/{plan.pk}/", read_at=timezone.now() if read else None)

@@ -8,11 +8,13 @@ import pytest
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.admin.models import LogEntry
+from django.contrib.admin.templatetags.admin_list import results
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 
 from accounts.roles import REVIEWERS
+from accounts.templatetags.plangate_admin import fast_results
 from audit.context import RequestInfo, current_request
 from audit.log import log
 from audit.models import AuditEntry
@@ -605,3 +607,54 @@ def test_a_non_admin_calling_a_service_is_refused(admin_user, reviewer, service)
             ChecklistItem.objects.count(), list(WebhookEndpoint.objects.values())) == before
     assert not AuditEntry.objects.filter(
         action__in=["policy.changed", "checklist.changed", "webhook.changed"]).exists()
+
+
+# --- the plan list's rows (accounts/templatetags/plangate_admin.py) ------------------------------
+def _changelist_cases():
+    """Every registered changelist, plain, sorted and searched, and filtered by state where the
+    model has one."""
+    for model_admin in admin.site._registry.values():
+        queries = [{}, {"o": "-2.3"}, {"q": "a"}]
+        if "status" in model_admin.list_filter:
+            queries.append({"status__exact": "DRAFT"})
+        for query in queries:
+            yield pytest.param(model_admin, query,
+                               id=f"{model_admin.model._meta.label}-{'&'.join(query) or 'all'}")
+
+
+@pytest.mark.parametrize(("model_admin", "query"), list(_changelist_cases()))
+def test_the_fast_rows_are_djangos_rows(rf, admin_user, author, reviewer, model_admin, query,
+                                        settings):
+    """Every changelist's rows drawn by plangate_result_list are byte for byte Django's own,
+    with filters preserved in the links, searched and sorted (and with numbers localised)."""
+    settings.USE_THOUSAND_SEPARATOR = True
+    for n in range(3):
+        ready_plan(author=author, title=f"Plan {n} <b>")
+    plan_submit(actor=author, plan=ready_plan(author=author))
+    request = rf.get(admin_url(model_admin.model, "changelist"), query)
+    request.user = admin_user
+    cl = model_admin.get_changelist_instance(request)
+    cl.formset = None
+    assert fast_results(cl) == [list(row) for row in results(cl)]
+
+
+def test_the_plan_changelist_draws_the_fast_rows(admin_client, author):
+    plan = ready_plan(author=author, title="Fast <rows>")
+    response = admin_client.get(admin_url(plan, "changelist"), {"status__exact": "DRAFT"})
+    assert response.status_code == 200
+    page = response.content.decode()
+    change = admin_url(plan, "change", plan.pk)
+    assert (f'<th class="field-id"><a href="{change}?_changelist_filters=status__exact%3DDRAFT">'
+            f"{plan.pk}</a></th>") in page
+    assert "Fast &lt;rows&gt;" in page and "Fast <rows>" not in page
+    assert 'id="nav-sidebar"' not in page  # no sidebar of every model on every admin page
+
+
+def test_the_admin_home_and_app_pages_still_list_the_models(admin_client):
+    """The list of apps and models is built only for the pages that show it (accounts/sites.py)."""
+    home = admin_client.get(reverse("admin:index")).content.decode()
+    assert f'href="{reverse("admin:plans_plan_changelist")}"' in home
+    assert f'href="{reverse("admin:auth_user_changelist")}"' in home
+    plans = admin_client.get(reverse("admin:app_list", args=["plans"]))
+    assert f'href="{reverse("admin:plans_plan_changelist")}"' in plans.content.decode()
+    assert admin_client.get(reverse("admin:app_list", args=["audit"])).status_code == 200

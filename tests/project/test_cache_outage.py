@@ -53,3 +53,24 @@ def test_the_api_answers_without_the_cache(author, redis_down, caplog):
     assert client.get(f"/api/v1/plans/{plan.pk}").status_code == 200
     assert client.get("/api/v1/plans?mine=true").status_code == 200
     assert "API rate limit unavailable" in caplog.text
+
+
+def test_the_navigation_is_right_without_the_cache(client, author, redis_down,
+                                                   django_capture_on_commit_callbacks):
+    """Roles and the unread badge are shared through the cache; with it down they are read from
+    the database on each page (and a change shows at once all the same)."""
+    from django.contrib.auth.models import Group
+
+    from accounts.roles import ADMINS
+    from notifications.models import Notification
+
+    client.force_login(author)
+    for _ in range(2):
+        page = client.get("/notifications/").content.decode()
+        assert 'href="/audit/"' not in page and "unread" not in page
+    with django_capture_on_commit_callbacks(execute=True):
+        Group.objects.get(name=ADMINS).user_set.add(author)
+        Notification.objects.create(recipient=author, event="plan.submitted", title="Look")
+    page = client.get("/notifications/").content.decode()
+    assert 'href="/audit/"' in page and 'aria-label="1 unread"' in page
+    assert client.get("/audit/").status_code == 200

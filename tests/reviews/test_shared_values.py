@@ -72,6 +72,28 @@ def test_a_value_loaded_before_a_change_and_stored_after_it_is_never_served(admi
     assert policy.active_policy().min_approvals == 3
 
 
+@committed
+def test_a_decision_counts_against_the_stored_policy_even_if_a_renewal_was_lost(
+        author, reviewer, reviewer2):
+    shared = policy._ACTIVE
+    stale = policy.active_policy()  # min_approvals 1, shared under the current token
+    token = cache.get(shared.token_key)
+    row = ReviewPolicy.objects.get()
+    row.min_approvals = 2
+    row.save()
+    # The cache was down when that change committed: the new token never arrived.
+    cache.set(shared.token_key, token)
+    cache.set(shared.key, (token, stale))
+    assert policy.active_policy().min_approvals == 1  # pages may show the old copy a while
+    plan = submitted_plan(author)
+    approve(plan, reviewer)
+    plan.refresh_from_db()
+    assert plan.status == PlanStatus.PENDING_REVIEW  # the gate does not: two approvals needed
+    approve(plan, reviewer2)
+    plan.refresh_from_db()
+    assert plan.status == PlanStatus.APPROVED
+
+
 @pytest.mark.django_db
 def test_a_transaction_reads_its_own_change_and_shares_nothing_uncommitted(author):
     shared = policy._ACTIVE

@@ -3,22 +3,28 @@ about them, and a decision stays within its budget (the writes' own transaction;
 commit, e.g. the broker publish, is not part of it)."""
 
 import pytest
+from django.contrib.auth.models import Group
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from notifications.models import OutboxMessage
+from plans.models import PlanEditor
 from plans.services import plan_submit
-from reviews import services
+from reviews import selectors, services
 from reviews.models import ReviewRequest
-from tests.factories import ReviewerFactory, ready_plan
+from tests.factories import AuthorFactory, ReviewerFactory, ready_plan
 
 pytestmark = pytest.mark.django_db
 
 DECISION_MAX_QUERIES = 25
 #: What each write costs now (SQLite), plus one advisory-lock statement per audit entry on
-#: PostgreSQL: the policy, webhook routes and default checklist come from the shared cache,
-#: the submission rule and the plan's editors are read once, a transition writes two columns.
-WRITE_QUERIES = {"submit": 17, "start": 8, "decide": 15}
+#: PostgreSQL: the policy, webhook routes, default checklist and submission rule come from the
+#: shared cache, a transition writes two columns, each audience is one query of the recipients'
+#: columns, the current revision and whether the actor edits the plan are read with the review
+#: (or the revision), and the decisions the policy counts are read with their reviewers' editing.
+# decide: 12, plus the policy and its two group lists, which the decision reads from the database
+# (reviews/policy.py evaluate_plan), never from the shared copy.
+WRITE_QUERIES = {"submit": 14, "start": 7, "decide": 15}
 AUDIT_ENTRIES = {"submit": 1, "start": 1, "decide": 2}
 #: Transaction control: the test's own transaction turns each service's into a savepoint.
 CONTROL = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT", "BEGIN", "COMMIT")
@@ -70,3 +76,55 @@ def test_writes_stay_within_their_budgets(author):
     locks = 1 if connection.vendor == "postgresql" else 0
     for write, budget in WRITE_QUERIES.items():
         assert counts[write] <= budget + locks * AUDIT_ENTRIES[write], (write, counts)
+
+
+def _ids(users) -> list[int]:
+    return [user.pk for user in users]
+
+
+def test_the_reviewer_pool_is_one_query_of_who_may_review(author, django_assert_num_queries):
+    """Asked by name or through a group, only those who may review (in the Reviewers group,
+    active, neither author nor editor), by id, in one query."""
+    named, editor, member, outsider = (ReviewerFactory(username=n)
+                                       for n in ("named", "editor", "member", "outsider"))
+    inactive = ReviewerFactory(username="inactive", is_active=False)
+    not_a_reviewer = AuthorFactory(username="writer")
+    team = Group.objects.create(name="Team")
+    team.user_set.add(member, not_a_reviewer, author)
+    plan = ready_plan(author=author)
+    PlanEditor.objects.create(plan=plan, user=editor)
+    for user in (named, editor, inactive):
+        ReviewRequest.objects.create(plan=plan, user=user, requested_by=author)
+    ReviewRequest.objects.create(plan=plan, group=team, requested_by=author)
+    with django_assert_num_queries(1):
+        pool = selectors.reviewer_pool(plan)
+    assert _ids(pool) == sorted([named.pk, member.pk])
+    assert outsider.pk not in _ids(pool)
+    with django_assert_num_queries(0):  # what a notification reads of them is loaded
+        [(u.pk, u.is_active, u.email, u.get_full_name(), u.get_username()) for u in pool]
+
+
+def test_with_no_one_asked_who_may_review_is_everyone_who_may(author):
+    first, second, editor = (ReviewerFactory(username=n) for n in ("first", "second", "ed"))
+    plan = ready_plan(author=author)
+    PlanEditor.objects.create(plan=plan, user=editor)
+    assert _ids(selectors.reviewer_pool(plan)) == [first.pk, second.pk]
+    # Asked, but none of those asked may review it (its editor): everyone who may, as before.
+    ReviewRequest.objects.create(plan=plan, user=editor, requested_by=author)
+    assert _ids(selectors.reviewer_pool(plan)) == [first.pk, second.pk]
+    assert selectors.requested_reviewers(plan) == []
+
+
+def test_the_awaited_reviewers_are_the_pool_less_who_decided(author):
+    asked, other = ReviewerFactory(username="asked"), ReviewerFactory(username="other")
+    plan = ready_plan(author=author)
+    ReviewRequest.objects.create(plan=plan, user=asked, requested_by=author)
+    revision = plan_submit(actor=author, plan=plan)
+    assert _ids(selectors.reviewers_awaited(plan, revision)) == [asked.pk]
+    review = services.review_start(actor=asked, plan=plan)
+    services.review_decide(actor=asked, review=review, decision="NEEDS_REVISION",
+                           comment="Say how it is rolled back.")
+    # Everyone asked decided: the plan waits on no one (not on everyone else instead).
+    assert selectors.reviewers_awaited(plan, revision) == []
+    assert _ids(selectors.reviewer_pool(plan)) == [asked.pk]  # and still asked of them
+    assert other.pk not in _ids(selectors.reviewer_pool(plan))

@@ -1,0 +1,21 @@
+"""The admin site. Its own module: accounts.admin registers models on ``admin.site``, which
+imports this (accounts.apps.PlangateAdminConfig names it as the default site)."""
+
+from django.contrib import admin
+from django.utils.functional import SimpleLazyObject
+
+
+class PlangateAdminSite(admin.AdminSite):
+    """The admin site (``admin.site``: accounts.apps.PlangateAdminConfig makes it the default).
+
+    No sidebar listing every model on every admin page: building and drawing it was a fifth of
+    a changelist; the breadcrumbs and the admin's home page list them. And the list of every
+    app and model, which Django builds for every page (each_context) for that sidebar, is
+    built only when a page shows it (the home page)."""
+
+    enable_nav_sidebar = False
+
+    def get_app_list(self, request, app_label=None):
+        if app_label is not None:
+            return super().get_app_list(request, app_label)
+        return SimpleLazyObject(lambda: super(PlangateAdminSite, self).get_app_list(request))
