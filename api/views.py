@@ -45,9 +45,14 @@ def _valid(serializer_class, data) -> dict:
     return serializer.validated_data
 
 
-def _plan_response(request, pk: int, status_code=status.HTTP_200_OK) -> Response:
+def _plan_response(request, pk: int, status_code=status.HTTP_200_OK, *,
+                   etag: str | None = None) -> Response:
+    # The validator is read before the data: a change committed in between then gives newer
+    # data under an older validator (the next poll fetches again), never older data under the
+    # newer one, which every later poll would be answered 304 for (a waiting agent stuck).
+    etag = etag or presenters.plan_etag(pk)
     return Response(s.PlanOut(presenters.plan_data(pk, request)).data, status=status_code,
-                    headers={"ETag": presenters.plan_etag(pk)})
+                    headers={"ETag": etag})
 
 
 def _steps(steps: list[dict] | None) -> list[dict] | None:
@@ -128,7 +133,7 @@ class PlanDetailView(ApiView):
         wanted = parse_etags(request.headers.get("If-None-Match", ""))
         if etag in wanted or "*" in wanted:
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
-        return _plan_response(request, pk)
+        return _plan_response(request, pk, etag=etag)
 
     @extend_schema(request=s.PlanUpdateIn, responses=s.PlanOut,
                    summary="Update a draft (or a plan sent back) from structured fields")

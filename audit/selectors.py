@@ -6,7 +6,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.contrib.admin.models import LogEntry
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import F, Func, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -112,11 +112,15 @@ def latest_entry_hash() -> QuerySet:
 # --- the data version: what caches of pages are kept under -----------------------------------
 @functools.cache
 def _heads_sql() -> tuple[tuple[str, tuple], tuple[str, tuple]]:
-    """The SQL of the newest entry's hash and of the newest admin history row's id, compiled
-    once per process (compiling the subqueries on every page view cost more than running them)."""
-    newest_admin = LogEntry.objects.order_by("-id").values_list("id", flat=True)[:1]
+    """The SQL of the newest entry's hash and of the number of admin history rows, compiled
+    once per process (compiling the subqueries on every page view cost more than running them).
+    A count, not the newest id: history ids are not handed out in commit order (no lock), so
+    an earlier id committing later would leave the newest id unchanged; every commit of a row
+    changes the count (the history is small: admins' edits only)."""
+    admin_rows = (LogEntry.objects.order_by()
+                  .annotate(n=Func(F("id"), function="COUNT")).values("n"))
     return tuple((f"({sql})", tuple(params)) for sql, params in
-                 (q.query.sql_with_params() for q in (latest_entry_hash(), newest_admin)))
+                 (q.query.sql_with_params() for q in (latest_entry_hash(), admin_rows)))
 
 
 def _version(audit_head: str | None, admin_head: int | None) -> str | None:
@@ -126,7 +130,7 @@ def _version(audit_head: str | None, admin_head: int | None) -> str | None:
 def data_version() -> str | None:
     """The version of everything the app shows: the newest audit entry's chain hash (every
     service writes an entry inside its transaction, appended in commit order: audit/log.py) and
-    the newest admin history row's id (an admin's edit of a user writes one), in one statement.
+    the number of admin history rows (an admin's edit of a user writes one), in one statement.
     Any committed write is a new version, and no other database's trail has it, so a cache
     shared by several databases never mixes them up. None before the first audited write
     (nothing is cached then). A write that is neither (the ORM from a shell, a bulk load) is not

@@ -93,7 +93,8 @@ def _row(item, answer, *, url: str, csrf: str, revision: str, saved: bool) -> st
     note = answer.note if answer is not None else ""
     return _READ.format(
         classes=classes, id=id_,
-        text=escape(answer.item_text if answer is not None else item.text), answer=value or "none",
+        text=escape(answer.item_text if answer is not None else item.text),
+        answer=escape(value or "none"),
         label=escape(answer.get_answer_display()) if answer is not None else "not answered",
         note=f'<span class="answer-note"> — {escape(note)}</span>' if note else "",
         carried=carried_html)

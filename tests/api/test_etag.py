@@ -1,10 +1,13 @@
 """Waiting: GET /plans/<id> sends an ETag and answers 304 to If-None-Match while nothing a
 waiting client cares about changed; a decision, a comment or an answer changes it."""
 
+from unittest import mock
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from api import presenters
 from reviews import services
 from tests.reviewkit import submitted_plan
 
@@ -58,3 +61,24 @@ def test_304_still_needs_authentication(anonymous, api_author, author):
     plan = submitted_plan(author)
     etag = _etag(api_author, plan)
     assert anonymous.get(f"/api/v1/plans/{plan.pk}", HTTP_IF_NONE_MATCH=etag).status_code == 401
+
+
+def test_a_decision_landing_while_the_answer_is_built_is_never_hidden_behind_a_304(
+        api_author, author, reviewer):
+    """The poll reads the plan, then a decision commits, then the answer goes out: its ETag
+    must be the older one, so the next poll fetches the decision instead of a 304."""
+    plan = submitted_plan(author)
+    review = services.review_start(actor=reviewer, plan=plan)
+    read = presenters.plan_data
+
+    def read_then_decide(pk, request):
+        data = read(pk, request)
+        services.review_decide(actor=reviewer, review=review, decision="NEEDS_REVISION",
+                               comment="More detail.")
+        return data
+
+    with mock.patch.object(presenters, "plan_data", read_then_decide):
+        first = api_author.get(f"/api/v1/plans/{plan.pk}")
+    assert first.json()["status"] == "PENDING_REVIEW"
+    again = api_author.get(f"/api/v1/plans/{plan.pk}", HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 200 and again.json()["status"] == "NEEDS_REVISION"
