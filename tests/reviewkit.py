@@ -1,11 +1,28 @@
 """Helpers for the review workflow tests: reach states through the services, as a user would."""
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
 from audit.models import AuditEntry
 from plans.markdown import export_plan
 from plans.services import plan_import_markdown, plan_submit, plan_withdraw
 from reviews import services
 from reviews.models import ChecklistItem, Review
 from tests.factories import PlanStepFactory, ready_plan
+
+
+def text(client, url) -> str:
+    """The page's HTML (it must answer 200)."""
+    response = client.get(url)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def queries(client, url) -> int:
+    """How many queries the page takes (it must answer 200)."""
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
 
 
 def submitted_plan(author, **kwargs):

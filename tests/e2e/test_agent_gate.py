@@ -9,11 +9,9 @@ fails once one character changes.
 
 import json
 import re
-import threading
 
 import anyio
 import pytest
-from django.db import connection
 from mcp import ClientSession, StdioServerParameters, stdio_client
 
 from plans.models import Plan, PlanStatus
@@ -43,24 +41,12 @@ def project(tmp_path):
 
 
 @pytest.fixture
-def server(live_server, monkeypatch, settings):
-    """The live server. On SQLite (the default test database, in memory) it answers one request
-    at a time: its request threads share one in-memory database, and SQLite answers "database
-    table is locked" at once instead of waiting, which would make this story about SQLite rather
-    than the gate. On PostgreSQL (CI) requests run concurrently as in production."""
-    if connection.vendor == "sqlite":
-        httpd = live_server.thread.httpd
-        application, lock = httpd.get_app(), threading.Lock()
-
-        def one_at_a_time(environ, start_response):
-            with lock:
-                return application(environ, start_response)
-
-        monkeypatch.setattr(httpd, "application", one_at_a_time)
-    # These agents poll every 0.1 s (20 times a real client's rate): at the production limit of
-    # 120 a minute a slow run would wait out a 429 instead of seeing the decision.
+def server(server, settings):
+    """The live server (tests/e2e/conftest.py). These agents poll every 0.1 s (20 times a real
+    client's rate): at the production limit of 120 a minute a slow run would wait out a 429
+    instead of seeing the decision."""
     settings.PLANGATE_API_RATE = "100000/min"
-    return live_server
+    return server
 
 
 @pytest.fixture

@@ -9,10 +9,8 @@ verifies; the certificate shows the whole record.
 
 import os
 import subprocess
-import threading
 
 import pytest
-from django.db import connection
 from django.test import Client
 
 from plans.models import Plan, PlanStatus
@@ -52,22 +50,6 @@ def repo(tmp_path):
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "Start")
     return repo
-
-
-@pytest.fixture
-def server(live_server, monkeypatch):
-    """One request at a time on SQLite, as in tests/e2e/test_agent_gate.py (its in-memory
-    database is shared by the request threads); concurrent on PostgreSQL."""
-    if connection.vendor == "sqlite":
-        httpd = live_server.thread.httpd
-        application, lock = httpd.get_app(), threading.Lock()
-
-        def one_at_a_time(environ, start_response):
-            with lock:
-                return application(environ, start_response)
-
-        monkeypatch.setattr(httpd, "application", one_at_a_time)
-    return live_server
 
 
 @pytest.fixture

@@ -7,8 +7,6 @@ from unittest import mock
 import pytest
 from django.contrib.auth.models import Group
 from django.core.cache import cache
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.roles import ADMINS, REVIEWERS
@@ -21,21 +19,9 @@ from reviews import services
 from reviews.models import ReviewPolicy
 from tests.factories import PlanStepFactory, ReviewerFactory, ready_plan
 from tests.implementation.kit import AMENDED, approved_plan
-from tests.reviewkit import approve, resubmit, two_step_plan
+from tests.reviewkit import approve, queries, resubmit, text, two_step_plan
 
 pytestmark = pytest.mark.django_db
-
-
-def text(client, url) -> str:
-    response = client.get(url)
-    assert response.status_code == 200
-    return response.content.decode()
-
-
-def queries(client, url) -> int:
-    with CaptureQueriesContext(connection) as ctx:
-        assert client.get(url).status_code == 200
-    return len(ctx.captured_queries)
 
 
 # --- certificate ----------------------------------------------------------------------------------

@@ -18,22 +18,10 @@ from reviews.forms import DecisionForm
 from reviews.models import ChecklistAnswer
 from tests.factories import ReviewerFactory
 from tests.implementation.kit import approved_plan
-from tests.reviewkit import items_of, two_step_plan
+from tests.reviewkit import items_of, queries, text, two_step_plan
 from tests.reviews.test_review_queries import REVIEW_PAGE_MAX_QUERIES
 
 pytestmark = pytest.mark.django_db
-
-
-def text(client, url) -> str:
-    response = client.get(url)
-    assert response.status_code == 200
-    return response.content.decode()
-
-
-def queries(client, url) -> int:
-    with CaptureQueriesContext(connection) as ctx:
-        assert client.get(url).status_code == 200
-    return len(ctx.captured_queries)
 
 
 @pytest.fixture
