@@ -7,6 +7,7 @@ import hashlib
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -515,8 +516,13 @@ def conversation_page(plan_id: int, user, number: int | None = None) -> Conversa
     The same for every viewer but for what they may do (resolve a thread, comment), so it is
     cached, plan included, under the plan, the revision asked for and the data version (one
     statement); read afresh, a fixed number of queries however many comments."""
-    page = versioned(f"reviews:conversation:{plan_id}:{number or 0}", data_version(),
-                     lambda: _conversation(plan_for_reviews(plan_id), number))
+    def build() -> Conversation:
+        plan = plan_for_reviews(plan_id)
+        if not plan_permissions.can_view(plan, user):  # before any work on a page they can't see
+            raise PermissionDenied("You cannot see this plan.")
+        return _conversation(plan, number)
+
+    page = versioned(f"reviews:conversation:{plan_id}:{number or 0}", data_version(), build)
     plan = page.plan
     may_resolve = permissions.can_resolve_thread(plan, user, editor_ids=page.editors)
     for thread in page.threads:

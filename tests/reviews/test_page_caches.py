@@ -12,10 +12,11 @@ from django.urls import reverse
 from accounts.roles import ADMINS, REVIEWERS
 from accounts.services import profile_update
 from implementation import services as implementation
+from plans import permissions as plan_permissions
 from plans import rendering
 from plans.models import PlanEditor, RiskLevel
 from plans.services import plan_submit, plan_update, plan_withdraw
-from reviews import services
+from reviews import selectors, services
 from reviews.models import ReviewPolicy
 from tests.factories import PlanStepFactory, ReviewerFactory, ready_plan
 from tests.implementation.kit import AMENDED, approved_plan
@@ -101,6 +102,22 @@ def test_an_edited_comment_shows_its_new_text_at_once(client, author):
     page = text(client, url)
     assert "Second <em>thought</em>" in page
     assert "First <strong>thought</strong>" in page  # kept as the earlier version, below it
+
+
+def test_a_viewer_refused_the_plan_gets_403_before_any_page_is_built(client, author, reviewer,
+                                                                       monkeypatch):
+    plan = two_step_plan(author)
+    url = f"/reviews/plan/{plan.pk}/comments/"
+    # Were viewing ever narrowed (plans.permissions.can_view), the refused viewer builds nothing.
+    monkeypatch.setattr(plan_permissions, "can_view", lambda plan, user: user.pk != reviewer.pk)
+    client.force_login(reviewer)
+    with mock.patch.object(selectors, "_conversation", wraps=selectors._conversation) as built:
+        assert client.get(url).status_code == 403
+    assert not built.called
+    client.force_login(author)
+    assert plan.title in text(client, url)  # now the page is in the cache ...
+    client.force_login(reviewer)
+    assert client.get(url).status_code == 403  # ... and still refused
 
 
 def test_each_revision_links_its_own_lines(client, author):
