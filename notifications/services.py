@@ -130,7 +130,8 @@ def notify_plan_event(*, event: Event, plan, actor, revision=None, review=None,
 
     now = timezone.now()
     headline = _headline(event, plan=plan, actor=actor)
-    url = settings.SITE_URL.rstrip("/") + plan.get_absolute_url()
+    path = plan.get_absolute_url()
+    url = settings.SITE_URL.rstrip("/") + path
     context = {
         "event": event.name, "headline": headline, "plan": plan, "actor": actor,
         "revision": revision, "review": review, "comment": comment, "url": url,
@@ -153,7 +154,7 @@ def notify_plan_event(*, event: Event, plan, actor, revision=None, review=None,
         if wants_inbox:
             # In-app links stay relative to whichever host the user is on.
             rows.append(OutboxMessage(channel=Channel.INBOX, body_text=body,
-                                      **{**common, "url": plan.get_absolute_url()}))
+                                      **{**common, "url": path}))
     # (WebhookEndpoint.wants, over the shared list of active endpoints.)
     endpoints = [pk for pk, names in WEBHOOK_ROUTES.get() if not names or event.name in names]
     payload = _webhook_payload(event, plan=plan, actor=actor, revision=revision, timestamp=now)

@@ -246,3 +246,22 @@ def test_rewording_every_policy_message_changes_no_decision(
     assert as_written[0][3] == ("needs 1 more approval", "needs 1 more approval from Security")
     assert all("approval" not in line for step in reworded for line in step[3])
     assert reworded[0][3] != as_written[0][3]
+
+
+def test_an_approval_records_the_newest_policy_with_all_its_groups(author, reviewer, policy):
+    security, dba, ops = (Group.objects.create(name=name) for name in ("Security", "DBA", "Ops"))
+    policy.required_groups.add(security, ops)
+    policy.high_risk_required_groups.add(dba, ops)
+    reviewer.groups.add(security, ops)
+    plan = submitted_plan(author)
+    approve(plan, reviewer)
+    entry = AuditEntry.objects.get(action="plan.approved", plan_id=plan.pk)
+    assert entry.payload["policy"] == {
+        "id": policy.pk, "name": policy.name, "min_approvals": 1, "high_risk_min_approvals": 2,
+        "required_groups": ["Ops", "Security"], "high_risk_required_groups": ["DBA", "Ops"],
+    }
+    newer = ReviewPolicy.objects.create(name="Newer", min_approvals=2)
+    assert evaluate_plan(submitted_plan(author)).policy == {
+        "id": newer.pk, "name": "Newer", "min_approvals": 2, "high_risk_min_approvals": 2,
+        "required_groups": [], "high_risk_required_groups": [],
+    }
