@@ -5,9 +5,16 @@ Django's items_for_result works out each cell's field, classes, empty value, lin
 preserved filters afresh for every row (~0.2 ms a row: most of a changelist's time). Here
 that is done once per column, and a row only reads its values, each shown as Django shows it
 (display_for_field / display_for_value). Editable lists and popups use Django's own rows.
-tests/project/test_admin.py compares the two."""
+tests/project/test_admin.py compares the two.
+
+A model admin with ``cache_rows = True`` (its cells show only what its rows are loaded with)
+has a page's rows kept in the shared cache under a hash of everything they are drawn from;
+with ``cache_filters = True`` (filters whose choices are fixed: a field's choices, dates), its
+filters too (``{% plangate_list_filters cl %}``)."""
 
 import datetime
+import hashlib
+import pickle
 
 from django import template
 from django.contrib.admin.templatetags import admin_list
@@ -22,12 +29,23 @@ from django.contrib.admin.utils import (
 from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
 from django.db import models
 from django.urls import NoReverseMatch
+from django.utils import timezone, translation
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
+
+from core import cache as shared_cache
 
 register = template.Library()
 
 _SENTINEL = 2_147_483_647  # a primary key no page shows (as core.urls.pk_url)
+MARKUP_VERSION = 1  # part of each cached rows' or filters' key: a new one when markup changes
+CACHE_SECONDS = 24 * 60 * 60
+
+
+def _key(prefix: str, *drawn_from) -> str:
+    """(Pickled, not repr'd: twice as fast, and what pickles alike is alike.)"""
+    return f"{prefix}:" + hashlib.sha256(pickle.dumps((MARKUP_VERSION, *drawn_from),
+                                                      protocol=5)).hexdigest()
 
 
 def _link(cl):
@@ -51,18 +69,37 @@ def _non_gfk_field(opts, name):
         return None
 
 
+def _lookup(name, model_admin):
+    """obj -> (attr, value) of a column that is not a field, as lookup_field finds them. Its
+    source (a callable, a ModelAdmin method) is found once per column: lookup_field first
+    looks the name up among the model's fields on every row, raising FieldDoesNotExist."""
+    if callable(name):
+        return lambda obj: (name, name(obj))
+    if hasattr(model_admin, name) and name != "__str__":
+        method = getattr(model_admin, name)
+        return lambda obj: (method, method(obj))
+    return lambda obj: lookup_field(name, obj, model_admin)[1:]
+
+
 def _cell(cl, index, name, *, is_link, tag, link):
     """obj -> the HTML of this column's cell, as items_for_result writes it."""
     model_admin = cl.model_admin
     empty = model_admin.get_empty_value_display()
     classes = [f"field-{admin_list._coerce_field_name(name, index)}"]
     field = _non_gfk_field(cl.lookup_opts, name)
+    lookup = _lookup(name, model_admin) if field is None else None
+    # display_for_field flattens a field's choices afresh for each value.
+    choices = getattr(field, "flatchoices", None)
+    try:
+        labels = dict(choices) if choices else None
+    except TypeError:  # list-like choices: Django's own way, per row
+        labels = None
 
     def value_of(obj):
         """(the value shown, the cell's classes)"""
         if field is None:  # a callable, a ModelAdmin method, a property...
             try:
-                _, attr, value = lookup_field(name, obj, model_admin)
+                attr, value = lookup(obj)
             except ObjectDoesNotExist:
                 return empty, classes
             if isinstance(value, str) and value.strip() == "":
@@ -84,6 +121,8 @@ def _cell(cl, index, name, *, is_link, tag, link):
         if isinstance(field.remote_field, models.ManyToOneRel):
             related = getattr(obj, field.name)
             shown = empty if related is None else related
+        elif labels is not None:
+            shown = labels.get(value, empty)
         else:
             shown = display_for_field(value, field, empty, avoid_link=is_link)
         nowrap = isinstance(field, (models.DateField, models.TimeField, models.ForeignKey))
@@ -114,12 +153,58 @@ def fast_results(cl) -> list[list[str]]:
             for obj in cl.result_list]
 
 
+def _joined_rows(cl) -> list[str]:
+    """Each row's cells as one string: the template writes a row's items one after another."""
+    return ["".join(row) for row in fast_results(cl)]
+
+
+def _loaded(obj):
+    """What a row was loaded with: its fields' values, and its related rows' (select_related)."""
+    if obj is None:
+        return None
+    fields = [(name, value) for name, value in vars(obj).items() if not name.startswith("_")]
+    return fields, [(name, _loaded(related))
+                    for name, related in obj._state.fields_cache.items()]
+
+
+def _rows_key(cl) -> str:
+    """The rows, the columns and their links (the preserved filters), in the language and
+    time zone they are shown in: a change to any of them is another key, never a stale page."""
+    return _key("admin-rows", cl.opts.label, cl.model_admin.admin_site.name, cl.list_display,
+                cl.list_display_links, cl.preserved_filters, translation.get_language(),
+                timezone.get_current_timezone_name(), [_loaded(obj) for obj in cl.result_list])
+
+
+def _rows(cl) -> list[str]:
+    if not getattr(cl.model_admin, "cache_rows", False):
+        return _joined_rows(cl)
+    return shared_cache.cached(_rows_key(cl), lambda: _joined_rows(cl), CACHE_SECONDS)
+
+
+@register.simple_tag
+def plangate_list_filters(cl):
+    """``{% for spec in cl.filter_specs %}{% admin_list_filter cl spec %}{% endfor %}``. Fixed
+    choices are drawn from the query string (which is selected, the links), today's date (the
+    date filters' links), the language and the time zone: the key. Never with the facets
+    (counts of the rows)."""
+
+    def draw():
+        return "".join(admin_list.admin_list_filter(cl, spec) for spec in cl.filter_specs)
+
+    if not getattr(cl.model_admin, "cache_filters", False) or cl.add_facets:
+        return mark_safe(draw())  # noqa: S308 - Django's filter templates, autoescaped
+    key = _key("admin-filters", cl.opts.label, cl.model_admin.admin_site.name,
+               cl.get_query_string(), timezone.localdate(), translation.get_language(),
+               timezone.get_current_timezone_name())
+    return mark_safe(shared_cache.cached(key, draw, CACHE_SECONDS))  # noqa: S308 - as above
+
+
 @register.inclusion_tag("admin/change_list_results.html")
 def plangate_result_list(cl):
     if cl.formset or cl.is_popup or cl.list_display_links is None or cl.to_field:
         return admin_list.result_list(cl)
     try:
-        rows = fast_results(cl)
+        rows = _rows(cl)
     except LookupError:
         return admin_list.result_list(cl)
     headers = list(admin_list.result_headers(cl))
@@ -128,5 +213,7 @@ def plangate_result_list(cl):
         "result_hidden_fields": [],
         "result_headers": headers,
         "num_sorted_fields": sum(1 for h in headers if h["sortable"] and h["sorted"]),
-        "results": rows,
+        # Django's own row type: the template asks each row for its form.
+        "results": [admin_list.ResultList(None, [mark_safe(row)])  # noqa: S308 - escaped cells
+                    for row in rows],
     }

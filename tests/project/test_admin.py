@@ -11,6 +11,8 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.admin.templatetags.admin_list import results
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
+from django.db.models.signals import pre_delete
+from django.template.loader import render_to_string
 from django.urls import reverse
 
 from accounts.roles import REVIEWERS
@@ -22,7 +24,7 @@ from core.errors import NotAllowed, ValidationError
 from notifications import services as notification_services
 from notifications.models import WebhookEndpoint
 from plans.models import PlanRevision, PlanStatus
-from plans.services import plan_submit
+from plans.services import plan_create, plan_delete, plan_submit
 from reviews import services as review_services
 from reviews.models import (
     ChecklistAnswer,
@@ -413,6 +415,33 @@ def test_delete_selected_is_all_or_nothing(admin_client, admin_user):
     nothing_written(*before)
 
 
+@pytest.mark.parametrize(("model", "make"), [
+    (get_user_model(), lambda n: get_user_model().objects.create_user(f"leaver{n}")),
+    (Group, lambda n: Group.objects.create(name=f"Team {n}")),
+], ids=["users", "groups"])
+def test_a_bulk_action_that_fails_half_way_leaves_nothing_behind(client, db, model, make):
+    """Django's "delete selected" writes its history rows ("Deleted ...") before it deletes:
+    when the deletion fails, they go too, as the whole POST is one transaction."""
+    client.force_login(get_user_model().objects.create_superuser("root"))  # Django's GroupAdmin
+    rows = [make(n) for n in range(2)]
+    before = LogEntry.objects.count()
+
+    def fail(**kwargs):
+        raise RuntimeError("the database went away")
+
+    pre_delete.connect(fail, sender=model, dispatch_uid="test-failing-delete")
+    try:
+        with pytest.raises(RuntimeError):
+            client.post(admin_url(model, "changelist"), {
+                "action": "delete_selected", "_selected_action": [row.pk for row in rows],
+                "post": "yes",
+            })
+    finally:
+        pre_delete.disconnect(sender=model, dispatch_uid="test-failing-delete")
+    assert model.objects.filter(pk__in=[row.pk for row in rows]).count() == 2
+    assert LogEntry.objects.count() == before
+
+
 def test_a_template_that_reviews_use_cannot_be_deleted(admin_client, admin_user, author,
                                                         reviewer):
     approve_through_services(author=author, reviewer=reviewer)
@@ -648,6 +677,49 @@ def test_the_plan_changelist_draws_the_fast_rows(admin_client, author):
             f"{plan.pk}</a></th>") in page
     assert "Fast &lt;rows&gt;" in page and "Fast <rows>" not in page
     assert 'id="nav-sidebar"' not in page  # no sidebar of every model on every admin page
+
+
+def test_the_plan_changelist_shows_a_change_on_the_very_next_request(admin_client, author):
+    """Its rows are cached by their content and its count by the data version: a renamed author
+    (no write to the plan's row), a new plan and a deleted one all show at once."""
+    plans = [plan_create(actor=author, title=f"Listed {n}") for n in range(2)]
+    url = admin_url(plans[0], "changelist")
+
+    def page() -> str:
+        return admin_client.get(url).content.decode()
+
+    first = page()
+    assert "2 plans" in first and f">{author.username}</td>" in first
+    author.username = "renamed-author"
+    author.save()
+    assert ">renamed-author</td>" in page()
+    plan_create(actor=author, title="Listed later")
+    assert "Listed later" in (third := page()) and "3 plans" in third
+    plan_delete(actor=author, plan=plans[0])
+    assert "2 plans" in (fourth := page()) and "Listed 0" not in fourth
+
+
+def test_the_plan_filters_are_djangos_filters(admin_client, author):
+    """Drawn by plangate_list_filters, fresh and from the cache: Django's own sidebar, with
+    the filter chosen selected and the others' links keeping it (and the search, the order)."""
+    plan_create(actor=author, title="Plan")
+
+    def sidebar(page: str) -> str:
+        return re.search(r'<nav id="changelist-filter".*?</nav>', page, re.DOTALL).group()
+
+    for query in ({}, {"status__exact": "DRAFT", "o": "-2"}, {"q": "Plan"}, {}):
+        response = admin_client.get(reverse("admin:plans_plan_changelist"), query)
+        djangos = render_to_string("admin/change_list.html", response.context_data,
+                                   request=response.wsgi_request)
+        assert sidebar(response.content.decode()) == sidebar(djangos)
+
+
+def test_the_plan_changelist_works_with_the_cache_down(admin_client, author, settings):
+    plan_create(actor=author, title="Still listed")
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                   "LOCATION": "redis://127.0.0.1:1/0"}}  # nothing listens
+    page = admin_client.get(reverse("admin:plans_plan_changelist")).content.decode()
+    assert "Still listed" in page and "1 plan" in page and "By status" in page
 
 
 def test_the_admin_home_and_app_pages_still_list_the_models(admin_client):
