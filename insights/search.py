@@ -16,6 +16,7 @@ signals).
 from __future__ import annotations
 
 import re
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -35,6 +36,7 @@ from django.db.models import (
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from core.cache import SharedValue
 from plans.models import Plan, PlanStep
 from reviews.models import Comment, Concern, Review
 
@@ -51,6 +53,16 @@ EXCERPT = 90  # characters either side of a match in the SQLite fallback
 
 def is_postgres() -> bool:
     return connection.vendor == "postgresql"
+
+
+#: A new value after every committed write of a document (core.cache.SharedValue). Documents are
+#: rewritten by a task after the change's own commit, so audit's data_version alone would let a
+#: cached result page outlive the documents it was ranked on.
+_DOCUMENTS = SharedValue("search-documents", lambda: uuid.uuid4().hex)
+
+
+def documents_version() -> str:
+    return _DOCUMENTS.get()
 
 
 # --- building documents ------------------------------------------------------------------------
@@ -111,12 +123,14 @@ def rebuild_many(plan_ids) -> int:
 @transaction.atomic
 def _rebuild_batch(plan_ids: list[int]) -> int:
     texts = documents(plan_ids)
-    SearchDocument.objects.filter(plan_id__in=set(plan_ids) - set(texts)).delete()
+    if SearchDocument.objects.filter(plan_id__in=set(plan_ids) - set(texts)).delete()[0]:
+        _DOCUMENTS.changed()
     _write(texts)
     return len(texts)
 
 
 def _write(texts: dict[int, dict[str, str]]) -> None:
+    _DOCUMENTS.changed()
     # An upsert: two commits rebuilding the same plan at once both succeed.
     SearchDocument.objects.bulk_create(
         [SearchDocument(plan_id=plan_id, **values) for plan_id, values in texts.items()],
@@ -148,7 +162,10 @@ def refresh(plan_id: int) -> bool:
                            [REFRESH_LOCK_KEY, plan_id % 2**31])
     texts = documents([plan_id])
     if plan_id not in texts:
-        return bool(SearchDocument.objects.filter(plan_id=plan_id).delete()[0])
+        if not SearchDocument.objects.filter(plan_id=plan_id).delete()[0]:
+            return False
+        _DOCUMENTS.changed()
+        return True
     stored = SearchDocument.objects.filter(plan_id=plan_id).values(
         "title", "content", "discussion",
         no_vector=ExpressionWrapper(Q(vector__isnull=True), output_field=BooleanField()),
@@ -163,7 +180,8 @@ def refresh(plan_id: int) -> bool:
 
 def reindex() -> int:
     """Rebuild every plan's document; the number rebuilt."""
-    SearchDocument.objects.exclude(plan_id__in=Plan.objects.values("pk")).delete()
+    if SearchDocument.objects.exclude(plan_id__in=Plan.objects.values("pk")).delete()[0]:
+        _DOCUMENTS.changed()
     return rebuild_many(Plan.objects.order_by("pk").values_list("pk", flat=True))
 
 

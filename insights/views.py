@@ -65,13 +65,28 @@ def _start(day):
     return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
 
 
-@require_GET
-def search_page(request: HttpRequest) -> HttpResponse:
-    form = SearchForm(request.GET)
-    valid = form.is_valid()
-    values = form.cleaned_data if valid else {}
-    text = values.get("q", "")
-    plans = plan_list(user=request.user, status=values.get("state", ""),
+@dataclass
+class _Results:
+    """A result page: its number, the number of matches, its plans (ranked, highlighted),
+    their rows' HTML and the filters form's (kept with them: one cache read, not two)."""
+
+    number: int
+    count: int
+    rows: list
+    rows_html: SafeString
+    form_html: str
+
+
+#: What the rows show of a plan and its author (no password hash kept in the cache).
+_ROW_FIELDS = ("title", "status", "updated_at", "author__username", "author__first_name",
+               "author__last_name")
+
+
+def _results(user, values: dict, text: str, sort: str, number, form_html) -> _Results:
+    """Ranking, counting and highlighting, the page's work. The matches are ranked and counted
+    with the plan list's filters but only ids and ranks read (its per-plan figures, for every
+    match, were most of the time); then the page's 25 rows are read by primary key."""
+    plans = plan_list(user=user, status=values.get("state", ""),
                       author=values.get("author", ""), risk=values.get("risk", ""))
     if values.get("reviewer"):
         plans = plans.filter(pk__in=Review.objects.filter(
@@ -80,30 +95,55 @@ def search_page(request: HttpRequest) -> HttpResponse:
         plans = plans.filter(updated_at__gte=_start(values["date_from"]))
     if values.get("date_to"):
         plans = plans.filter(updated_at__lt=_start(values["date_to"] + timedelta(days=1)))
-    plans = search.search_plans(plans, text)
-    sort = values.get("sort") or ("relevance" if text.strip() else "-updated")
-    if sort == "relevance" and not text.strip():
-        sort = "-updated"
-    paginator = Paginator(plans.order_by(*SORTS[sort]), PAGE_SIZE)
-    page = (_counted_page(paginator, request.GET.get("page")) if text.strip()
-            else paginator.get_page(request.GET.get("page")))
-    # Every signed-in user may read every plan today; the predicate is asked all the same, so
-    # results follow plans.permissions.can_view if it ever narrows.
-    rows = [p for p in page.object_list if plan_permissions.can_view(p, request.user)]
-    found = search.highlights([p.pk for p in rows], text)
+    plans = search.search_plans(plans, text).order_by(*SORTS[sort]).values_list("pk", "rank")
+    paginator = Paginator(plans, PAGE_SIZE)
+    page = _counted_page(paginator, number) if text else paginator.get_page(number)
+    ranks = dict(page.object_list)
+    plans = plan_list(user=user).only(*_ROW_FIELDS).in_bulk(list(ranks))
+    found = search.highlights(list(plans), text)
+    rows = [plans[pk] for pk in ranks if pk in plans]
     for plan in rows:
+        plan.rank = ranks[plan.pk]
         plan.highest_risk_value = RANK_RISK.get(plan.risk_rank or 0, "")
         plan.title_html = search.title_html(str(plan), text)
         plan.matches = found.get(plan.pk, [])
+    return _Results(page.number, paginator.count, rows, result_rows_html(rows, text),
+                    form_html())
+
+
+@require_GET
+def search_page(request: HttpRequest) -> HttpResponse:
+    form = SearchForm(request.GET)
+    valid = form.is_valid()
+    values = form.cleaned_data if valid else {}
+    text = values.get("q", "")
+    sort = values.get("sort") or ("relevance" if text else "-updated")
+    if sort == "relevance" and not text:
+        sort = "-updated"
+    version = data_version()
     query = request.GET.copy()
     query.pop("page", None)
+    # The same page for everyone (who may see a row is asked below), kept per query string
+    # until a write (data_version) or a rewritten document (documents_version).
+    found = caching.get_or_compute(
+        caching.key("search", version, search.documents_version(), get_language(),
+                    hashlib.sha256(request.GET.urlencode().encode()).hexdigest()[:32]),
+        lambda: _results(request.user, values, text, sort, request.GET.get("page"),
+                         lambda: _search_form_html(form, query.urlencode(), version)))
+    # Every signed-in user may read every plan today; the predicate is asked all the same, so
+    # results follow plans.permissions.can_view if it ever narrows.
+    rows = [plan for plan in found.rows if plan_permissions.can_view(plan, request.user)]
+    paginator = Paginator([], PAGE_SIZE)
+    paginator.count = found.count
+    page = Page(rows, found.number, paginator)
     unsorted = query.copy()
     unsorted.pop("sort", None)
     return render(request, "insights/search.html", {
         "form": form, "page": page, "rows": rows, "text": text, "sort": sort,
-        "rows_html": result_rows_html(rows, text),
+        "rows_html": (found.rows_html if len(rows) == len(found.rows)
+                      else result_rows_html(rows, text)),
         "query": query.urlencode(), "unsorted": unsorted.urlencode(),
-        "form_html": _search_form_html(form, query.urlencode()),
+        "form_html": found.form_html,
         "columns": [("title", "Title"), ("status", "State"), ("author", "Author"),
                     ("risk", "Risk"), ("updated", "Updated")],
     }, status=200 if valid else 400)  # fmt: skip
@@ -155,16 +195,15 @@ def _counted_page(paginator: Paginator, number) -> Page:
         rows = list(paginator.object_list.annotate(matches=Window(Count("pk")))
                     [bottom:bottom + paginator.per_page])
         if rows:
-            paginator.count = rows[0].matches
-            return Page(rows, wanted, paginator)
+            paginator.count = rows[0][-1]
+            return Page([row[:-1] for row in rows], wanted, paginator)
     return paginator.get_page(wanted)  # past the end (or below 1): counted, the last page
 
 
-def _search_form_html(form: SearchForm, query: str) -> str:
+def _search_form_html(form: SearchForm, query: str, version: str | None) -> str:
     """The filters form, drawn once per data version and query string (its values and errors
     come from the query; its author and reviewer choices from the data: who wrote a plan,
     plans are created and deleted by services; who reviews, group changes are audited)."""
-    version = data_version()
 
     def draw():
         return render_to_string("insights/includes/search_form.html", {

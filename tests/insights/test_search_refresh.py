@@ -11,7 +11,8 @@ from django.urls import reverse
 
 from insights import indexing, search, tasks
 from insights.models import SearchDocument
-from plans.services import plan_submit
+from plans import permissions
+from plans.services import plan_create, plan_submit, plan_update
 from reviews import services
 from tests.factories import ready_plan
 
@@ -87,3 +88,50 @@ def test_with_the_broker_down_the_document_is_refreshed_in_process(
     with down, django_capture_on_commit_callbacks(execute=True):
         plan = ready_plan(author=author, title="Stork handover")
     assert found(client, author, "stork") == [plan.pk]
+
+
+def page(client, user, text) -> str:
+    client.force_login(user)
+    return client.get(reverse("insights:search"), {"q": text}).content.decode()
+
+
+def test_a_kept_result_page_shows_a_new_match_and_an_edited_title_at_once(
+        client, author, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        first = plan_create(actor=author, title="Heron survey")
+    assert found(client, author, "heron") == [first.pk]
+    assert found(client, author, "heron") == [first.pk]  # (kept now)
+    with django_capture_on_commit_callbacks(execute=True):
+        second = plan_create(actor=author, title="Heron census")
+    assert sorted(found(client, author, "heron")) == [first.pk, second.pk]
+    with django_capture_on_commit_callbacks(execute=True):
+        plan_update(actor=author, plan=second, fields={"title": "Heron headcount"})
+    html = page(client, author, "heron")
+    assert "<mark>Heron</mark> headcount" in html and "census" not in html
+
+
+def test_a_document_refreshed_after_its_commit_shows_at_once(
+        client, author, django_capture_on_commit_callbacks):
+    """The document is rewritten by a task once the audited change committed: a page kept in
+    between (under the change's data version, ranked on the old document) is not served after."""
+    with django_capture_on_commit_callbacks(execute=True):
+        plan = plan_create(actor=author, title="Heron survey")
+    with django_capture_on_commit_callbacks() as committed:  # the task has not run yet
+        plan_update(actor=author, plan=plan, fields={"title": "Heron and egret survey"})
+    assert found(client, author, "egret") == []  # the old document
+    with django_capture_on_commit_callbacks(execute=True):
+        for refresh in committed:
+            if isinstance(refresh, indexing._Refresh):
+                refresh()
+    assert found(client, author, "egret") == [plan.pk]
+
+
+def test_who_may_see_a_kept_result_is_asked_on_every_request(
+        client, author, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        shown = plan_create(actor=author, title="Heron survey")
+        hidden = plan_create(actor=author, title="Heron census")
+    assert sorted(found(client, author, "heron")) == [shown.pk, hidden.pk]
+    with mock.patch.object(permissions, "can_view", lambda plan, user: plan.pk != hidden.pk):
+        assert found(client, author, "heron") == [shown.pk]
+        assert f'data-plan="{hidden.pk}"' not in page(client, author, "heron")
