@@ -3,15 +3,18 @@
 import functools
 import hashlib
 from datetime import date, datetime, time, timedelta
+from typing import NamedTuple
 
 from django.contrib.admin.models import LogEntry
 from django.db import connection
 from django.db.models import F, Func, Q, QuerySet
 from django.db.models.expressions import RawSQL
+from django.urls import get_script_prefix
 from django.utils import timezone
 
 from core import cache as shared_cache
 
+from .actions import UNVERSIONED
 from .models import AuditEntry
 
 COUNT_CACHE_SECONDS = 24 * 60 * 60
@@ -43,8 +46,14 @@ def entries_filtered(**filters) -> QuerySet:
     return AuditEntry.objects.filter(_matching(**filters)).order_by("-id")
 
 
-def count_filtered(**filters) -> int:
-    """``entries_filtered(**filters).count()``, without counting the whole trail each time.
+class Counted(NamedTuple):
+    count: int
+    top: tuple[int, str] | None  # the newest matching entry's (id, chain hash); None if none
+
+
+def count_filtered(**filters) -> Counted:
+    """``entries_filtered(**filters).count()``, without counting the whole trail each time, and
+    the newest entry counted.
 
     Exact, because the trail only grows, in id order: entries are append-only, and log() takes
     the chain lock before inserting, so ids are handed out in commit order; once entry N is
@@ -69,7 +78,7 @@ def count_filtered(**filters) -> int:
     if rows:
         count += len(rows)
         _remember(key, rows[0], count)
-    return count
+    return Counted(count, rows[0] if rows else (upto, upto_hash))
 
 
 _NEWER_AT_MOST = 200  # more new entries than this since the last count: count them all
@@ -81,14 +90,25 @@ def count_key(filters: dict) -> str:
     ).hexdigest()
 
 
-def _recount(key: str, matching: Q) -> int:
+def page_key(filters: dict, page: str | None, size: int) -> str:
+    """The cache key of the audit list's page ``page`` (as asked for: a number, or anything
+    Paginator.get_page reads as the first or last page) of ``entries_filtered(**filters)``.
+    Kept with the newest entry counted (count_filtered): up to a given entry, the trail never
+    changes, and its chain hash covers every entry before it, so a page kept with the top
+    counted now is the page now. The script prefix is in the key for the links."""
+    return "audit:page:v1:" + hashlib.sha256(repr(
+        (count_key(filters), page, size, get_script_prefix())).encode()
+    ).hexdigest()
+
+
+def _recount(key: str, matching: Q) -> Counted:
     entries = AuditEntry.objects.filter(matching)
     top = entries.order_by("-id").values_list("id", "entry_hash").first()
     if top is None:
-        return 0
+        return Counted(0, None)
     count = entries.filter(id__lte=top[0]).count()  # up to top: what a newer entry cannot change
     _remember(key, top, count)
-    return count
+    return Counted(count, top)
 
 
 def _remember(key: str, top: tuple[int, str], count: int) -> None:
@@ -101,12 +121,14 @@ def plan_timeline(plan_id: int) -> QuerySet:
 
 
 def latest_entry_hash() -> QuerySet:
-    """The chain hash of the newest entry, as a query of at most one row (read it, or use it as
-    a subquery): one row by the primary key's index. Every service writes an entry inside its
+    """The chain hash of the newest entry that can change what a page shows (any action but
+    audit.actions.UNVERSIONED), as a query of at most one row (read it, or use it as a
+    subquery): one row of migration 0005's index. Every service writes an entry inside its
     transaction and appends are serialised in commit order (audit/log.py), so it changes with
     every committed write; and no other database's trail has it: a cache version that is never
     stale, even in a cache shared by several databases."""
-    return AuditEntry.objects.order_by("-id").values_list("entry_hash", flat=True)[:1]
+    return (AuditEntry.objects.exclude(action__in=UNVERSIONED).order_by("-id")
+            .values_list("entry_hash", flat=True)[:1])
 
 
 # --- the data version: what caches of pages are kept under -----------------------------------
@@ -129,7 +151,8 @@ def _version(audit_head: str | None, admin_head: int | None) -> str | None:
 
 def data_version() -> str | None:
     """The version of everything the app shows: the newest audit entry's chain hash (every
-    service writes an entry inside its transaction, appended in commit order: audit/log.py) and
+    service writes an entry inside its transaction, appended in commit order: audit/log.py;
+    failed logins and password changes, which change nothing shown, are skipped) and
     the number of admin history rows (an admin's edit of a user writes one), in one statement.
     Any committed write is a new version, and no other database's trail has it, so a cache
     shared by several databases never mixes them up. None before the first audited write

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from accounts.roles import is_admin
+from core import cache as shared_cache
 
 from . import selectors
 from .exports import csv_stream, jsonl_stream
@@ -43,14 +44,20 @@ def entry_list(request):
         return render(request, "audit/entry_list.html", {"form": form, "page": None}, status=400)
     filters = form.cleaned_data if form.is_bound else {}
     entries = selectors.entries_filtered(**filters)  # the rows show plan_id, never the plan
-    paginator = Paginator(entries, PAGE_SIZE)
+    rows_key = selectors.page_key(filters, request.GET.get("page"), PAGE_SIZE)
+    shared_cache.read_ahead([selectors.count_key(filters), rows_key])  # one round trip
     # Counting 100,000 entries took longer than the rest of the page: counted incrementally.
-    paginator.count = selectors.count_filtered(**filters)
+    counted = selectors.count_filtered(**filters)
+    if counted.top is not None:  # the entries counted, so that the page's rows can be cached
+        entries = entries.filter(id__lte=counted.top[0])
+    paginator = Paginator(entries, PAGE_SIZE)
+    paginator.count = counted.count
     page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "audit/entry_list.html", {
-        "form": form, "page": page, "query": query.urlencode(),
+        "form": form, "page": page, "query": query.urlencode(), "rows_key": rows_key,
+        "top": counted.top,
     })
 
 

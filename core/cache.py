@@ -23,14 +23,36 @@ import logging
 import uuid
 from collections.abc import Callable, Iterable
 
+from asgiref.local import Local
 from django.core.cache import cache
+from django.core.signals import request_finished, request_started
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
 logger = logging.getLogger(__name__)
 
+#: What ``read_ahead`` fetched for this request ({key: value, None when missing}).
+_ahead = Local()
 
-def get_many(keys: Iterable[str]) -> dict:
+
+def _forget_ahead(**kwargs) -> None:
+    _ahead.found = {}
+
+
+# Read-ahead values live for one request at most: never served to the next one.
+request_started.connect(_forget_ahead)
+request_finished.connect(_forget_ahead)
+
+
+def read_ahead(keys: Iterable[str]) -> None:
+    """Fetch ``keys`` in one round trip: the next read of each in this request is answered
+    from it (once), so a page that knows what its parts will ask for asks once, not once a
+    part. A write of a key drops what was read ahead of it."""
     keys = list(keys)
+    found = _fetch(keys)
+    _ahead.found = {**getattr(_ahead, "found", {}), **{key: found.get(key) for key in keys}}
+
+
+def _fetch(keys: list[str]) -> dict:
     if not keys:
         return {}
     try:
@@ -38,6 +60,21 @@ def get_many(keys: Iterable[str]) -> dict:
     except Exception:
         logger.warning("Cache unavailable: computing without it", exc_info=True)
         return {}
+
+
+def get_many(keys: Iterable[str]) -> dict:
+    ahead = getattr(_ahead, "found", None)
+    if not ahead:
+        return _fetch(list(keys))
+    found, missing = {}, []
+    for key in keys:
+        if key in ahead:
+            value = ahead.pop(key)
+            if value is not None:
+                found[key] = value
+        else:
+            missing.append(key)
+    return {**found, **_fetch(missing)}
 
 
 def get(key: str):
@@ -49,6 +86,7 @@ def set_many(values: dict, seconds: int | None) -> bool:
     """Keep ``values`` for ``seconds`` (None: until evicted); False when the cache is down."""
     if not values:
         return True
+    _drop_ahead(values)
     try:
         cache.set_many(values, seconds)
     except Exception:
@@ -57,12 +95,19 @@ def set_many(values: dict, seconds: int | None) -> bool:
     return True
 
 
+def _drop_ahead(keys: Iterable[str]) -> None:
+    ahead = getattr(_ahead, "found", None)
+    for key in keys if ahead else ():
+        ahead.pop(key, None)
+
+
 def set(key: str, value, seconds: int | None) -> bool:
     return set_many({key: value}, seconds)
 
 
 def add(key: str, value, seconds: int | None) -> bool:
     """Keep ``value`` unless the key is already kept; False when it was, or the cache is down."""
+    _drop_ahead([key])
     try:
         return cache.add(key, value, seconds)
     except Exception:
@@ -156,6 +201,10 @@ class SharedValue:
     def token_key(self) -> str:
         return f"{self.key}:token"
 
+    def cache_keys(self) -> list[str]:
+        """What ``get`` reads: for a page's ``read_ahead``."""
+        return [self.token_key, self.key]
+
     def changed(self, **kwargs) -> None:
         """What the value is read from changed (a signal receiver): new token on commit."""
         _renew(self, [self.token_key])
@@ -179,6 +228,11 @@ class SharedValues:
     def _keys(self, key) -> tuple[str, str]:
         value_key = f"plangate:shared:{_scope()}:{self.name}:{key}"
         return value_key, f"{value_key}:token"
+
+    def cache_keys(self, key) -> list[str]:
+        """What ``get(key)`` reads: for a page's ``read_ahead``."""
+        value_key, token_key = self._keys(key)
+        return [token_key, value_key]
 
     def changed(self, *keys) -> None:
         """What the values of ``keys`` are read from changed: new tokens on commit."""

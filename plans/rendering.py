@@ -309,6 +309,16 @@ _REVISION_FIELDS = tuple(f.attname for f in PlanRevision._meta.concrete_fields
                          if f.name != "content")
 
 
+def page_entry_key(plan) -> str:
+    """The cache key of plan_page_document's entry (the plan page reads it ahead)."""
+    own = {"sections": plan.sections, "review_checklist": plan.review_checklist,
+           "extras": plan.extra_sections or [], "steps": _STEP_FIELDS,
+           "revision": _REVISION_FIELDS}
+    digest = hashlib.sha256(json.dumps(own, sort_keys=True).encode()).hexdigest()
+    return (f"plans:page:v{RENDER_VERSION}:{_templates_digest()}:{plan.pk}:"
+            f"{plan.updated_at.isoformat()}:{digest}")
+
+
 def plan_page_document(plan) -> str:
     """The plan page's document (plan_document_html), and set on ``plan`` as if loaded: its
     steps (as if prefetched: its totals and panels read them), its current revision, the ids
@@ -321,10 +331,6 @@ def plan_page_document(plan) -> str:
     plan's own texts are in the key too. A hit reads nothing but the plan row already loaded;
     a miss reads the plan with everything (nine queries) and lays it out by its content hash
     (so a transition, which shows nothing new in the document, lays out nothing again)."""
-    own = {"sections": plan.sections, "review_checklist": plan.review_checklist,
-           "extras": plan.extra_sections or [], "steps": _STEP_FIELDS,
-           "revision": _REVISION_FIELDS}
-    digest = hashlib.sha256(json.dumps(own, sort_keys=True).encode()).hexdigest()
 
     def load() -> dict:
         full = Plan.objects.prefetch_related(
@@ -341,8 +347,7 @@ def plan_page_document(plan) -> str:
                                   .values_list("user_id", flat=True)),
                 "transitions": selectors.load_transitions(plan)}
 
-    entry = _cached(f"plans:page:v{RENDER_VERSION}:{_templates_digest()}:{plan.pk}:"
-                    f"{plan.updated_at.isoformat()}:{digest}", load)
+    entry = _cached(page_entry_key(plan), load)
     steps = [PlanStep.from_db(plan._state.db, _STEP_FIELDS, values) for values in entry["steps"]]
     for step in steps:
         step.plan = plan

@@ -10,6 +10,8 @@ from django.db.models import (
     DecimalField,
     Exists,
     ExpressionWrapper,
+    F,
+    Func,
     IntegerField,
     Max,
     OuterRef,
@@ -25,6 +27,7 @@ from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
 from audit.selectors import data_version_of, plan_timeline, with_data_version
+from core import cache as shared_cache
 from core.cache import SharedValue
 
 from .models import RISK_RANK, Plan, PlanEditor, PlanRevision, PlanStep
@@ -51,25 +54,29 @@ def _per_plan(aggregate, output_field, default=None):
 
 
 def plan_list(*, user, mine: bool = False, status: str = "", author: str = "", risk: str = "",
-              q: str = "", archived: bool = False) -> QuerySet[Plan]:
+              q: str = "", archived: bool = False, figures: bool = True) -> QuerySet[Plan]:
     """Plans for the list pages, each annotated with steps_count, total_hours and risk_rank
     (0 none, 1 low, 2 medium, 3 high). One query however many plans; filters are optional.
     Archived plans are left out, or are all that is listed with ``archived``.
 
     The step figures are subqueries, so a page costs its 25 rows (ordered by the
-    (updated_at, id) index) and a count is a plain count of the filtered plans."""
+    (updated_at, id) index) and a count is a plain count of the filtered plans. Without
+    ``figures`` the plans come without them (step_figures gives a page its own)."""
     plans = (
         Plan.objects.select_related("author")
         .defer(*(f.name for f in Plan._meta.concrete_fields if f.get_internal_type() == "TextField"
                  or f.name in ("sections", "extra_sections")))
-        .annotate(
+        .order_by("-updated_at", "-id")
+    )
+    if figures:
+        plans = plans.annotate(
             steps_count=_per_plan(Count("pk"), IntegerField(), default=0),
             total_hours=_per_plan(Sum("estimated_hours"),
                                   DecimalField(max_digits=12, decimal_places=2)),
             risk_rank=_per_plan(Max(_risk_rank()), IntegerField(), default=0),
         )
-        .order_by("-updated_at", "-id")
-    )
+    elif RISK_RANK.get(risk):
+        plans = plans.alias(risk_rank=_per_plan(Max(_risk_rank()), IntegerField(), default=0))
     plans = plans.filter(archived_at__isnull=not archived)
     if mine:
         plans = plans.filter(author=user)
@@ -84,6 +91,46 @@ def plan_list(*, user, mine: bool = False, status: str = "", author: str = "", r
         plans = plans.filter(Q(title__icontains=text)
                              | Q(sections__problem_statement__icontains=text))
     return plans
+
+
+def page_with_count(plans: QuerySet[Plan], offset: int, limit: int) -> tuple[list[Plan], int]:
+    """The plans from ``offset`` (at most ``limit``) and how many there are in all, read by
+    one query (the count a subquery of it), or ``([], 0)`` when there are none from there."""
+    total = plans.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n")
+    rows = list(plans.annotate(total=Subquery(total))[offset:offset + limit])
+    return rows, rows[0].total if rows else 0
+
+
+def _step_figures_key(plan: Plan) -> str:
+    return f"plans:step-figures:{plan.pk}:{plan.updated_at.isoformat()}"
+
+
+def step_figures_keys(plans: list[Plan]) -> list[str]:
+    """What step_figures reads from the cache (the list page reads them ahead)."""
+    return [_step_figures_key(plan) for plan in plans]
+
+
+def step_figures(plans: list[Plan]) -> None:
+    """Give each plan the figures plan_list annotates: steps_count, total_hours, risk_rank.
+    Kept under the plan's ``updated_at``: every write of its steps saves the plan in the same
+    transaction (plans/services.py, as for its page entry, rendering.plan_page_document); the
+    plans not kept are read by one query."""
+    found = shared_cache.get_many(step_figures_keys(plans))
+    missing = [plan for plan in plans if _step_figures_key(plan) not in found]
+    if missing:
+        read = {row["plan_id"]: (row["steps_count"], row["total_hours"], row["risk_rank"])
+                for row in PlanStep.objects.filter(plan__in=missing).order_by().values("plan_id")
+                .annotate(steps_count=Count("pk"), total_hours=Sum("estimated_hours"),
+                          risk_rank=Max(_risk_rank()))}
+        new = {_step_figures_key(plan): read.get(plan.pk, (0, None, 0)) for plan in missing}
+        shared_cache.set_many(new, FIGURES_SECONDS)
+        found.update(new)
+    for plan in plans:
+        plan.steps_count, plan.total_hours, plan.risk_rank = found[_step_figures_key(plan)]
+
+
+#: How long a plan's step figures are kept unread (any change of its steps makes a new key).
+FIGURES_SECONDS = 60 * 60 * 24
 
 
 def _load_plan_authors() -> list:
@@ -102,6 +149,11 @@ _AUTHORS = SharedValue("plan-authors", _load_plan_authors)
 def plan_authors() -> list:
     """Users who wrote at least one plan, for the author filter (username and names only)."""
     return _AUTHORS.get()
+
+
+def plan_authors_keys() -> list[str]:
+    """What plan_authors reads from the cache (the list page reads them ahead)."""
+    return _AUTHORS.cache_keys()
 
 
 def plan_authors_changed(sender=None, update_fields=None, **kwargs) -> None:

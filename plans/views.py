@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.contrib import messages
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import slugify
@@ -18,9 +18,12 @@ from django.utils.timezone import localtime
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from markdownx import views as markdownx_views
 
+from accounts import roles
+from core import cache as shared_cache
 from core.errors import ValidationError, message_of
 from core.http import DOMAIN_ERRORS, error_response, http_status, user_message
 from core.urls import pk_url
+from notifications.selectors import unread_cache_keys
 
 from . import panels, permissions, selectors, services
 from .forms import (
@@ -44,10 +47,18 @@ from .markdown import (
     normalise_text,
 )
 from .models import Plan
-from .rendering import plan_page_document, revision_diff_html, revision_html
+from .rendering import page_entry_key, plan_page_document, revision_diff_html, revision_html
 from .selectors import RANK_RISK
 
 PAGE_SIZE = 25
+
+
+
+
+def _layout_keys(user) -> list[str]:
+    """What the layout reads from the cache (the navigation's roles, the unread badge), for
+    the page's one read_ahead."""
+    return [*roles.cache_keys(user), *unread_cache_keys(user)]
 
 
 # --- lists -------------------------------------------------------------------------------------
@@ -65,8 +76,12 @@ def plan_list(request: HttpRequest) -> HttpResponse:
         risk=values.get("risk", ""),
         q=values.get("q", ""),
         archived=bool(values.get("archived")),
+        figures=False,
     )
-    page = Paginator(plans, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = _plan_page(plans, request.GET.get("page"))
+    shared_cache.read_ahead([*selectors.step_figures_keys(page.object_list),
+                             *selectors.plan_authors_keys(), *_layout_keys(request.user)])
+    selectors.step_figures(page.object_list)
     detail_url = pk_url("plans:detail")  # one reverse() for the page, not one per row
     for plan in page.object_list:
         plan.highest_risk_value = RANK_RISK.get(plan.risk_rank or 0, "")
@@ -85,6 +100,22 @@ def plan_list(request: HttpRequest) -> HttpResponse:
         "authors": selectors.plan_authors(),
         "query": query.urlencode(),
     })  # fmt: skip
+
+
+def _plan_page(plans, number) -> Page:
+    """Paginator(plans).get_page(number), with the count read by the page's own query; only a
+    page past the end (or below 1), which shows the last page, counts first."""
+    paginator = Paginator(plans, PAGE_SIZE)
+    try:
+        wanted = int(number or 1)
+    except (TypeError, ValueError):
+        wanted = 1
+    if wanted >= 1:
+        rows, total = selectors.page_with_count(plans, (wanted - 1) * PAGE_SIZE, PAGE_SIZE)
+        if rows or wanted == 1:
+            paginator.count = total  # (a cached_property: what the Paginator would count)
+            return Page(rows, wanted, paginator)
+    return paginator.get_page(number)
 
 
 # --- editor ------------------------------------------------------------------------------------
@@ -193,6 +224,7 @@ def editor_totals(request: HttpRequest) -> HttpResponse:
 @require_GET
 def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
     plan = selectors.plan_for_page(pk)
+    shared_cache.read_ahead([page_entry_key(plan), *_layout_keys(request.user)])
     # The sections, laid out once per content; it also gives the plan its steps (from the same
     # cache entry): so first.
     document = plan_page_document(plan)

@@ -2,14 +2,21 @@ import html
 from functools import lru_cache
 
 from django import template
-from django.utils import timezone
+from django.template.loader import get_template
+from django.utils import timezone, translation
 from django.utils.safestring import SafeString, mark_safe
 
+from core import cache as shared_cache
 from core.urls import pk_url
 
 from .. import formatting
+from ..actions import ACTIONS
+from ..forms import AuditFilterForm
 
 register = template.Library()
+
+#: The audit list's rows (audit.selectors.page_key): replaced once an entry is added.
+PAGE_ROWS_SECONDS = 10 * 60
 
 
 @register.filter
@@ -98,3 +105,30 @@ def audit_entry_rows(entries, show_plan=False) -> SafeString:
         return _EMPTY
     timeline_url = pk_url("reviews:timeline") if show_plan else None
     return mark_safe("".join(_row(row, timeline_url) for row in rows))  # noqa: S308 - _esc
+
+
+@register.simple_tag
+def audit_page_rows(entries, key, top) -> SafeString:
+    """audit_entry_rows(entries, show_plan=True) of the audit list, kept under ``key`` with the
+    newest entry counted, ``top`` (audit.selectors.page_key): shown again while no entry is
+    added, they are read without a query."""
+    if top is None:
+        return audit_entry_rows(entries, show_plan=True)
+    _, html = shared_cache.cached(key, lambda: (top, audit_entry_rows(entries, show_plan=True)),
+                                  PAGE_ROWS_SECONDS, fresh=lambda kept: kept[0] == top)
+    return mark_safe(html)  # noqa: S308 - audit_entry_rows escaped it
+
+
+@register.simple_tag
+def audit_filter_fields(form) -> SafeString:
+    """The filter form's fields and errors (audit/_filter_fields.html). Rendering its widgets
+    and labels cost as much as the 50 rows; they depend on nothing but the filters asked for,
+    the language and the registered actions (which only grow), so each is rendered once."""
+    data = tuple((name, form.data.get(name)) for name in form.fields) if form.is_bound else None
+    return _filter_fields(data, translation.get_language(), len(ACTIONS))
+
+
+@lru_cache(maxsize=256)
+def _filter_fields(data: tuple | None, language: str, actions: int) -> SafeString:
+    form = AuditFilterForm(dict(data) if data is not None else None)
+    return get_template("audit/_filter_fields.html").render({"form": form})

@@ -60,19 +60,19 @@ def test_a_trail_the_cache_did_not_count_is_recounted(author):
     top = AuditEntry.objects.latest("id")
     # As after restoring a backup: the cache remembers an entry N that is not this one.
     cache.set(selectors.count_key({}), (top.pk, "f" * 64, 999))
-    assert selectors.count_filtered() == AuditEntry.objects.count()
+    assert selectors.count_filtered().count == AuditEntry.objects.count()
     cache.set(selectors.count_key({}), (top.pk + 50, top.entry_hash, 999))  # N is gone
-    assert selectors.count_filtered() == AuditEntry.objects.count()
+    assert selectors.count_filtered().count == AuditEntry.objects.count()
 
 
 def test_a_burst_of_entries_is_counted_in_full(author):
     plan = plan_create(actor=author, title="Alpha")
-    assert selectors.count_filtered() == AuditEntry.objects.count()
+    assert selectors.count_filtered().count == AuditEntry.objects.count()
     for n in range(selectors._NEWER_AT_MOST + 5):
         log("comment.posted", actor=author, obj=plan, plan=plan, payload={"n": n})
-    assert selectors.count_filtered() == AuditEntry.objects.count()
+    assert selectors.count_filtered().count == AuditEntry.objects.count()
     log("comment.posted", actor=author, obj=plan, plan=plan, payload={"n": "one more"})
-    assert selectors.count_filtered() == AuditEntry.objects.count()
+    assert selectors.count_filtered().count == AuditEntry.objects.count()
 
 
 def test_the_list_runs_the_same_queries_however_long_the_trail(admin_client, author):
@@ -103,3 +103,36 @@ def test_without_the_cache_the_list_counts_in_full(admin_client, author, setting
     assert response.status_code == 200
     assert shown_count(response) == AuditEntry.objects.count()
     assert "Cache unavailable" in caplog.text
+
+
+def listed(response) -> list[int]:
+    page = response.content.decode()
+    return [int(n) for n in re.findall(r'<span class="muted">#(\d+)</span>', page)]
+
+
+def test_a_page_shown_again_reads_no_entries_and_a_new_entry_shows_at_once(admin_client, author):
+    plan = plan_create(actor=author, title="Alpha")
+    for n in range(60):
+        log("comment.posted", actor=author, obj=plan, plan=plan, payload={"n": n})
+    url = reverse("audit:list")
+    newest = list(AuditEntry.objects.order_by("-id").values_list("id", flat=True))
+    assert listed(admin_client.get(url)) == newest[:50]
+    assert listed(admin_client.get(url, {"page": 2})) == newest[50:100]
+    with CaptureQueriesContext(connection) as captured:
+        assert listed(admin_client.get(url, {"page": 2})) == newest[50:100]
+    assert not any("payload" in q["sql"] for q in captured)  # the rows came from the cache
+    entry = log("comment.posted", actor=author, obj=plan, plan=plan, payload={"n": "new"})
+    assert listed(admin_client.get(url)) == [entry.pk, *newest[:49]]
+    assert listed(admin_client.get(url, {"page": 2})) == newest[49:99]
+
+
+def test_each_filter_shows_its_own_values_and_errors(admin_client, author):
+    plan_create(actor=author, title="Alpha")
+    url = reverse("audit:list")
+    assert 'value="bob"' in admin_client.get(url, {"actor": "bob"}).content.decode()
+    page = admin_client.get(url, {"actor": "carol"}).content.decode()
+    assert 'value="carol"' in page and 'value="bob"' not in page
+    assert admin_client.get(url, {"plan": "0"}).status_code == 400
+    page = admin_client.get(url, {"plan": "0"}).content.decode()
+    assert 'class="field-error"' in page and 'value="0"' in page
+    assert 'class="field-error"' not in admin_client.get(url).content.decode()

@@ -159,3 +159,21 @@ def test_the_list_filters_keep_what_was_chosen_and_rows_link_their_plans(author_
     html = author_client.get(reverse("plans:list")).content.decode()
     assert '<option value="" selected>Any status</option>' in html
     assert f'<td><a href="{plan.get_absolute_url()}">{plan}</a></td>' in html
+
+
+def list_row(client, plan) -> str:
+    html = client.get(reverse("plans:list")).content.decode()
+    return html.split(f">{plan.title}</a>", 1)[1].split("</tr>", 1)[0]
+
+
+def test_the_lists_step_figures_change_at_once_though_they_were_cached(author_client, author):
+    plan = ready_plan(author=author, title="Listed")  # one step: 2 hours, low risk
+    assert "<td>1</td>" in list_row(author_client, plan)
+    assert ">Low<" in list_row(author_client, plan)  # from the cache
+    steps = steps_of(plan)
+    steps[0].update(estimate="3 hours", risk="high")
+    steps.append({"title": "Second", "objective": "More", "estimate": "1.5 hours",
+                  "risk": "medium", "actions": []})
+    services.plan_update(actor=author, plan=Plan.objects.get(pk=plan.pk), steps=steps)
+    row = list_row(author_client, plan)
+    assert "<td>2</td>" in row and "<td>4.5</td>" in row and ">High<" in row

@@ -141,9 +141,9 @@ def test_a_page_served_from_the_cache_reads_only_session_user_and_plan(client, a
 
 
 @committed
-def test_the_list_served_from_the_cache_reads_session_user_count_and_page(author_client, author):
+def test_the_list_served_from_the_cache_reads_session_user_and_page(author_client, author):
     for _ in range(3):
         ready_plan(author=author)
     url = reverse("plans:list")
     author_client.get(url)
-    assert queries(author_client, url) == 4
+    assert queries(author_client, url) == 3  # the count is a subquery of the page's

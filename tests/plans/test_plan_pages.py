@@ -240,3 +240,14 @@ def test_import_requires_a_file_or_text(author_client):
     response = author_client.post(reverse("plans:import"), {"text": "  "})
     assert response.status_code == 400
     assert "Choose a Markdown file or paste the plan" in response.content.decode()
+
+
+def test_list_pages_out_of_range_as_the_paginator_gives_them(author_client):
+    for i in range(30):
+        PlanFactory(title=f"Filler {i}")
+    url = reverse("plans:list")
+    for page, shown in [("99", 2), ("0", 2), ("-1", 2), ("two", 1), ("", 1)]:
+        html = author_client.get(f"{url}?page={page}").content.decode()
+        assert f"Page {shown} of 2 (30 plans)" in html, page
+        assert html.count("<tr>") == 1 + (25 if shown == 1 else 5)
+    assert "No plans match." in author_client.get(f"{url}?q=nothing-like-it").content.decode()
