@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET
 from accounts.display import display_name
 from accounts.roles import REVIEWERS, is_admin, is_reviewer
 from audit.selectors import data_version
+from core.pagination import page_asked
 from core.urls import pk_url
 from plans import permissions as plan_permissions
 from plans.selectors import RANK_RISK, plan_authors, plan_list
@@ -186,18 +187,15 @@ def _counted_page(paginator: Paginator, number) -> Page:
     before the page is cut anyway, so the page's rows also bring the number of matches
     (COUNT(*) OVER ()) instead of a count of the same matches first. (Without a text, the page
     is 25 rows read in index order and the window would read every plan: counted apart.)"""
-    try:
-        wanted = int(number) if number is not None else 1
-    except (TypeError, ValueError):
-        wanted = 1  # as get_page: not a number, the first page
-    if wanted >= 1:
+    wanted = page_asked(number)
+    if wanted is not None:
         bottom = (wanted - 1) * paginator.per_page
         rows = list(paginator.object_list.annotate(matches=Window(Count("pk")))
                     [bottom:bottom + paginator.per_page])
         if rows:
             paginator.count = rows[0][-1]
             return Page([row[:-1] for row in rows], wanted, paginator)
-    return paginator.get_page(wanted)  # past the end (or below 1): counted, the last page
+    return paginator.get_page(number)  # past the end (or below 1): counted, the last page
 
 
 def _search_form_html(form: SearchForm, query: str, version: str | None) -> str:

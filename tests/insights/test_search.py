@@ -188,6 +188,7 @@ def test_a_text_search_pages_as_before(client, author):
     assert page(1) == (1, 30, titles[:25])
     assert page(2) == (2, 30, titles[25:])
     assert page(3) == page(0) == page(-1) == (2, 30, titles[25:])  # the last page
+    assert page(10**20) == (2, 30, titles[25:])  # no offset the database refuses: a 500
     assert page("x") == page("2.5") == (1, 30, titles[:25])
 
 
