@@ -4,6 +4,7 @@ imports this (accounts.apps.PlangateAdminConfig names it as the default site).""
 from functools import wraps
 
 from django.contrib import admin
+from django.contrib.admin.actions import delete_selected
 from django.db import router, transaction
 from django.utils.functional import SimpleLazyObject
 
@@ -23,19 +24,16 @@ class PlangateAdminSite(admin.AdminSite):
             return super().get_app_list(request, app_label)
         return SimpleLazyObject(lambda: super(PlangateAdminSite, self).get_app_list(request))
 
-    def admin_view(self, view, cacheable=False):
-        """Every POST of the admin in one transaction: an action (Django's "delete selected"
-        writes its history rows before it deletes) or a list_editable save that fails half-way
-        leaves nothing behind. Django wraps only the add, change and delete forms."""
-        guarded = super().admin_view(view, cacheable)
-        model = getattr(getattr(view, "__self__", None), "model", None)  # a ModelAdmin's view
-        using = router.db_for_write(model) if model is not None else None
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.add_action(_atomic_delete_selected, "delete_selected")
 
-        @wraps(guarded)
-        def inner(request, *args, **kwargs):
-            if request.method != "POST":
-                return guarded(request, *args, **kwargs)
-            with transaction.atomic(using=using):
-                return guarded(request, *args, **kwargs)
 
-        return inner
+@wraps(delete_selected)  # (its permission and description too)
+def _atomic_delete_selected(modeladmin, request, queryset):
+    """Django's "delete selected" in one transaction: it writes its history rows ("Deleted
+    ...") before it deletes, so a deletion failing half-way would leave them behind. (Django
+    wraps its add, change, delete and list-editable saves itself; the plan actions call the
+    services, each of which is its own transaction: one plan's lock at a time.)"""
+    with transaction.atomic(using=router.db_for_write(modeladmin.model)):
+        return delete_selected(modeladmin, request, queryset)

@@ -10,11 +10,14 @@ tests/project/test_admin.py compares the two.
 A model admin with ``cache_rows = True`` (its cells show only what its rows are loaded with)
 has a page's rows kept in the shared cache under a hash of everything they are drawn from;
 with ``cache_filters = True`` (filters whose choices are fixed: a field's choices, dates), its
-filters too (``{% plangate_list_filters cl %}``)."""
+filters too (``{% plangate_list_filters cl %}``); and then the whole list below the page title
+(``{% plangate_cached_list %}``: search bar, actions, rows, pagination, filters), its CSRF
+token put back in on each request."""
 
 import datetime
 import hashlib
 import pickle
+import uuid
 
 from django import template
 from django.contrib.admin.templatetags import admin_list
@@ -28,7 +31,8 @@ from django.contrib.admin.utils import (
 )
 from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
 from django.db import models
-from django.urls import NoReverseMatch
+from django.templatetags.static import static
+from django.urls import NoReverseMatch, get_script_prefix
 from django.utils import timezone, translation
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
@@ -40,6 +44,7 @@ register = template.Library()
 _SENTINEL = 2_147_483_647  # a primary key no page shows (as core.urls.pk_url)
 MARKUP_VERSION = 1  # part of each cached rows' or filters' key: a new one when markup changes
 CACHE_SECONDS = 24 * 60 * 60
+_CSRF_SLOT = f"csrf{uuid.uuid4().hex}"  # drawn where the token goes; no markup has it
 
 
 def _key(prefix: str, *drawn_from) -> str:
@@ -168,10 +173,12 @@ def _loaded(obj):
 
 
 def _rows_key(cl) -> str:
-    """The rows, the columns and their links (the preserved filters), in the language and
-    time zone they are shown in: a change to any of them is another key, never a stale page."""
+    """The rows, the columns and their links (the preserved filters, the script prefix), in the
+    language and time zone they are shown in: a change to any of them is another key, never a
+    stale page."""
     return _key("admin-rows", cl.opts.label, cl.model_admin.admin_site.name, cl.list_display,
-                cl.list_display_links, cl.preserved_filters, translation.get_language(),
+                cl.list_display_links, cl.preserved_filters, get_script_prefix(),
+                translation.get_language(),
                 timezone.get_current_timezone_name(), [_loaded(obj) for obj in cl.result_list])
 
 
@@ -217,3 +224,52 @@ def plangate_result_list(cl):
         "results": [admin_list.ResultList(None, [mark_safe(row)])  # noqa: S308 - escaped cells
                     for row in rows],
     }
+
+
+def _list_key(context) -> str | None:
+    """What the list draws from besides its rows: the query string (search, filters, order,
+    page), the count, the user's actions and add permission, today's date (the date filters)
+    and the static files' URLs. None for lists drawn from more than that (facets' counts,
+    a date hierarchy's dates, editable rows, popups)."""
+    cl = context.get("cl")
+    if (cl is None or not getattr(cl.model_admin, "cache_rows", False) or cl.add_facets
+            or cl.date_hierarchy or cl.formset or cl.is_popup or cl.list_display_links is None
+            or cl.to_field):
+        return None
+    action_form = context.get("action_form")
+    actions = action_form and [(value, str(label))
+                               for value, label in action_form.fields["action"].choices]
+    return _key("admin-list", _rows_key(cl), sorted(context["request"].GET.lists()),
+                cl.result_count, cl.full_result_count, actions, context.get("has_add_permission"),
+                context.get("actions_on_top"), context.get("actions_on_bottom"),
+                context.get("actions_selection_counter"), timezone.localdate(),
+                static("admin/img/search.svg"))
+
+
+class CachedListNode(template.Node):
+    def __init__(self, nodelist):
+        self.nodelist = nodelist
+
+    def render(self, context):
+        token = context.get("csrf_token")
+        key = _list_key(context)
+        if key is None or not token or token == "NOTPROVIDED":
+            return self.nodelist.render(context)
+
+        def draw() -> list[str]:
+            """The list around its CSRF token: the token is this request's, never cached."""
+            with context.push(csrf_token=_CSRF_SLOT):
+                return self.nodelist.render(context).split(_CSRF_SLOT)
+
+        # As {% csrf_token %} writes the token (format_html).
+        return mark_safe(str(conditional_escape(token)).join(  # noqa: S308 - escaped markup
+            shared_cache.cached(key, draw, CACHE_SECONDS)))
+
+
+@register.tag
+def plangate_cached_list(parser, token):
+    """``{% plangate_cached_list %}...{% endplangate_cached_list %}``: the changelist's
+    content, kept in the shared cache under _list_key."""
+    nodelist = parser.parse(("endplangate_cached_list",))
+    parser.delete_first_token()
+    return CachedListNode(nodelist)

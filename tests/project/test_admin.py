@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.db.models.signals import pre_delete
 from django.template.loader import render_to_string
+from django.test import Client
 from django.urls import reverse
 
 from accounts.roles import REVIEWERS
@@ -34,7 +35,7 @@ from reviews.models import (
     ReviewPolicy,
 )
 from tests.audit_support import approve_through_services
-from tests.factories import ready_plan
+from tests.factories import AdminFactory, ready_plan
 
 OUR_APPS = ("plans", "reviews", "implementation", "audit", "notifications")
 
@@ -712,6 +713,47 @@ def test_the_plan_filters_are_djangos_filters(admin_client, author):
         djangos = render_to_string("admin/change_list.html", response.context_data,
                                    request=response.wsgi_request)
         assert sidebar(response.content.decode()) == sidebar(djangos)
+
+
+CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+def test_the_cached_plan_list_is_djangos_with_each_requests_own_csrf_token(author, admin_user):
+    """The list below the title is drawn once and then served from the cache: the same markup,
+    but every page carries its own user's CSRF token, and the action posted with it runs."""
+    plan = ready_plan(author=author, title="Cached list")
+    plan_submit(actor=author, plan=plan)
+    url = admin_url(plan, "changelist")
+    pages = []
+    for user in (admin_user, AdminFactory(username="another-admin"), admin_user):
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(user)
+        page = client.get(url).content.decode()
+        header_token, list_token = CSRF_INPUT.findall(page)  # the log-out form's, the list's
+        assert list_token == header_token
+        assert "Withdraw selected plans" in page and "Cached list" in page
+        pages.append(CSRF_INPUT.sub("", page.partition('<div id="content-main">')[2]))
+    assert pages[0] == pages[1] == pages[2]  # drawn, then from the cache, alike
+    response = client.post(url, {"action": "withdraw_plans", "_selected_action": [plan.pk],
+                                 "csrfmiddlewaretoken": list_token, "index": 0})
+    assert response.status_code == 302
+    plan.refresh_from_db()
+    assert plan.status == PlanStatus.DRAFT
+
+
+def test_the_cached_plan_list_shows_each_user_only_their_own_actions(admin_client, client,
+                                                                    author):
+    """Staff allowed only to view plans get no service actions, even from a list an admin's
+    request drew first."""
+    plan_create(actor=author, title="Listed")
+    url = reverse("admin:plans_plan_changelist")
+    assert "Withdraw selected plans" in admin_client.get(url).content.decode()
+    author.is_staff = True
+    author.save()
+    author.user_permissions.add(Permission.objects.get(codename="view_plan"))
+    client.force_login(author)
+    page = client.get(url).content.decode()
+    assert "Listed" in page and "Withdraw selected plans" not in page
 
 
 def test_the_plan_changelist_works_with_the_cache_down(admin_client, author, settings):
