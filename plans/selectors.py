@@ -93,21 +93,36 @@ def plan_list(*, user, mine: bool = False, status: str = "", author: str = "", r
     return plans
 
 
-def page_with_count(plans: QuerySet[Plan], offset: int, limit: int) -> tuple[list[Plan], int]:
+def page_with_count(plans: QuerySet[Plan], offset: int, limit: int,
+                    count_key: str) -> tuple[list[Plan], int]:
     """The plans from ``offset`` (at most ``limit``) and how many there are in all, read by
-    one query (the count a subquery of it), or ``([], 0)`` when there are none from there."""
-    total = plans.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n")
-    rows = list(plans.annotate(total=Subquery(total))[offset:offset + limit])
-    return rows, rows[0].total if rows else 0
+    one query (the count a subquery of it), or ``([], 0)`` when there are none from there.
+
+    The count is kept under ``count_key`` (what names the filters) with the data version it
+    was read at (audit.selectors.with_data_version, read by the same query); the query counts
+    again only when the version it reads is another (the CASE runs the count's subquery only
+    then): a page between two writes reads its rows, not every plan to count them."""
+    count = Subquery(plans.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n"))
+    plans = with_data_version(plans)
+    kept = shared_cache.get(count_key)  # (audit_head, admin_head, count) or None
+    if kept:
+        count = Case(When(audit_head=kept[0], admin_head=kept[1], then=Value(kept[2])),
+                     default=count, output_field=IntegerField())
+    rows = list(plans.annotate(total=count)[offset:offset + limit])
+    if not rows:
+        return rows, 0
+    counted = (rows[0].audit_head, rows[0].admin_head, rows[0].total)
+    if counted[0] is not None and counted != kept:
+        shared_cache.set(count_key, counted, COUNT_SECONDS)
+    return rows, rows[0].total
+
+
+#: How long a list's count is kept unread (a write makes it count again anyway).
+COUNT_SECONDS = 60 * 60
 
 
 def _step_figures_key(plan: Plan) -> str:
     return f"plans:step-figures:{plan.pk}:{plan.updated_at.isoformat()}"
-
-
-def step_figures_keys(plans: list[Plan]) -> list[str]:
-    """What step_figures reads from the cache (the list page reads them ahead)."""
-    return [_step_figures_key(plan) for plan in plans]
 
 
 def step_figures(plans: list[Plan]) -> None:
@@ -115,7 +130,7 @@ def step_figures(plans: list[Plan]) -> None:
     Kept under the plan's ``updated_at``: every write of its steps saves the plan in the same
     transaction (plans/services.py, as for its page entry, rendering.plan_page_document); the
     plans not kept are read by one query."""
-    found = shared_cache.get_many(step_figures_keys(plans))
+    found = shared_cache.get_many([_step_figures_key(plan) for plan in plans])
     missing = [plan for plan in plans if _step_figures_key(plan) not in found]
     if missing:
         read = {row["plan_id"]: (row["steps_count"], row["total_hours"], row["risk_rank"])
