@@ -6,7 +6,6 @@ or deleting any entry breaks the chain (see `manage.py audit_verify`).
 Appends are serialised so that concurrent writers never fork the chain: on PostgreSQL a
 transaction-scoped advisory lock is taken before the last hash is read (and held until the
 caller's transaction commits, so chain order is commit order); SQLite has one global write lock.
-A transaction's further entries follow its own last one: no second lock, no second read.
 """
 
 import hashlib
@@ -50,31 +49,14 @@ def chain_hash(prev_hash: str, entry: AuditEntry) -> str:
     return hashlib.sha256((prev_hash + canonical_content(entry)).encode()).hexdigest()
 
 
-class _ChainHead:
-    """An on-commit no-op that marks what this transaction appended last: it holds the chain
-    (the lock, or SQLite's write lock) until it commits, so its next entry follows this one
-    without locking and reading again. A rolled-back savepoint drops the marks made in it
-    (and the lock it took), so the head falls back to what the transaction still has."""
-
-    def __init__(self, entry_hash: str) -> None:
-        self.entry_hash = entry_hash
-
-    def __call__(self) -> None:
-        pass
-
-
-def _held_head(connection) -> str | None:
-    return next((callback.entry_hash for _, callback, _ in reversed(connection.run_on_commit)
-                 if isinstance(callback, _ChainHead)), None)
-
-
 def _lock_chain(connection) -> str:
     """Take the chain for this transaction and read its head (the last entry's hash)."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK_KEY])
-        # Without the ORM (building the query cost more than running it): AuditEntry's table.
-        cursor.execute("SELECT entry_hash FROM audit_auditentry ORDER BY id DESC LIMIT 1")
+        # Without the ORM: building the query cost more than running it.
+        cursor.execute(f"SELECT entry_hash FROM {AuditEntry._meta.db_table} "  # noqa: S608
+                       "ORDER BY id DESC LIMIT 1")
         row = cursor.fetchone()
     return row[0] if row else GENESIS_HASH
 
@@ -114,9 +96,8 @@ def log(action, *, actor=None, obj=None, plan=None, revision_hash: str = "",
     # caller's whole transaction anyway, since a change without its audit entry is not allowed.
     connection = connections[using]
     with transaction.atomic(using=using, savepoint=False):
-        entry.prev_hash = _held_head(connection) or _lock_chain(connection)
+        entry.prev_hash = _lock_chain(connection)
         entry.created_at = timezone.now()
         entry.entry_hash = chain_hash(entry.prev_hash, entry)
         entry.save(using=using)
-        transaction.on_commit(_ChainHead(entry.entry_hash), using=using)
     return entry

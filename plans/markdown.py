@@ -25,6 +25,7 @@ import re
 from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -1231,10 +1232,17 @@ def _block_text(text: str, at: int, block: str) -> str:
     return lead + block + "\n" + ("\n" if after and not after.startswith("\n") else "")
 
 
+@lru_cache(maxsize=16)
+def _parsed_source(source: str) -> _Parsed:
+    """_parse, memoised: a plan's source is parsed again by every export and revision of it
+    (the parse is pure, and patch_source only reads what it gives)."""
+    return _parse(source)
+
+
 def patch_source(source: str, doc: PlanDocument) -> str:
     """``source`` with the values of ``doc`` that differ from what it says written in place, in
     its own style; the rest byte for byte. Status and approval are the author's text: left."""
-    parsed = _parse(source)
+    parsed = _parsed_source(source)
     old, raw, spans = parsed.document, parsed.raw, parsed.spans
     edits = _Edits(normalise_text(source))
     level = spans.level

@@ -61,6 +61,18 @@ def test_an_unchanged_save_in_the_editor_keeps_the_text_and_its_hash(author_clie
     assert export_plan(Plan.objects.get(pk=plan.pk)) == text
 
 
+def test_each_edit_of_the_same_text_exports_as_itself(author_client, author):
+    # The source's parse is memoised: one export's edits must never leak into the next.
+    text = (CORPUS / "01-template-exact.md").read_text()
+    plan = services.plan_import_markdown(actor=author, text=text)
+    assert export_plan(Plan.objects.get(pk=plan.pk)) == text
+    edit(author_client, plan, **{"steps-1-estimate": "5 hours"})
+    assert changed_lines(text, export_plan(Plan.objects.get(pk=plan.pk))) == [
+        "-**Estimated Time**: 4 hours", "+**Estimated Time**: 5 hours"]
+    edit(author_client, plan, **{"steps-1-estimate": "4 hours"})
+    assert export_plan(Plan.objects.get(pk=plan.pk)) == text
+
+
 def test_edits_to_prose_titles_actions_and_criteria_rewrite_only_those_lines(author_client,
                                                                              author):
     text = (CORPUS / "04-phases-plain-bullets.md").read_text()
