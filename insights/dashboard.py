@@ -7,6 +7,7 @@ Each part does a fixed number of queries however many plans there are (tests/ins
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -14,6 +15,7 @@ from django.db.models import Count, Exists, F, OuterRef, Subquery, Window
 from django.utils import timezone
 
 from accounts.roles import ADMINS, AUTHORS, REVIEWERS, has_role, is_admin
+from core import cache as shared_cache
 from notifications.models import OutboxMessage, OutboxStatus
 from plans.models import Plan, PlanEditor, PlanRevision, PlanStatus
 from plans.selectors import RANK_RISK, plan_list
@@ -270,14 +272,17 @@ class _Cached:
                 and (self.valid_until is None or now < self.valid_until))
 
 
-def dashboard(user, *, version: str | None, now=None) -> Dashboard:
+def dashboard(user, *, version: str | None, now=None, read_with: Iterable[str] = ()
+              ) -> Dashboard:
     """The parts of `user`'s roles. Someone without any role (may still write plans) sees the
     author's part. Cached per user and data version (insights/caching.py data_version) for as
-    long as no plan's due or escalation time passes; the failed deliveries are read each time."""
+    long as no plan's due or escalation time passes; the failed deliveries are read each time.
+    ``read_with``: the cache keys the rest of the page reads, read in the same round trip."""
     now = now or timezone.now()
-    cached = caching.get_or_compute(
-        caching.key("dashboard", version, user.pk),
-        lambda: _compute(user, now), fresh=lambda c: c.holds_at(now))
+    key = caching.key("dashboard", version, user.pk)
+    shared_cache.read_ahead([*([key] if key else []), *read_with])
+    cached = caching.get_or_compute(key, lambda: _compute(user, now),
+                                    fresh=lambda c: c.holds_at(now))
     board = cached.board
     if board.admin:
         failed_part(board.admin)

@@ -28,6 +28,7 @@ from accounts.roles import REVIEWERS, is_admin, is_reviewer
 from audit.selectors import data_version
 from core.pagination import page_asked
 from core.urls import pk_url
+from notifications.context_processors import layout_cache_keys
 from plans import permissions as plan_permissions
 from plans.selectors import RANK_RISK, plan_authors, plan_list
 from reviews.models import Review
@@ -42,14 +43,47 @@ PAGE_SIZE = 25
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     version = data_version()
-    board = load_dashboard(request.user, version=version)
+    chart_key = caching.key("state-chart", version, get_language())
+    # One cache round trip for the page: the board, the layout's roles and unread badge, and
+    # the admins' chart (for others a key never read: nothing fetched but its bytes).
+    board = load_dashboard(request.user, version=version, read_with=[
+        *layout_cache_keys(request.user),
+        *([chart_key] if chart_key else [])])
+    _write_out(board)
     chart_html = ""
     if board.admin:  # the same for every admin: drawn once per data version
         chart_html = caching.get_or_compute(
-            caching.key("state-chart", version, get_language()),
+            chart_key,
             lambda: render_to_string("insights/includes/chart.html",
                                      {"chart": _state_chart(board.admin)}))
     return render(request, "insights/dashboard.html", {"board": board, "chart_html": chart_html})
+
+
+def _dates(value) -> tuple[str, str]:
+    """What |date:"c" and |date:"Y-m-d H:i" give."""
+    if value is None:
+        return "", ""
+    local = template_localtime(value)
+    return local.isoformat(), local.strftime("%Y-%m-%d %H:%M")
+
+
+def _write_out(board) -> None:
+    """The board's links and dates, written out per request as the template's url, date and
+    get_absolute_url gave them: tens of reverse() and filters a page added up."""
+    plan_url, diff_url = pk_url("plans:detail"), pk_url("plans:diff")
+    parts = [part for part in (board.author, board.reviewer) if part]
+    for review in (r for part in parts for r in part.decisions):
+        review.plan.url = plan_url(review.plan_id)
+        review.decided_iso = _dates(review.decided_at)[0]
+    if board.reviewer:
+        for item in board.reviewer.awaiting:
+            item.plan.url = plan_url(item.plan.pk)
+            item.since_iso = _dates(item.waiting.since)[0]
+            item.due_iso, item.due_text = _dates(item.waiting.due())
+        for item in board.reviewer.resubmitted:
+            item.plan.url, item.diff_url = plan_url(item.plan.pk), diff_url(item.plan.pk)
+    for item in board.admin.overdue if board.admin else ():
+        item.due_iso, item.due_text = _dates(item.waiting.due())
 
 
 def _state_chart(admin):

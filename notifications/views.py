@@ -4,11 +4,11 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts import roles
 from core import cache as shared_cache
 from core.http import service_errors
 
 from . import events, selectors, services
+from .context_processors import layout_cache_keys
 from .models import Notification
 
 
@@ -24,8 +24,7 @@ def _next_url(request, default: str) -> str:
 def inbox(request):
     # The rows, the navigation's roles and unread badge in one round trip to the cache.
     shared_cache.read_ahead([*selectors.inbox_cache_keys(request.user),
-                             *roles.cache_keys(request.user),
-                             *selectors.unread_cache_keys(request.user)])
+                             *layout_cache_keys(request.user)])
     items = selectors.inbox_for_user(request.user)
     return render(request, "notifications/inbox.html", {"items": items})
 

@@ -24,14 +24,13 @@ from django.utils.translation import get_language
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from markdownx import views as markdownx_views
 
-from accounts import roles
 from accounts.display import display_name
 from core import cache as shared_cache
 from core.errors import ValidationError, message_of
 from core.http import DOMAIN_ERRORS, error_response, http_status, user_message
 from core.pagination import page_asked
 from core.urls import pk_url
-from notifications.selectors import unread_cache_keys
+from notifications.context_processors import layout_cache_keys
 
 from . import panels, permissions, selectors, services
 from .forms import (
@@ -64,12 +63,6 @@ PAGE_SIZE = 25
 
 
 
-def _layout_keys(user) -> list[str]:
-    """What the layout reads from the cache (the navigation's roles, the unread badge), for
-    the page's one read_ahead."""
-    return [*roles.cache_keys(user), *unread_cache_keys(user)]
-
-
 # --- lists -------------------------------------------------------------------------------------
 
 
@@ -96,7 +89,7 @@ def plan_list(request: HttpRequest) -> HttpResponse:
     page = _plan_page(plans, request.GET.get("page"), count_key)
     row_keys = [_row_key(plan) for plan in page.object_list]
     shared_cache.read_ahead([*row_keys, *selectors.plan_authors_keys(),
-                             *_layout_keys(request.user)])
+                             *layout_cache_keys(request.user)])
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "plans/plan_list.html", {
@@ -277,7 +270,7 @@ def editor_totals(request: HttpRequest) -> HttpResponse:
 @require_GET
 def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
     plan = selectors.plan_for_page(pk)
-    shared_cache.read_ahead([page_entry_key(plan), *_layout_keys(request.user)])
+    shared_cache.read_ahead([page_entry_key(plan), *layout_cache_keys(request.user)])
     # The sections, laid out once per content; it also gives the plan its steps (from the same
     # cache entry): so first.
     document = plan_page_document(plan)

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+import uuid
 from dataclasses import dataclass, field
 
 from django.template.loader import get_template, render_to_string
+from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from markdown_it import MarkdownIt
 
@@ -127,12 +129,15 @@ def outline(revision) -> Outline:
 
 
 _BLOCK_TEMPLATE = "reviews/includes/conversation_block.html"
+_THREAD_TEMPLATE = "reviews/includes/conversation_thread.html"
+_COMMENT_TEMPLATE = "reviews/includes/conversation_comment.html"
 
 
-def blocks_digest() -> str:
-    """A digest of the block partial: in the keys of what is rendered with it."""
-    partial = get_template(_BLOCK_TEMPLATE).template.source
-    return hashlib.sha256(partial.encode()).hexdigest()[:16]
+def partials_digest() -> str:
+    """A digest of the page's partials: in the keys of what is rendered with them."""
+    partials = [get_template(name).template.source
+                for name in (_BLOCK_TEMPLATE, _THREAD_TEMPLATE, _COMMENT_TEMPLATE)]
+    return hashlib.sha256("\0".join(partials).encode()).hexdigest()[:16]
 
 
 def block_fragments(revision, outline_: Outline) -> list[SafeString]:
@@ -140,12 +145,55 @@ def block_fragments(revision, outline_: Outline) -> list[SafeString]:
     rendered text), in the order of ``outline_.blocks``. A pure function of the revision's
     text, its number (in the links) and the partial, so cached under all three: the page then
     lays out only its threads."""
-    key = (f"reviews:cv-blocks:v{RENDER_VERSION}:{blocks_digest()}:{revision.content_hash}:"
+    key = (f"reviews:cv-blocks:v{RENDER_VERSION}:{partials_digest()}:{revision.content_hash}:"
            f"{revision.number}")
     found = shared_cache.cached(
         key, lambda: [render_to_string(_BLOCK_TEMPLATE, {"block": b, "number": revision.number})
                       for b in outline_.blocks], CACHE_SECONDS)
     return [mark_safe(html) for html in found]  # noqa: S308 - the partial escapes; nh3 cleaned
+
+
+@dataclass(frozen=True)
+class ThreadFragments:
+    """A thread's HTML for every viewer, in pieces between which the viewer's CSRF token goes:
+    the thread up to its comments, each comment as everyone sees it and as its author does while
+    they may edit it, and the rest (the reply form) by (may comment, may resolve)."""
+
+    head: str
+    comments: list[tuple[list[str], list[str]]]
+    tails: dict[tuple[bool, bool], list[str]]
+
+    def html(self, csrf_token: str, editable: list[bool], can_comment: bool,
+             can_resolve: bool) -> SafeString:
+        token = conditional_escape(csrf_token)
+        parts = [self.head,
+                 *(token.join(seen[e]) for seen, e in zip(self.comments, editable, strict=True)),
+                 token.join(self.tails[can_comment, can_comment and can_resolve])]
+        return mark_safe("".join(parts))  # noqa: S308 - the partials escaped every value
+
+
+def thread_fragments(thread, edit_minutes: int) -> ThreadFragments:
+    """The thread partial rendered once for every viewer (``thread``: selectors.Thread)."""
+    # Stands for the CSRF token, and for the comments in the thread partial (where the HTML is
+    # split): drawn after every text rendered here was written, so none of them contains it.
+    mark = uuid.uuid4().hex
+
+    def comment(c, editable: bool) -> list[str]:
+        return render_to_string(_COMMENT_TEMPLATE, {
+            "c": c, "editable": editable, "edit_minutes": edit_minutes, "csrf_token": mark,
+        }).split(mark)  # fmt: skip
+
+    def pieces(can_comment: bool, can_resolve: bool) -> list[str]:
+        return render_to_string(_THREAD_TEMPLATE, {
+            "thread": thread, "comments": mark, "csrf_token": mark,
+            "can_comment": can_comment, "can_resolve": can_resolve,
+        }).split(mark)  # fmt: skip
+
+    variants = {key: pieces(*key) for key in ((False, False), (True, False), (True, True))}
+    return ThreadFragments(
+        head=variants[False, False][0],
+        comments=[(comment(c, False), comment(c, True)) for c in thread.comments],
+        tails={key: found[1:] for key, found in variants.items()})
 
 
 def comment_html(texts) -> dict[str, SafeString]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
@@ -14,6 +15,7 @@ from django.shortcuts import get_object_or_404
 from django.template.defaultfilters import date as date_filter
 from django.template.loader import get_template
 from django.urls import reverse
+from django.utils import timezone
 
 from audit.selectors import data_version
 from core import cache as shared_cache
@@ -283,21 +285,25 @@ ROWS_VERSION = 1
 @functools.cache
 def code_version() -> str:
     """What the cached page rows are rendered with besides the data: the Markdown renderer's
-    version, the plan document's templates (revision_html), the conversation's block partial,
+    version, the plan document's templates (revision_html), the conversation's partials,
     the certificate's approval partial and labels. In every key (versioned), so a release that
     changes any of them reads afresh. Code: the same for the life of a process."""
     templates = [get_template(name).template.source for name in DOCUMENT_TEMPLATES]
-    parts = [str(ROWS_VERSION), str(RENDER_VERSION), *templates, conversation.blocks_digest(),
+    parts = [str(ROWS_VERSION), str(RENDER_VERSION), *templates, conversation.partials_digest(),
              approval_digest()]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
 
 
-def versioned(key: str, version: str | None, load):
+def versioned(key: str, version: str | None, load, *, read_with: Iterable[str] = ()):
     """``load()``, cached under ``key`` at ``version`` (read afresh without one). What it
-    reads is read after the version was, so it is never older than its key says."""
+    reads is read after the version was, so it is never older than its key says.
+    ``read_with``: the cache keys the rest of the page reads (the layout's), read in the same
+    round trip."""
+    key = f"{key}:{code_version()}:{version}"
+    shared_cache.read_ahead([*([key] if version else []), *read_with])
     if version is None:
         return load()
-    return shared_cache.cached(f"{key}:{code_version()}:{version}", load, PAGE_ROWS_SECONDS)
+    return shared_cache.cached(key, load, PAGE_ROWS_SECONDS)
 
 
 @dataclass
@@ -424,6 +430,10 @@ def plan_for_reviews(plan_id: int) -> Plan:
                              pk=plan_id)
 
 
+#: The edit forms say how long a comment stays editable.
+EDIT_MINUTES = int(permissions.COMMENT_EDIT_WINDOW.total_seconds() // 60)
+
+
 @dataclass
 class Thread:
     """A top-level comment and its replies, placed on the revision the page shows."""
@@ -435,6 +445,8 @@ class Thread:
     moved: bool  # anchored on other lines, or another revision, than the shown ones
     can_resolve: bool
     label: str = "Whole plan"  # where it is, e.g. "Step 2 · lines 40 to 48"
+    fragments: conversation.ThreadFragments | None = None  # its HTML, for every viewer
+    html: str = ""  # as this viewer sees it
 
     @property
     def comments(self) -> list[Comment]:
@@ -509,25 +521,31 @@ def _document(fragments: list, blocks: list[tuple]) -> list[tuple]:
     return document
 
 
-def conversation_page(plan_id: int, user, number: int | None = None) -> Conversation:
+def conversation_page(plan_id: int, user, number: int | None = None, *, csrf_token: str = "",
+                      read_with: Iterable[str] = ()) -> Conversation:
     """The plan's rendered revision in anchorable blocks with its threads beside them, plus the
     general conversation (plan-wide threads, outdated ones, the reviewers' decisions).
 
     The same for every viewer but for what they may do (resolve a thread, comment), so it is
     cached, plan included, under the plan, the revision asked for and the data version (one
-    statement); read afresh, a fixed number of queries however many comments."""
+    statement); read afresh, a fixed number of queries however many comments. ``read_with``:
+    the cache keys the rest of the page reads (the layout's), read in the same round trip."""
     def build() -> Conversation:
         plan = plan_for_reviews(plan_id)
         if not plan_permissions.can_view(plan, user):  # before any work on a page they can't see
             raise PermissionDenied("You cannot see this plan.")
         return _conversation(plan, number)
 
-    page = versioned(f"reviews:conversation:{plan_id}:{number or 0}", data_version(), build)
+    page = versioned(f"reviews:conversation:{plan_id}:{number or 0}", data_version(), build,
+                     read_with=read_with)
     plan = page.plan
     may_resolve = permissions.can_resolve_thread(plan, user, editor_ids=page.editors)
+    page.can_comment = permissions.can_comment(plan, user)
+    now = timezone.now()
     for thread in page.threads:
         thread.can_resolve = may_resolve
-    page.can_comment = permissions.can_comment(plan, user)
+        editable = [permissions.can_edit_comment(c, user, now=now) for c in thread.comments]
+        thread.html = thread.fragments.html(csrf_token, editable, page.can_comment, may_resolve)
     return page
 
 
@@ -589,6 +607,8 @@ def _conversation(plan: Plan, number: int | None) -> Conversation:
             edit.written_text = date_filter(edit.written_at, "Y-m-d H:i")
     for review in decisions:
         review.comment_html = html.get(review.comment, "")
+    for thread in threads:
+        thread.fragments = conversation.thread_fragments(thread, EDIT_MINUTES)
     fragments = conversation.block_fragments(shown, outline) if outline else []
     general = sorted([*general, *decisions],
                      key=lambda item: item.at if isinstance(item, Thread) else item.decided_at)

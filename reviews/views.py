@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -22,6 +23,7 @@ from audit.selectors import data_version_of, with_data_version
 from audit.views import admin_required
 from core.errors import Conflict, ValidationError
 from core.http import service_errors
+from notifications.context_processors import layout_cache_keys
 from plans import permissions as plan_permissions
 from plans import services as plan_services
 from plans.models import Plan, PlanStep, RiskLevel, status_phrase
@@ -253,7 +255,9 @@ def comments(request: HttpRequest, plan_id: int) -> HttpResponse:
     ``?revision=N`` shows another revision; ``?line_from=&line_to=`` (the line links, without
     JavaScript) fills in the new comment's lines."""
     if request.method == "GET":  # the page's rows (the plan too) may come from the cache
-        page = selectors.conversation_page(plan_id, request.user, _int_param(request, "revision"))
+        page = selectors.conversation_page(
+            plan_id, request.user, _int_param(request, "revision"), csrf_token=get_token(request),
+            read_with=layout_cache_keys(request.user))
         plan = page.plan
     else:
         plan = selectors.plan_for_reviews(plan_id)
@@ -276,7 +280,6 @@ def comments(request: HttpRequest, plan_id: int) -> HttpResponse:
     initial["section"] = request.GET.get("section", "")[:100]
     return render(request, "reviews/conversation.html", {
         "plan": plan, "page": page, "initial": initial, "now": timezone.now(),
-        "edit_minutes": int(permissions.COMMENT_EDIT_WINDOW.total_seconds() // 60),
     })  # fmt: skip
 
 
@@ -368,7 +371,7 @@ def certificate(request: HttpRequest, plan_id: int) -> HttpResponse:
     records, approvals and their sections: selectors.versioned under the data version)."""
     cert = _certificate_or_404(request, plan_id, lambda plan: selectors.versioned(
         f"reviews:certificate:{plan.pk}", data_version_of(plan),
-        lambda: _page_certificate(plan)))
+        lambda: _page_certificate(plan), read_with=layout_cache_keys(request.user)))
     return render(request, "reviews/certificate.html", {"certificate": cert})
 
 

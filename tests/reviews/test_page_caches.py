@@ -2,11 +2,13 @@
 keyed by an immutable text's hash, or by a decided review that can no longer change): a write
 shows on the next view, and the query counts stay fixed and small."""
 
+import re
 from unittest import mock
 
 import pytest
 from django.contrib.auth.models import Group
 from django.core.cache import cache
+from django.test import Client
 from django.urls import reverse
 
 from accounts.roles import ADMINS, REVIEWERS
@@ -18,7 +20,7 @@ from plans.models import PlanEditor, RiskLevel
 from plans.services import plan_submit, plan_update, plan_withdraw
 from reviews import selectors, services
 from reviews.models import ReviewPolicy
-from tests.factories import PlanStepFactory, ReviewerFactory, ready_plan
+from tests.factories import PlanStepFactory, ReviewerFactory, UserFactory, ready_plan
 from tests.implementation.kit import AMENDED, approved_plan
 from tests.reviewkit import approve, queries, resubmit, text, two_step_plan
 
@@ -118,6 +120,32 @@ def test_a_viewer_refused_the_plan_gets_403_before_any_page_is_built(client, aut
     assert plan.title in text(client, url)  # now the page is in the cache ...
     client.force_login(reviewer)
     assert client.get(url).status_code == 403  # ... and still refused
+
+
+def test_thread_forms_are_the_viewers_own_on_the_cached_page(author, reviewer):
+    """Threads are rendered once for every viewer: each viewer's page carries their own CSRF
+    token and only the buttons they may use, and a resolve shows on the next view."""
+    plan = two_step_plan(author)
+    root = services.comment_post(actor=reviewer, plan=plan, body="Why Redis?")
+    url = reverse("reviews:comments", args=[plan.pk])
+    outsider = UserFactory(username="olga")  # may see and reply, not resolve
+    browsers = {}
+    for user in (author, outsider):
+        browsers[user] = Client(enforce_csrf_checks=True)
+        browsers[user].force_login(user)
+    resolve_url = reverse("reviews:thread_resolve", args=[root.pk])
+    assert resolve_url in text(browsers[author], url)  # the page is cached from here on
+    page = text(browsers[outsider], url)
+    assert "Reply</label>" in page and resolve_url not in page
+    token = re.search(rf'action="{reverse("reviews:comment_reply", args=[root.pk])}" '
+                      r'class="cv-reply"><input type="hidden" name="csrfmiddlewaretoken" '
+                      r'value="([^"]+)"', page)[1]
+    response = browsers[outsider].post(reverse("reviews:comment_reply", args=[root.pk]),
+                                       {"body": "Me too", "csrfmiddlewaretoken": token})
+    assert response.status_code == 302
+    services.thread_resolve(actor=author, comment=root)
+    page = text(browsers[author], url)
+    assert "Me too" in page and "Reopen thread" in page and resolve_url not in page
 
 
 def test_each_revision_links_its_own_lines(client, author):
