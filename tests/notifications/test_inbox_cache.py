@@ -31,19 +31,6 @@ def inbox(client) -> tuple[list[tuple[int, str]], int]:
     return [(int(pk), state) for state, pk in rows], reads
 
 
-@pytest.fixture
-def committing(django_capture_on_commit_callbacks):
-    def run(change):
-        with django_capture_on_commit_callbacks(execute=True):
-            return change()
-    return run
-
-
-@pytest.fixture
-def people(committing):
-    return committing(lambda: (AuthorFactory(username="alice"), ReviewerFactory(username="rob")))
-
-
 def _submit(author, reviewer):
     plan = ready_plan(author=author)
     ReviewRequest.objects.create(plan=plan, user=reviewer, requested_by=author)

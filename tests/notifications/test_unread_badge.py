@@ -10,7 +10,7 @@ from django.urls import reverse
 from notifications.models import Notification
 from plans.services import plan_submit
 from reviews.models import ReviewRequest
-from tests.factories import AuthorFactory, ReviewerFactory, ready_plan
+from tests.factories import ready_plan
 
 pytestmark = pytest.mark.django_db
 
@@ -26,20 +26,6 @@ def badge(client, url=None) -> tuple[str | None, int]:
     if ' unread">' not in page:
         return None, counts
     return page.split(' unread">', 1)[1].split("<", 1)[0], counts
-
-
-@pytest.fixture
-def committing(django_capture_on_commit_callbacks):
-    """Run a change and its on-commit callbacks (delivery included), as its commit would."""
-    def run(change):
-        with django_capture_on_commit_callbacks(execute=True):
-            return change()
-    return run
-
-
-@pytest.fixture
-def people(committing):
-    return committing(lambda: (AuthorFactory(username="alice"), ReviewerFactory(username="rob")))
 
 
 def _submit(author, reviewer):
