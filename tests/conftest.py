@@ -70,6 +70,16 @@ def require_redis(settings):
 
 
 @pytest.fixture
+def committing(django_capture_on_commit_callbacks):
+    """Run a change and its on-commit callbacks (deliveries, renewed shared values), as its
+    commit would: then nothing is pending, and pages read the shared cache."""
+    def run(change):
+        with django_capture_on_commit_callbacks(execute=True):
+            return change()
+    return run
+
+
+@pytest.fixture
 def author(db):
     return AuthorFactory(username="alice")
 

@@ -41,16 +41,6 @@ def test_a_new_group_shows_on_the_next_request_and_a_removed_one_goes(client, au
 
 
 @pytest.fixture
-def committing(django_capture_on_commit_callbacks):
-    """Run a change and its on-commit callbacks, as its commit would (then nothing is pending,
-    and pages read the shared cache)."""
-    def run(change):
-        with django_capture_on_commit_callbacks(execute=True):
-            return change()
-    return run
-
-
-@pytest.fixture
 def member(committing):
     """An author created in a committed transaction (nothing of theirs left pending)."""
     return committing(lambda: AuthorFactory(username="ann"))
