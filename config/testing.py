@@ -18,10 +18,10 @@ from pathlib import Path
 from urllib.parse import quote
 
 from django.conf import settings
-from django.core.cache.backends.redis import RedisCache
 from django.db import connection
 
 from config.celery_app import app
+from core.cache_backend import RedisCache
 from notifications.tasks import ping
 
 

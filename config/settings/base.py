@@ -108,7 +108,7 @@ PLANGATE_AUDIT_CHECKPOINT_MINUTES = env.int("PLANGATE_AUDIT_CHECKPOINT_MINUTES",
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {"BACKEND": "core.cache_backend.RedisCache", "LOCATION": REDIS_URL}
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -94,7 +94,7 @@ def test_the_list_runs_the_same_queries_however_long_the_trail(admin_client, aut
 
 def test_without_the_cache_the_list_counts_in_full(admin_client, author, settings, caplog):
     settings.CACHES = {"default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "core.cache_backend.RedisCache",
         "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens: every cache call fails
         "OPTIONS": {"socket_connect_timeout": 0.2},
     }}

@@ -107,7 +107,7 @@ def test_the_pages_render_without_the_cache(client, author, reviewer, admin_user
     """With Redis down the figures are computed afresh (tests/project/test_cache_outage.py)."""
     plan_create(actor=author, title="Cache outage")
     settings.CACHES = {"default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "core.cache_backend.RedisCache",
         "LOCATION": "redis://127.0.0.1:1/0", "OPTIONS": {"socket_connect_timeout": 0.2}}}
     assert "Cache outage" in get(client, author)
     assert "Any author" in get(client, author, "insights:search", q="outage")

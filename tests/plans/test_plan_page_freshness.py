@@ -190,7 +190,7 @@ def test_the_list_shows_its_rows_and_count_with_the_cache_down(author_client, au
     Plan.objects.bulk_create(Plan(title=f"Bulk {i}", author=author) for i in range(25))
     services.plan_create(actor=author, title="Uncached")
     settings.CACHES = {"default": {  # nothing listens there: every cache call fails
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "core.cache_backend.RedisCache",
         "LOCATION": "redis://127.0.0.1:1/0", "OPTIONS": {"socket_connect_timeout": 0.2}}}
     html = list_page(author_client)
     assert ">Uncached</a>" in html and "Page 1 of 2 (26 plans)" in html

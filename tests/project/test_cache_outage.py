@@ -1,5 +1,5 @@
 """The cache is an optimisation: with Redis down every page still renders, and signing in still
-works (hardening finding 6). The cache here is Django's real Redis backend pointed at a port
+works (hardening finding 6). The cache here is the app's Redis backend pointed at a port
 where nothing listens, so every cache call fails the way it does when Redis is stopped."""
 
 import pytest
@@ -16,7 +16,7 @@ NOTHING_LISTENS = "redis://127.0.0.1:1/0"
 @pytest.fixture
 def redis_down(settings):
     settings.CACHES = {"default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": NOTHING_LISTENS,
+        "BACKEND": "core.cache_backend.RedisCache", "LOCATION": NOTHING_LISTENS,
         "OPTIONS": {"socket_connect_timeout": 0.2},
     }}
 

@@ -212,7 +212,7 @@ def test_the_pages_render_without_the_cache(client, author, reviewer, settings, 
     services.comment_post(actor=author, plan=plan, body="A **bold** remark")
     review = plan.reviews.get()
     settings.CACHES = {"default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "core.cache_backend.RedisCache",
         "LOCATION": "redis://127.0.0.1:1/0", "OPTIONS": {"socket_connect_timeout": 0.2},
     }}
     client.force_login(author)
