@@ -56,7 +56,7 @@ check-deploy: install
 		$(PY) manage.py check --deploy --settings=config.settings.production --fail-level WARNING
 
 clean:
-	rm -rf $(VENV) staticfiles db.sqlite3 .pytest_cache .ruff_cache
+	rm -rf $(VENV) staticfiles db.sqlite3 db.sqlite3-wal db.sqlite3-shm .pytest_cache .ruff_cache
 
 # Its own throwaway database beside the configured one (bench/db.py); e.g. BENCH=--quick.
 bench: install
