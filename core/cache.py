@@ -2,7 +2,9 @@
 
 Every cached read and write of the app goes through here: with the cache down (Redis stopped), a
 read finds nothing and a write keeps nothing, so the page is computed afresh, slower, and the
-log says so. Nothing is ever served from a cache that could not be asked.
+log says so. Nothing is ever served from a cache that could not be asked, except by
+``RecentValues``: a process's newest values under content keys (a key that names everything its
+value is drawn from), which no change can make stale.
 
 ``SharedValue``: small values that every request reads and admins rarely change (the review
 policy, the default checklist, the webhook endpoints), kept in the shared cache and read afresh
@@ -20,7 +22,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 
 from asgiref.local import Local
@@ -123,6 +127,31 @@ def cached(key: str, compute: Callable[[], object], seconds: int | None, *,
         value = compute()
         set(key, value, seconds)
     return value
+
+
+class RecentValues:
+    """The values last read or drawn under content keys, in this process, the newest ``size``,
+    in front of the shared cache (cached()) that the other processes share: a page
+    shown again by the same process costs no round trip to it. A key names everything its value
+    is drawn from, so a value kept here is never stale: it stays until newer ones push it out
+    (``seconds`` is the shared cache's), and with the shared cache down too."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.values: OrderedDict[str, object] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def cached(self, key: str, compute, seconds: int):
+        with self.lock:
+            if key in self.values:
+                self.values.move_to_end(key)
+                return self.values[key]
+        value = cached(key, compute, seconds)
+        with self.lock:
+            self.values[key] = value
+            while len(self.values) > self.size:
+                self.values.popitem(last=False)
+        return value
 
 
 class _NewToken:
