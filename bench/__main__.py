@@ -1,4 +1,4 @@
-"""`make bench` (python -m bench [--quick] [--size N] [--keep] [section ...]).
+"""`make bench` (python -m bench [--quick] [--size N] [--writers W] [--keep] [section ...]).
 
 Against the configured database's engine and server (a throwaway database beside it, see
 bench/db.py): seeds the bench's plans through the services, fills up to a small size in bulk and
@@ -54,9 +54,11 @@ RESULTS = Path(__file__).resolve().parent / "results.json"
 SMALL = (20, 300)
 MODES = {
     "quick": {"size": 60, "rounds": 1, "samples": 3, "http_rounds": 1, "http_seconds": 1.0,
-              "write_rounds": 2, "cycles": 3, "transitions": 5, "markdown_rounds": 2},
+              "write_rounds": 2, "cycles": 3, "writer_rounds": 2, "writer_seconds": 2.0,
+              "transitions": 5, "markdown_rounds": 2},
     "full": {"size": 10_000, "rounds": 3, "samples": 8, "http_rounds": 3, "http_seconds": 5.0,
-             "write_rounds": 5, "cycles": 20, "transitions": 200, "markdown_rounds": 5},
+             "write_rounds": 5, "cycles": 20, "writer_rounds": 5, "writer_seconds": 2.0,
+             "transitions": 200, "markdown_rounds": 5},
 }
 
 
@@ -65,9 +67,13 @@ def _arguments(argv) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="a small dataset, short runs")
     parser.add_argument("--size", type=int, help="plans in the full dataset (default 10,000)")
     parser.add_argument("--keep", action="store_true", help="keep the bench database")
+    parser.add_argument("--writers", type=int, default=writes.WRITERS,
+                        help="processes writing at once (default: the CPU cores, at least 2)")
     parser.add_argument("--output", type=Path, default=RESULTS)
     parser.add_argument("sections", nargs="*", help=", ".join(SECTIONS))
     args = parser.parse_args(argv)
+    if not 2 <= args.writers <= writes.MAX_WRITERS:
+        parser.error(f"--writers: between 2 and {writes.MAX_WRITERS}")
     chosen = [ALIASES.get(name, name) for name in args.sections]
     unknown = sorted(set(chosen) - set(SECTIONS))
     if unknown:
@@ -92,6 +98,7 @@ class Bench:
             "size": self.mode["size"], "mode": "quick" if args.quick else "full",
             "database": connection.vendor, "baseline": None, "pages": {}, "queries": {},
             "http": None, "transitions_per_s": None, "transition_ratio_to_save": None,
+            "transitions_per_s_concurrent": None,
             "notify_latency_ms": None, "markdown": None, "export_peak_mb": None, "notes": [],
         }
         self.failed: list[str] = []
@@ -128,7 +135,7 @@ class Bench:
     # --- sections on the bench database --------------------------------------------------------
     def with_data(self, url: str, queue: str) -> None:
         began = time.monotonic()
-        fx = dataset.seed_fixtures()
+        fx = dataset.seed_fixtures(writers=self.args.writers)
         small = dataset.fill(plans=SMALL[0], audit_entries=SMALL[1], fx=fx)
         urls, skipped = page_times.resolve(fx)
         self.results["notes"] += [f"page {name} skipped: {why}" for name, why in skipped.items()]
@@ -143,7 +150,7 @@ class Bench:
         print(f"   seeded {large} in {self.results['dataset']['seed_seconds']} s", flush=True)
         self.section("pages", lambda: self.pages(fx, urls, signed_in, small_counts))
         self.section("http", lambda: self.http(fx, url, queue))
-        self.section("writes", lambda: self.writes(fx))
+        self.section("writes", lambda: self.writes(fx, url, queue))
         self.section("notify", lambda: self.notify(fx, url))
         self.section("export", self.export)
 
@@ -168,11 +175,20 @@ class Bench:
                                             rounds=self.mode["http_rounds"],
                                             seconds=self.mode["http_seconds"])
 
-    def writes(self, fx) -> None:
+    def writes(self, fx, url: str, queue: str) -> None:
         figures = writes.run(fx, rounds=self.mode["write_rounds"], cycles=self.mode["cycles"])
         self.results["writes"] = figures
         self.results["transitions_per_s"] = figures["transitions_per_s"]
         self.results["transition_ratio_to_save"] = figures["transition_ratio_to_save"]
+        concurrent = writes.concurrent(
+            fx, database_url=url, queue=queue, rounds=self.mode["writer_rounds"],
+            seconds=self.mode["writer_seconds"],
+            single_transitions_per_s=figures["transitions_per_s"])
+        figures["concurrent"] = concurrent
+        self.results["transitions_per_s_concurrent"] = concurrent.get("transitions_per_s")
+        if "skipped" in concurrent:
+            self.results["notes"].append(f"concurrent writes not measured: "
+                                         f"{concurrent['skipped']}")
 
     def notify(self, fx, url: str) -> None:
         figures = notify_latency.run(fx, transitions=self.mode["transitions"], database_url=url)

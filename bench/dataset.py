@@ -3,7 +3,8 @@ written in bulk until the database has the size asked for.
 
 ``seed_fixtures()`` builds, through the same services users go through: a 1-step and a 50-step
 plan, a plan under review with 1 review and one with 20, a plan with two revisions and a
-conversation, an approved plan, and a plan with 10 requested reviewers for the write benchmarks.
+conversation, an approved plan, and plans with 10 requested reviewers for the write benchmarks
+(one for the single process, one per concurrent writer).
 ``fill(plans=N, audit_entries=M)`` then tops the database up in bulk: plans of 5 steps (each with
 an action and a file) and success criteria, a third of them reviewed (a revision, a decided
 review, an outcome status), inbox items, and audit entries chained onto the trail's head so that
@@ -72,6 +73,7 @@ class Fixtures:
     plan_approved: int = 0
     plan_writes: int = 0  # DRAFT, with RECIPIENTS requested reviewers
     plan_writes_one: int = 0  # DRAFT, with 1 requested reviewer
+    plans_concurrent: list = field(default_factory=list)  # as plan_writes, one per writer
 
 
 def plan_text(title: str, steps: int) -> str:
@@ -142,8 +144,16 @@ def _submitted(author, title: str, steps: int = 5, requested=()) -> Plan:
     return plan
 
 
-def seed_fixtures() -> Fixtures:
-    """The named plans, through the services (a few seconds)."""
+def _writes_plan(author, title: str, requested) -> int:
+    plan = plan_import_markdown(actor=author, text=plan_text(title, 5))
+    for user in requested:
+        ReviewRequest.objects.create(plan=plan, user=user, requested_by=author)
+    return plan.pk
+
+
+def seed_fixtures(*, writers: int = 2) -> Fixtures:
+    """The named plans, through the services (a few seconds); ``writers``: how many plans for
+    the concurrent writers."""
     users = _users()
     author, reviewers = users["author"], users["reviewers"]
     reviewer = reviewers[0]
@@ -189,12 +199,10 @@ def seed_fixtures() -> Fixtures:
     review_services.review_decide(actor=reviewer, review=review, decision=Decision.APPROVED)
     fx.plan_approved = plan.pk
 
-    for attr, requested in (("plan_writes", reviewers[:RECIPIENTS]),
-                            ("plan_writes_one", reviewers[:1])):
-        plan = plan_import_markdown(actor=author, text=plan_text(f"Writes {attr}", 5))
-        for user in requested:
-            ReviewRequest.objects.create(plan=plan, user=user, requested_by=author)
-        setattr(fx, attr, plan.pk)
+    fx.plan_writes = _writes_plan(author, "Writes plan_writes", reviewers[:RECIPIENTS])
+    fx.plan_writes_one = _writes_plan(author, "Writes plan_writes_one", reviewers[:1])
+    fx.plans_concurrent = [_writes_plan(author, f"Writes, concurrent writer {n + 1}",
+                                        reviewers[:RECIPIENTS]) for n in range(writers)]
     return fx
 
 

@@ -74,6 +74,16 @@ def table(r: dict) -> str:
                      f"cycles/s), {w['transition_ratio_to_save']}x a plain save, "
                      f"{w['queries_per_cycle']} queries and {w['outbox_rows_per_cycle']} outbox "
                      f"rows per cycle; queries {w['queries']}")
+    concurrent = (r.get("writes") or {}).get("concurrent")
+    if concurrent:
+        c = concurrent
+        lines.append("writes at once: " + (c["skipped"] if "skipped" in c else
+                     f"{c['writers']} writers, {c['transitions_per_s']} transitions/s "
+                     f"({c['scaling']}x one process, {c['scaling_to_one_writer']}x one writer "
+                     f"alone between them), spread "
+                     f"{'-'.join(map(str, c['spread_transitions_per_s']))}, "
+                     f"{c['chain_lock_wait_share']:.0%} of their time waiting for the audit "
+                     f"chain's lock, errors {c['errors']}"))
     if r.get("notify_latency"):
         n = r["notify_latency"]
         lines.append("notify latency: " + (n["skipped"] if "skipped" in n else
