@@ -25,8 +25,10 @@ def admins(plan=None, revision=None) -> list:
 
 def channel_preferences(users, event: str) -> dict[int, tuple[bool, bool]]:
     """{user_id: (email, inbox)} for `event`; users without a row get the defaults (on, on)."""
-    rows = NotificationPreference.objects.filter(user__in=users, event=event)
-    chosen = {row.user_id: (row.email, row.inbox) for row in rows}
+    rows = NotificationPreference.objects.filter(
+        user_id__in=[user.pk for user in users], event=event,
+    ).values_list("user_id", "email", "inbox")
+    chosen = {user_id: (email, inbox) for user_id, email, inbox in rows}
     return {user.pk: chosen.get(user.pk, (True, True)) for user in users}
 
 

@@ -23,6 +23,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
@@ -93,28 +94,39 @@ def plan_list(*, user, mine: bool = False, status: str = "", author: str = "", r
     return plans
 
 
-def page_with_count(plans: QuerySet[Plan], offset: int, limit: int,
-                    count_key: str) -> tuple[list[Plan], int]:
-    """The plans from ``offset`` (at most ``limit``) and how many there are in all, read by
-    one query (the count a subquery of it), or ``([], 0)`` when there are none from there.
+def page_with_count(plans: QuerySet, offset: int, limit: int,
+                    count_key: str) -> tuple[list[dict], int]:
+    """The rows of ``plans`` (a ``values()`` queryset) from ``offset`` (at most ``limit``) and
+    how many there are in all, read by one query (the count a subquery of it), or ``([], 0)``
+    when there are none from there.
 
     The count is kept under ``count_key`` (what names the filters) with the data version it
     was read at (audit.selectors.with_data_version, read by the same query); the query counts
     again only when the version it reads is another (the CASE runs the count's subquery only
     then): a page between two writes reads its rows, not every plan to count them."""
-    count = Subquery(plans.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n"))
+    counting = plans.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n")
     plans = with_data_version(plans)
     kept = shared_cache.get(count_key)  # (audit_head, admin_head, count) or None
+    count_sql, count_params = counting.query.sql_with_params()
     if kept:
-        count = Case(When(audit_head=kept[0], admin_head=kept[1], then=Value(kept[2])),
-                     default=count, output_field=IntegerField())
+        # The CASE as SQL, of the heads' own SQL: built as When(audit_head=..., ...) the ORM
+        # resolved a lookup on each annotation, and copied and compiled them again, every view.
+        heads, compiler = plans.query.annotations, plans.query.get_compiler(using=plans.db)
+        (audit, audit_params), (admin, admin_params) = (
+            compiler.compile(heads[name]) for name in ("audit_head", "admin_head"))
+        count = RawSQL(  # noqa: S611 - the ORM's own SQL; the kept values are parameters
+            f"CASE WHEN {audit} = %s AND {admin} = %s THEN %s ELSE ({count_sql}) END",
+            (*audit_params, kept[0], *admin_params, kept[1], kept[2], *count_params),
+            output_field=IntegerField())
+    else:
+        count = RawSQL(f"({count_sql})", count_params, output_field=IntegerField())  # noqa: S611
     rows = list(plans.annotate(total=count)[offset:offset + limit])
     if not rows:
         return rows, 0
-    counted = (rows[0].audit_head, rows[0].admin_head, rows[0].total)
+    counted = (rows[0]["audit_head"], rows[0]["admin_head"], rows[0]["total"])
     if counted[0] is not None and counted != kept:
         shared_cache.set(count_key, counted, COUNT_SECONDS)
-    return rows, rows[0].total
+    return rows, rows[0]["total"]
 
 
 #: How long a list's count is kept unread (a write makes it count again anyway).

@@ -25,7 +25,8 @@ class ReviewsConfig(AppConfig):
         # The plan page's review panel and policy preview (plans/panels.py).
         from .templatetags import policy_tags, reviews_tags
 
-        plan_panels.register("review", order=10, render=reviews_tags.review_panel_html)
+        plan_panels.register("review", order=10, render=reviews_tags.review_panel_html,
+                             cache_keys=reviews_tags.review_panel_cache_keys)
         plan_panels.register("policy", order=20, render=policy_tags.policy_preview_html)
 
         # The cached active policy (reviews/policy.py) is read afresh after any change to it.

@@ -145,14 +145,15 @@ def editor_ids(plan: Plan) -> set[int]:
     return set(PlanEditor.objects.filter(plan=plan).values_list("user_id", flat=True))
 
 
-def reviewers_of(plan: Plan):
+def reviewers_of(plan: Plan, *also: Q):
     """``may_review`` as a query: the active members of the Reviewers group who are neither
-    the plan's author nor its editors (filter it further; it loads no group or editor rows)."""
+    the plan's author nor its editors (it loads no group or editor rows). ``also``: further
+    conditions, added in the same filter() call (each further filter() clones the query)."""
     user_model = get_user_model()
-    reviewers = user_model.groups.through.objects.filter(group__name=REVIEWERS)
-    return (user_model.objects.filter(pk__in=reviewers.values("user_id"), is_active=True)
-            .exclude(pk=plan.author_id)
-            .exclude(pk__in=PlanEditor.objects.filter(plan=plan).values("user_id")))
+    reviewers = user_model.groups.through.objects.filter(group__name=REVIEWERS).values("user_id")
+    editors = PlanEditor.objects.filter(plan_id=plan.pk).values("user_id")
+    return user_model.objects.filter(~Q(pk=plan.author_id), ~Q(pk__in=editors), *also,
+                                     pk__in=reviewers, is_active=True)
 
 
 # --- how many -----------------------------------------------------------------------------------
@@ -187,6 +188,11 @@ def _stored_policy() -> dict:
 #: (signals connected in ReviewsConfig.ready call policy_changed).
 _ACTIVE = SharedValue("review-policy", _load_policy)
 policy_changed = _ACTIVE.changed
+
+
+def active_policy_cache_keys() -> list[str]:
+    """The shared cache entries active_policy() reads (for core.cache.read_ahead)."""
+    return _ACTIVE.cache_keys()
 
 
 def active_policy() -> ReviewPolicy | None:
@@ -304,12 +310,13 @@ def evaluate_plan(plan: Plan, revision: PlanRevision | None = None, *,
     revision = revision or current_revision(plan)
     # Only the decisions evaluate() reads (those on the revision, and approvals), not every
     # review a long-lived plan has had; each says whether its reviewer edits the plan.
-    reviews = Review.objects.filter(plan=plan).exclude(decision="").select_related(
-        "revision", "reviewer").defer("revision__content").annotate(
-        reviewer_edits=Exists(PlanEditor.objects.filter(plan=plan, user=OuterRef("reviewer_id"))))
-    if revision is not None:
-        reviews = reviews.filter(Q(revision=revision) | Q(decision=Decision.APPROVED))
-    reviews = list(reviews)
+    # (Its conditions in one filter() call: each further filter() or exclude() clones it.)
+    counted = () if revision is None else (Q(revision_id=revision.pk)
+                                           | Q(decision=Decision.APPROVED),)
+    reviews = list(Review.objects.filter(~Q(decision=""), *counted, plan_id=plan.pk)
+                   .select_related("revision", "reviewer").defer("revision__content")
+                   .annotate(reviewer_edits=Exists(PlanEditor.objects.filter(
+                       plan_id=plan.pk, user_id=OuterRef("reviewer_id")))))
     # Groups are read only of approvals (_still_a_reviewer, required groups): none to read
     # when nobody approved.
     prefetch_related_objects([r.reviewer for r in reviews if r.decision == Decision.APPROVED],

@@ -98,11 +98,17 @@ def _panel_rows(plan: Plan):
     """_load_panel_rows, cached under the plan page's ``plan.data_version`` (plans/selectors.py
     plan_for_page: the heads of the audit trail and the admin history), so a page view after
     no write reads none of them; without a version (another caller), read."""
-    version = getattr(plan, "data_version", None)
-    if version is None:
+    key = panel_rows_key(plan)
+    if key is None:
         return _load_panel_rows(plan)
-    return shared_cache.cached(f"reviews:panel-rows:v1:{plan.pk}:{version}",
-                               lambda: _load_panel_rows(plan), PANEL_ROWS_SECONDS)
+    return shared_cache.cached(key, lambda: _load_panel_rows(plan), PANEL_ROWS_SECONDS)
+
+
+def panel_rows_key(plan: Plan) -> str | None:
+    """Where _panel_rows keeps the plan's rows: under the data version read with the plan
+    (plan_for_page), None without one."""
+    version = getattr(plan, "data_version", None)
+    return None if version is None else f"reviews:panel-rows:v1:{plan.pk}:{version}"
 
 
 def review_panel(plan: Plan, user, *, described_policy: dict | None = None) -> Panel:
@@ -625,17 +631,17 @@ def _conversation(plan: Plan, number: int | None) -> Conversation:
 
 # --- who hears about a plan (the notification audiences this app knows) --------------------------
 # Each loads only the columns a notification reads of its recipients (RECIPIENT_FIELDS), in one
-# query (plain subqueries: cheaper to build than correlated ones).
+# query (plain subqueries: cheaper to build than correlated ones), built in one filter() call
+# where it can be (each further filter() or exclude() clones the whole query).
 def _requests(plan):
-    return ReviewRequest.objects.filter(plan=plan)
+    return ReviewRequest.objects.filter(plan_id=plan.pk)
 
 
-def _requested(plan) -> Q:
-    """Asked by name or through a group (reviews.ReviewRequest)."""
-    requests = _requests(plan)
-    members = get_user_model().groups.through.objects.filter(
-        group__in=requests.values("group_id")).values("user_id")
-    return Q(pk__in=requests.values("user_id")) | Q(pk__in=members)
+def _requested(plan, requests=None) -> Q:
+    """Asked by name or through a group (reviews.ReviewRequest): the requests' users, and the
+    members of their groups (joined in the same subquery, not one nested in another)."""
+    requests = _requests(plan) if requests is None else requests
+    return Q(pk__in=requests.values("user_id")) | Q(pk__in=requests.values("group__user"))
 
 
 def _recipients(users) -> list:
@@ -645,19 +651,19 @@ def _recipients(users) -> list:
 def requested_reviewers(plan, revision=None) -> list:
     """Reviewers asked by name or through a group (reviews.ReviewRequest), by id; only group
     members (and named users) who may review this plan (reviews.policy.reviewers_of)."""
-    return _recipients(policy.reviewers_of(plan).filter(_requested(plan)))
+    return _recipients(policy.reviewers_of(plan, _requested(plan)))
 
 
 def _pool(plan, exclude=None) -> list:
     """reviewer_pool, less the ids in ``exclude`` (a subquery): one query, or two when reviewers
     were requested but none of them may review the plan (then everyone who may)."""
-    eligible = policy.reviewers_of(plan)
-    if exclude is not None:
-        eligible = eligible.exclude(pk__in=exclude)
-    pool = _recipients(eligible.filter(_requested(plan) | ~Exists(_requests(plan))))
-    if not pool and _requests(plan).exists() and not (
-            policy.reviewers_of(plan).filter(_requested(plan)).exists()):
-        pool = _recipients(eligible)  # none of those asked may review it: whoever may
+    left_out = () if exclude is None else (~Q(pk__in=exclude),)
+    requests = _requests(plan)
+    pool = _recipients(policy.reviewers_of(
+        plan, *left_out, _requested(plan, requests) | ~Exists(requests)))
+    if not pool and requests.exists() and not (
+            policy.reviewers_of(plan, _requested(plan, requests)).exists()):
+        pool = _recipients(policy.reviewers_of(plan, *left_out))  # none asked may: whoever may
     return pool
 
 
@@ -669,11 +675,9 @@ def reviewer_pool(plan, revision=None) -> list:
 
 def earlier_reviewers(plan, revision=None) -> list:
     """Reviewers who reviewed an earlier revision of the plan (before `revision`)."""
-    reviews = Review.objects.filter(plan=plan)
-    if revision is not None:
-        reviews = reviews.exclude(revision=revision)
-    return _recipients(get_user_model().objects.filter(pk__in=reviews.values("reviewer"),
-                                                       is_active=True))
+    others = () if revision is None else (~Q(revision_id=revision.pk),)
+    reviews = Review.objects.filter(*others, plan_id=plan.pk).values("reviewer_id")
+    return _recipients(get_user_model().objects.filter(pk__in=reviews, is_active=True))
 
 
 def reviewers_with_started_reviews(plan, revision=None) -> list:
@@ -681,14 +685,13 @@ def reviewers_with_started_reviews(plan, revision=None) -> list:
                             .only("id").first())
     if revision is None:
         return []
-    reviews = Review.objects.filter(plan=plan, revision=revision)
-    return _recipients(get_user_model().objects.filter(pk__in=reviews.values("reviewer"),
-                                                       is_active=True))
+    reviews = Review.objects.filter(plan_id=plan.pk, revision_id=revision.pk).values("reviewer_id")
+    return _recipients(get_user_model().objects.filter(pk__in=reviews, is_active=True))
 
 
 def reviewers_awaited(plan, revision) -> list:
     """Reviewers the plan still waits on: the pool minus those who decided on this revision."""
-    decided = Review.objects.filter(revision=revision).exclude(decision="").values("reviewer")
+    decided = Review.objects.filter(~Q(decision=""), revision_id=revision.pk).values("reviewer_id")
     return _pool(plan, exclude=decided)
 
 

@@ -63,12 +63,12 @@ def _lock_review(review: Review) -> tuple[Plan, Review, PlanRevision | None]:
     # With what its audit entries name (str(review)); only the review row is locked. Read
     # under the plan's lock, so whether its revision is still the current one, and whether its
     # reviewer edits the plan, are as fresh as a query of their own would be.
-    newer = PlanRevision.objects.filter(plan=plan, number__gt=OuterRef("revision__number"))
+    newer = PlanRevision.objects.filter(plan_id=plan.pk, number__gt=OuterRef("revision__number"))
     review = (Review.objects.select_for_update(of=("self",))
               .select_related("reviewer", "revision").defer("revision__content")
               .annotate(outdated=Exists(newer), reviewer_edits=Exists(
-                  PlanEditor.objects.filter(plan=plan, user=OuterRef("reviewer_id"))))
-              .get(pk=review.pk, plan=plan))
+                  PlanEditor.objects.filter(plan_id=plan.pk, user_id=OuterRef("reviewer_id"))))
+              .get(pk=review.pk, plan_id=plan.pk))
     review.plan = review.revision.plan = plan
     current = policy.current_revision(plan) if review.outdated else review.revision
     return plan, review, current
@@ -120,8 +120,12 @@ def review_start(*, actor, plan: Plan) -> Review:
     """
     plan = _lock_plan(plan.pk)
     # The current revision, and whether the actor edits the plan, in one query (under the lock).
-    revision = (plan.revisions.defer("content").order_by("-number").annotate(
-        actor_edits=Exists(PlanEditor.objects.filter(plan=plan, user=actor.pk))).first())
+    # (Not plan.revisions: the related manager's own filter costs as much again.)
+    revision = (PlanRevision.objects.filter(plan_id=plan.pk).defer("content").annotate(
+        actor_edits=Exists(PlanEditor.objects.filter(plan_id=plan.pk, user_id=actor.pk)))
+        .order_by("-number").first())
+    if revision is not None:
+        revision.plan = plan  # what the audit entry names (str(review))
     editors = None if revision is None else {actor.pk} if revision.actor_edits else set()
     _require(policy.may_review(plan, actor, editor_ids=editors),
              "You cannot review this plan (its author and editors never review it).")
@@ -129,8 +133,9 @@ def review_start(*, actor, plan: Plan) -> Review:
         raise Conflict(NOT_UNDER_REVIEW)
     # The actor's latest review of this plan: of the current revision (then it is returned), or
     # else of an earlier one (its answers are carried over).
-    latest = (Review.objects.filter(plan=plan, reviewer=actor).select_related("revision")
-              .defer("revision__content").order_by("-revision__number").first())
+    latest = (Review.objects.filter(plan_id=plan.pk, reviewer_id=actor.pk)
+              .select_related("revision").defer("revision__content")
+              .order_by("-revision__number").first())
     if latest is not None and latest.revision_id == revision.pk:
         return latest
     checklist_id = DEFAULT_CHECKLIST_ID.get()

@@ -5,7 +5,9 @@ from django.template.loader import render_to_string
 from accounts.roles import is_admin
 from core.cache import SharedValue
 from plans.models import SubmissionRule
+from reviews import policy
 from reviews.forms import reviewer_groups
+from reviews.selectors import panel_rows_key
 from reviews.selectors import review_panel as load_panel
 
 from .policy_tags import shared_policy
@@ -43,6 +45,14 @@ def _context(plan, user, *, request, csrf_token, described_policy=None) -> dict:
         "groups": settings["reviewer_groups"] if panel.can_request else [],
         "csrf_token": csrf_token,
     }
+
+
+def review_panel_cache_keys(plan) -> list[str]:
+    """What the panel reads of the shared cache besides the plan's own entries: its settings,
+    the active policy and the plan's reviews, concerns and requests (read ahead with the plan
+    page's keys: plans/panels.py)."""
+    rows = panel_rows_key(plan)
+    return [*_SETTINGS.cache_keys(), *policy.active_policy_cache_keys(), *([rows] if rows else [])]
 
 
 def review_panel_html(request, plan, shared: dict) -> str:

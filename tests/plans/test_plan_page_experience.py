@@ -77,6 +77,9 @@ def test_the_actions_come_before_the_document(client, author, reviewer):
 
 
 def test_a_withdrawn_plan_lists_nobody_as_reviewing(client, author, reviewer, reviewer2):
+    # A name no one else on the page has (the factories' names may repeat).
+    reviewer2.first_name, reviewer2.last_name = "Rita", "Zwanenburg"
+    reviewer2.save(update_fields=["first_name", "last_name"])
     plan = submitted_plan(author)
     review_services.review_start(actor=reviewer2, plan=plan)
     client.force_login(author)
