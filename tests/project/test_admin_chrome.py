@@ -88,22 +88,18 @@ def _title(env):
     yield lambda page: "<h1>Select plan to change</h1>" in page
 
 
-@contextmanager
-def _site_header(env):
-    env.monkeypatch.setattr(admin.site, "site_header", "Plangate administration")
-    yield lambda page: ">Plangate administration</a>" in page
+def _site(attribute: str, value: str, shown: str):
+    """The admin site's ``attribute`` set to ``value``: the page shows ``shown``."""
+    @contextmanager
+    def change(env):
+        env.monkeypatch.setattr(admin.site, attribute, value)
+        yield lambda page: shown in page
+    return change
 
 
-@contextmanager
-def _site_title(env):
-    env.monkeypatch.setattr(admin.site, "site_title", "Plangate site admin")
-    yield lambda page: "| Plangate site admin</title>" in page
-
-
-@contextmanager
-def _site_url(env):
-    env.monkeypatch.setattr(admin.site, "site_url", "/home/")
-    yield lambda page: '<a href="/home/">View site</a>' in page
+_site_header = _site("site_header", "Plangate administration", ">Plangate administration</a>")
+_site_title = _site("site_title", "Plangate site admin", "| Plangate site admin</title>")
+_site_url = _site("site_url", "/home/", '<a href="/home/">View site</a>')
 
 
 @contextmanager
