@@ -49,16 +49,25 @@ def chain_hash(prev_hash: str, entry: AuditEntry) -> str:
     return hashlib.sha256((prev_hash + canonical_content(entry)).encode()).hexdigest()
 
 
+#: On PostgreSQL, a function of the audit app's migrations (0006) that takes the lock and then
+#: reads the head: one round trip, the read a statement of its own, so it sees every entry
+#: committed before the lock was granted (under READ COMMITTED each statement of a volatile
+#: function takes a new snapshot; one SELECT doing both would read with a snapshot older
+#: than the lock, and could fork the chain).
+LOCK_AND_READ_HEAD = "SELECT audit_chain_lock_and_head(%s)"
+READ_HEAD = f"SELECT entry_hash FROM {AuditEntry._meta.db_table} ORDER BY id DESC LIMIT 1"  # noqa: S608
+
+
 def _lock_chain(connection) -> str:
     """Take the chain for this transaction and read its head (the last entry's hash)."""
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK_KEY])
         # Without the ORM: building the query cost more than running it.
-        cursor.execute(f"SELECT entry_hash FROM {AuditEntry._meta.db_table} "  # noqa: S608
-                       "ORDER BY id DESC LIMIT 1")
+        if connection.vendor == "postgresql":
+            cursor.execute(LOCK_AND_READ_HEAD, [ADVISORY_LOCK_KEY])
+        else:  # SQLite: the transaction holds the database's one write lock already
+            cursor.execute(READ_HEAD)
         row = cursor.fetchone()
-    return row[0] if row else GENESIS_HASH
+    return row[0] if row and row[0] is not None else GENESIS_HASH
 
 
 def _normalise_ip(value: str | None) -> str | None:

@@ -49,7 +49,8 @@ def _session_cookie(user) -> str:
 def _env(database_url: str, queue: str) -> dict:
     return {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings", "DJANGO_DEBUG": "false",
             "DATABASE_URL": database_url, "REDIS_URL": settings.REDIS_URL or "",
-            "CELERY_TASK_DEFAULT_QUEUE": queue, "PYTHONPATH": str(BASE_DIR)}
+            "CELERY_TASK_DEFAULT_QUEUE": queue, "PYTHONPATH": str(BASE_DIR),
+            "CONN_MAX_AGE": "60"}  # as docker-compose runs it
 
 
 # --- in the bench process ----------------------------------------------------------------------

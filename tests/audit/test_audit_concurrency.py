@@ -5,8 +5,9 @@ import threading
 import pytest
 from django.core.management import call_command
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
-from audit.log import log
+from audit.log import ADVISORY_LOCK_KEY, log
 from audit.models import AuditEntry
 from plans.services import plan_create
 from tests.factories import UserFactory
@@ -51,3 +52,29 @@ def test_twenty_concurrent_writers_leave_an_unbroken_chain(require_postgres, cap
     call_command("audit_verify")
     assert capsys.readouterr().out.splitlines()[0] == (
         f"{before + WRITERS * PER_WRITER} entries verified")
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_an_append_holds_the_chain_until_its_transaction_ends(require_postgres):
+    """The lock and the head come back in one round trip (audit.log, migration 0006), and the
+    lock is the transaction's: another session cannot take the chain until it commits."""
+    other = connection.copy()  # a second session on the same database
+
+    def chain_is_free() -> bool:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [ADVISORY_LOCK_KEY])
+            return cursor.fetchone()[0]
+
+    try:
+        head = log("auth.login_failed", payload={"n": 1})
+        with CaptureQueriesContext(connection) as queries, transaction.atomic():
+            entry = log("comment.posted", payload={"n": 2})
+            assert not chain_is_free()
+        assert chain_is_free()
+    finally:
+        other.close()
+    assert entry.prev_hash == head.entry_hash
+    statements = [q["sql"] for q in queries.captured_queries
+                  if not q["sql"].startswith(("BEGIN", "COMMIT"))]
+    assert len(statements) == 2 and statements[1].startswith('INSERT INTO "audit_auditentry"')
