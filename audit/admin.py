@@ -9,7 +9,7 @@ from .models import AuditEntry
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(ReadOnlyModelAdmin):
-    """Read-only: entries are only ever appended, by audit.log.log()."""
+    """Read-only: entries are only ever appended, by audit.log (log, append)."""
 
     list_display = ("id", "created_at", "action", "actor_repr", "object_repr", "plan_link",
                     "ip_address")

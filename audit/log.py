@@ -1,4 +1,5 @@
-"""The one way to write the audit trail: log(action, actor=..., obj=..., payload=...).
+"""The one way to write the audit trail: log(action, actor=..., obj=..., payload=...), or
+append(new_entry(...), new_entry(...)) for several entries of one change at once.
 
 Each entry stores the SHA-256 of (previous entry's hash + its own canonical content), so editing
 or deleting any entry breaks the chain (see `manage.py audit_verify`).
@@ -77,9 +78,9 @@ def _normalise_ip(value: str | None) -> str | None:
     return AuditEntry._meta.get_field("ip_address").get_prep_value(value)
 
 
-def log(action, *, actor=None, obj=None, plan=None, revision_hash: str = "",
-        payload: dict | None = None) -> AuditEntry:
-    """Append one audit entry. Call inside the service's transaction.
+def new_entry(action, *, actor=None, obj=None, plan=None, revision_hash: str = "",
+          payload: dict | None = None) -> AuditEntry:
+    """An audit entry not yet appended (``append()`` chains and writes it).
 
     ``action``: a registered action name, or an event (notifications.events.Event) whose name
     it is."""
@@ -87,7 +88,7 @@ def log(action, *, actor=None, obj=None, plan=None, revision_hash: str = "",
     check(action)
     request_info = current_request.get()
     authenticated = actor is not None and actor.is_authenticated
-    entry = AuditEntry(
+    return AuditEntry(
         action=action,
         actor=actor if authenticated else None,
         actor_repr=actor.get_username() if authenticated else "",
@@ -100,13 +101,27 @@ def log(action, *, actor=None, obj=None, plan=None, revision_hash: str = "",
         user_agent=request_info.user_agent if request_info else "",
         payload=json.loads(json.dumps(payload or {}, default=str)),
     )
+
+
+def append(*entries: AuditEntry) -> list[AuditEntry]:
+    """Append ``entries`` (from ``new_entry()``), in order, in the caller's transaction: one lock
+    and head read, one insert, however many."""
+    if not entries:
+        return []
     using = router.db_for_write(AuditEntry)
-    # No savepoint (two queries per entry): an entry that cannot be written must undo the
-    # caller's whole transaction anyway, since a change without its audit entry is not allowed.
-    connection = connections[using]
+    # No savepoint: an entry that cannot be written must undo the caller's whole transaction
+    # anyway, since a change without its audit entry is not allowed.
     with transaction.atomic(using=using, savepoint=False):
-        entry.prev_hash = _lock_chain(connection)
-        entry.created_at = timezone.now()
-        entry.entry_hash = chain_hash(entry.prev_hash, entry)
-        entry.save(using=using)
-    return entry
+        head = _lock_chain(connections[using])
+        for new in entries:
+            new.prev_hash = head
+            new.created_at = timezone.now()
+            new.entry_hash = head = chain_hash(head, new)
+        AuditEntry.objects.using(using).bulk_create(entries)
+    return list(entries)
+
+
+def log(action, **details) -> AuditEntry:
+    """Append one audit entry (``new_entry()``'s arguments). Call inside the service's
+    transaction."""
+    return append(new_entry(action, **details))[0]

@@ -1,4 +1,4 @@
-"""An append-only, hash-chained audit log. Write to it only through audit.log.log().
+"""An append-only, hash-chained audit log. Write to it only through audit.log (log, append).
 
 Nothing in the application updates or deletes an entry: save() refuses an existing row, delete()
 and the queryset's update()/delete() refuse, the admin is read-only, and on PostgreSQL a trigger

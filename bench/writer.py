@@ -14,8 +14,9 @@ sleep), so the one writer's rate and all of theirs are measured alternately, on 
 machine. A writer starts a cycle only when the window has time left for one as long as its
 last, so no cycle runs into the next window; each window reports its cycles and the time they
 took (a writer's rate in it is the one over the other, its idle end left out). It prints its
-figures as one JSON line, among them the time it spent in the audit chain's advisory lock
-statement (audit/log.py): waiting for the other writers' transactions that hold the lock to commit.
+figures as one JSON line, among them the time it spent in the statement that takes the audit
+chain's advisory lock and reads its head (audit/log.py): waiting for the other writers'
+transactions that hold the lock to commit.
 A cycle that raises is counted as an error and the writer goes on; after MAX_ERRORS it stops,
 since a cycle broken half-way leaves the plan where the next one cannot start.
 """
@@ -62,11 +63,12 @@ def _arguments(argv) -> argparse.Namespace:
 class ChainLockWait:
     """An execute wrapper that adds up the time spent in the chain lock's statement."""
 
-    def __init__(self) -> None:
+    def __init__(self, statement: str) -> None:
+        self.statement = statement
         self.seconds = 0.0
 
     def __call__(self, execute, sql, params, many, context):
-        if "pg_advisory_xact_lock" not in sql:
+        if sql != self.statement:
             return execute(sql, params, many, context)
         began = time.perf_counter()
         try:
@@ -121,6 +123,7 @@ def main(argv=None) -> int:
     from django.contrib.auth import get_user_model
     from django.db import connection
 
+    from audit.log import LOCK_AND_READ_HEAD
     from config.celery_app import app
 
     from .writes import cycle
@@ -133,7 +136,7 @@ def main(argv=None) -> int:
     cycle(author, reviewers[0], args.plan)
     print(json.dumps({"ready": os.getpid()}), flush=True)
     start_at = float(sys.stdin.readline())
-    lock_wait = ChainLockWait()
+    lock_wait = ChainLockWait(LOCK_AND_READ_HEAD)
     with connection.execute_wrapper(lock_wait):
         figures = _timed(cycle, author, reviewers, args.plan, start_at=start_at,
                          rounds=args.rounds, seconds=args.seconds, also_alone=args.also_alone,

@@ -20,7 +20,8 @@ from django.utils import timezone
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from accounts.roles import is_admin
-from audit.log import log
+from audit.log import append, log, new_entry
+from audit.models import AuditEntry
 from core.cache import SharedValue
 from core.errors import Conflict, NotAllowed, ValidationError
 from notifications import events as notification_events
@@ -262,10 +263,11 @@ def review_decide(*, actor, review: Review, decision: str, comment: str = "",
     review.comment = comment
     review.decided_at = timezone.now()
     review.save(update_fields=["decision", "comment", "decided_at"])
-    log(events.REVIEW_DECIDED, actor=actor, obj=review, plan=plan,
-        revision_hash=current.content_hash,
-        payload={"decision": decision, "comment": comment, "revision": current.number})
-    _apply_outcome(plan=plan, actor=actor, revision=current, review=review)
+    decided = new_entry(events.REVIEW_DECIDED, actor=actor, obj=review, plan=plan,
+                        revision_hash=current.content_hash,
+                        payload={"decision": decision, "comment": comment,
+                                 "revision": current.number})
+    _apply_outcome(plan=plan, actor=actor, revision=current, review=review, decided=decided)
     if plan.status == PlanStatus.PENDING_REVIEW:
         # The author hears once per click: the outcome event (approved, sent back, rejected,
         # carrying this comment) when the decision settles the plan, else review.decided.
@@ -274,12 +276,16 @@ def review_decide(*, actor, review: Review, decision: str, comment: str = "",
     return review
 
 
-def _apply_outcome(*, plan: Plan, actor, revision: PlanRevision, review: Review | None = None):
+def _apply_outcome(*, plan: Plan, actor, revision: PlanRevision, review: Review | None = None,
+                   decided: AuditEntry | None = None):
     """Move a plan under review to the policy's outcome (call with the plan row locked and
-    ``revision`` its current revision)."""
+    ``revision`` its current revision). ``decided``: the decision's audit entry, appended
+    here, before the outcome's (one append for both)."""
     status = policy.evaluate_plan(plan, revision)
     target = status.outcome
+    earlier = [decided] if decided is not None else []
     if plan.status != PlanStatus.PENDING_REVIEW or target == PlanStatus.PENDING_REVIEW:
+        append(*earlier)
         return status
     transition = {
         PlanStatus.APPROVED: plan.approve,
@@ -296,13 +302,15 @@ def _apply_outcome(*, plan: Plan, actor, revision: PlanRevision, review: Review 
     except (ConcurrentTransition, TransitionNotAllowed) as exc:
         raise Conflict() from exc
     event = events.OUTCOME_EVENTS[target]
-    log(event, actor=actor, obj=plan, plan=plan, revision_hash=revision.content_hash,
+    append(*earlier, new_entry(
+        event, actor=actor, obj=plan, plan=plan, revision_hash=revision.content_hash,
         payload={
             "from": previous, "to": plan.status, "revision": revision.number,
             "approvals": sorted(r.reviewer.get_username() for r in status.approvals),
             "decision_review": review.pk if review else None,
             "policy": status.policy,
-        })
+        },
+    ))
     notify_plan_event(event=event, plan=plan, actor=actor, revision=revision, review=review,
                       comment=review.comment if review else "")
     return status

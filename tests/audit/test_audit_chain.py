@@ -7,7 +7,7 @@ from django.db import transaction
 from django.db.models import ProtectedError
 
 from audit.actions import ACTIONS, UnknownAuditAction
-from audit.log import GENESIS_HASH, chain_hash, log
+from audit.log import GENESIS_HASH, append, chain_hash, log, new_entry
 from audit.management.commands.audit_verify import first_broken_link
 from audit.models import AppendOnlyError, AuditEntry
 from plans.services import plan_create
@@ -134,4 +134,20 @@ def test_an_entry_rolled_back_with_a_manual_savepoint_is_not_chained_onto(author
         transaction.savepoint_rollback(savepoint)
         after = log("plan.edited", actor=author, obj=plan, plan=plan)
     assert after.prev_hash == kept.entry_hash
+    assert first_broken_link() == (AuditEntry.objects.count(), None)
+
+
+def test_entries_appended_together_are_chained_in_order(author):
+    """append() writes several entries at once (a decision and the outcome it settles, say):
+    each chained onto the one before it, in the order given."""
+    plan = plan_create(actor=author, title="Plan A")
+    head = AuditEntry.objects.order_by("-id").first()
+    with transaction.atomic():
+        first, second = append(new_entry("review.decided", actor=author, obj=plan, plan=plan),
+                               new_entry("plan.needs_revision", actor=author, obj=plan, plan=plan))
+        assert append() == []  # nothing to append: nothing written
+    stored = list(AuditEntry.objects.filter(pk__gt=head.pk).order_by("id"))
+    assert [e.action for e in stored] == ["review.decided", "plan.needs_revision"]
+    assert [e.pk for e in stored] == [first.pk, second.pk]
+    assert (stored[0].prev_hash, stored[1].prev_hash) == (head.entry_hash, stored[0].entry_hash)
     assert first_broken_link() == (AuditEntry.objects.count(), None)
