@@ -16,9 +16,11 @@ search bar, actions, rows, pagination and filters), its CSRF token put back in o
 request: Django's templates drew the page around the list in a third of its time."""
 
 import datetime
+import functools
 import hashlib
 import pickle
 import uuid
+from pathlib import Path
 
 import django
 from django import template
@@ -34,6 +36,7 @@ from django.contrib.admin.utils import (
 from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
 from django.db import models
+from django.template import engines
 from django.templatetags.static import static
 from django.urls import NoReverseMatch, get_script_prefix, get_urlconf
 from django.utils import timezone, translation
@@ -45,15 +48,32 @@ from core import cache as shared_cache
 register = template.Library()
 
 _SENTINEL = 2_147_483_647  # a primary key no page shows (as core.urls.pk_url)
-MARKUP_VERSION = 1  # part of each cached rows' or filters' key: a new one when markup changes
+#: Part of every key here: a new one when the markup this module draws changes (the templates'
+#: own changes are keyed by their sources: _admin_templates_digest).
+MARKUP_VERSION = 1
 CACHE_SECONDS = 24 * 60 * 60
 _CSRF_SLOT = f"csrf{uuid.uuid4().hex}"  # drawn where the token goes; no markup has it
 
 
+@functools.cache
+def _admin_templates_digest() -> str:
+    """A digest of every admin template as this process finds it (the first folder the
+    template engine looks in that has it: a project's override, else Django's), so that a
+    deployment that changes one draws the pages afresh. Read once per process."""
+    found = {}
+    for folder in map(Path, engines["django"].template_dirs):
+        for path in sorted((folder / "admin").rglob("*.html")):
+            found.setdefault(str(path.relative_to(folder)), path)
+    digest = hashlib.sha256()
+    for name, path in sorted(found.items()):
+        digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
 def _key(prefix: str, *drawn_from) -> str:
     """(Pickled, not repr'd: twice as fast, and what pickles alike is alike.)"""
-    return f"{prefix}:" + hashlib.sha256(pickle.dumps((MARKUP_VERSION, *drawn_from),
-                                                      protocol=5)).hexdigest()
+    return f"{prefix}:" + hashlib.sha256(pickle.dumps(
+        (MARKUP_VERSION, _admin_templates_digest(), *drawn_from), protocol=5)).hexdigest()
 
 
 #: The changelist pages (some 40 kB each) and counts (plans/admin.py) of this process.

@@ -252,3 +252,29 @@ def test_the_process_keeps_only_its_newest_values():
             recent.cached(f"test-recent:{key}", lambda key=key: key.upper(), 60)
         assert list(recent.values) == ["test-recent:a", "test-recent:c"]
         assert recent.cached("test-recent:b", lambda: "drawn again", 60) == "drawn again"
+
+
+@pytest.mark.parametrize("keyed", [True, False])
+def test_a_deployed_admin_template_is_shown_though_the_page_was_kept(env, tmp_path, keyed):
+    """A deployment that overrides an admin template (here the site's branding): its new
+    processes draw the page afresh, since the templates' sources are in every key. Without
+    them in the key (keyed=False), the page kept from before is served."""
+    if not keyed:
+        env.monkeypatch.setattr(plangate_admin, "_admin_templates_digest", lambda: "")
+    served, _ = _served_and_fresh(env.client)  # drawn, then kept
+    (tmp_path / "admin").mkdir()
+    (tmp_path / "admin" / "base_site.html").write_text(
+        '{% extends "admin/base.html" %}{% block branding %}<p>Deployed branding</p>'
+        "{% endblock %}")
+    engine = env.settings.TEMPLATES[0]
+    env.settings.TEMPLATES = [{**engine, "DIRS": [tmp_path, *engine["DIRS"]]}]
+    if keyed:
+        plangate_admin._admin_templates_digest.cache_clear()  # as a new process does
+    try:
+        again, fresh = _served_and_fresh(env.client)
+    finally:
+        env.settings.TEMPLATES = [engine]
+        if keyed:
+            plangate_admin._admin_templates_digest.cache_clear()
+    assert "Deployed branding" in fresh
+    assert (again == fresh) is keyed and (again == served) is not keyed
