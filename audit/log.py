@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from .actions import check
 from .context import current_request
-from .models import AuditEntry
+from .models import AppendOnlyError, AuditEntry
 
 GENESIS_HASH = "0" * 64
 # pg_advisory_xact_lock key: any constant that no other code uses ("audit" in ASCII).
@@ -79,7 +79,7 @@ def _normalise_ip(value: str | None) -> str | None:
 
 
 def new_entry(action, *, actor=None, obj=None, plan=None, revision_hash: str = "",
-          payload: dict | None = None) -> AuditEntry:
+              payload: dict | None = None) -> AuditEntry:
     """An audit entry not yet appended (``append()`` chains and writes it).
 
     ``action``: a registered action name, or an event (notifications.events.Event) whose name
@@ -108,6 +108,8 @@ def append(*entries: AuditEntry) -> list[AuditEntry]:
     and head read, one insert, however many."""
     if not entries:
         return []
+    if any(new.pk is not None or not new._state.adding for new in entries):
+        raise AppendOnlyError("Audit entries are append-only: this one was written already.")
     using = router.db_for_write(AuditEntry)
     # No savepoint: an entry that cannot be written must undo the caller's whole transaction
     # anyway, since a change without its audit entry is not allowed.

@@ -2,8 +2,10 @@
 (audit/log.py): an append's two round trips become one.
 
 The read is a statement of its own inside a volatile function, so under READ COMMITTED it takes
-its snapshot after the lock was granted and sees every entry committed before. SQLite has no
-such function (its one write lock serialises appends).
+its snapshot after the lock was granted and sees every entry committed before. A transaction
+of a stricter isolation level reads with its first snapshot whatever it does (it could fork the
+chain): the function refuses it. SQLite has no such function (its one write lock serialises
+appends). The table is AuditEntry's (audit_auditentry).
 """
 
 from django.db import migrations
@@ -14,6 +16,10 @@ VOLATILE LANGUAGE plpgsql AS $$
 DECLARE
     head varchar;
 BEGIN
+    IF current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION 'the audit chain is appended to under READ COMMITTED only, not %',
+            current_setting('transaction_isolation');
+    END IF;
     PERFORM pg_advisory_xact_lock(lock_key);
     SELECT entry_hash INTO head FROM audit_auditentry ORDER BY id DESC LIMIT 1;
     RETURN head;

@@ -107,10 +107,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Parameters travel apart from the SQL (psycopg's server-side binding) instead of being
     # quoted into it in Python: about a tenth of a write's CPU (make bench, writes). A statement
     # a connection ran five times is prepared (psycopg's default; Django turns it off): the
-    # server no longer plans it each time, about a tenth of a write cycle's time again (the
-    # server replans one after a migration; each connection keeps at most 100).
+    # server no longer plans it each time, about a tenth of a write cycle's time again (each
+    # connection keeps at most 100). "off" for PgBouncer in transaction mode; after a migration
+    # that changes a column's type, restart the processes (README, Production stack).
+    threshold = env("DATABASE_PREPARE_THRESHOLD", default="5")
     DATABASES["default"].setdefault("OPTIONS", {}).update({
-        "server_side_binding": True, "prepare_threshold": 5,
+        "server_side_binding": True,
+        "prepare_threshold": None if threshold in ("", "off") else int(threshold),
     })
 # Persistent connections (docker-compose: 60 s) are checked before each request reuses one.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)

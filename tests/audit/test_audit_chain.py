@@ -151,3 +151,16 @@ def test_entries_appended_together_are_chained_in_order(author):
     assert [e.pk for e in stored] == [first.pk, second.pk]
     assert (stored[0].prev_hash, stored[1].prev_hash) == (head.entry_hash, stored[0].entry_hash)
     assert first_broken_link() == (AuditEntry.objects.count(), None)
+
+
+def test_an_entry_written_once_is_never_appended_again(db):
+    """Kept from a transaction that rolled back, an entry still has its id: appending it again
+    would put an old id after newer ones and fork the chain, so it is refused."""
+    kept = new_entry("auth.login_failed", payload={"n": 1})
+    with contextlib.suppress(RuntimeError), transaction.atomic():
+        append(kept)
+        raise RuntimeError("undone")
+    log("auth.login_failed", payload={"n": 2})
+    with pytest.raises(AppendOnlyError):
+        append(kept)
+    assert first_broken_link() == (AuditEntry.objects.count(), None)

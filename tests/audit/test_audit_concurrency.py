@@ -4,7 +4,7 @@ import threading
 
 import pytest
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from audit.log import ADVISORY_LOCK_KEY, log
@@ -78,3 +78,15 @@ def test_an_append_holds_the_chain_until_its_transaction_ends(require_postgres):
     statements = [q["sql"] for q in queries.captured_queries
                   if not q["sql"].startswith(("BEGIN", "COMMIT"))]
     assert len(statements) == 2 and statements[1].startswith('INSERT INTO "audit_auditentry"')
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_an_append_under_a_stricter_isolation_level_is_refused(require_postgres):
+    """Its snapshot would be older than the lock (a fork): nothing is written."""
+    before = AuditEntry.objects.count()
+    with pytest.raises(DatabaseError, match="READ COMMITTED only"), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        log("auth.login_failed", payload={"n": 1})
+    assert AuditEntry.objects.count() == before

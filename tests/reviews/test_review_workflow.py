@@ -327,3 +327,19 @@ def test_request_form_offers_only_groups_with_a_reviewer(client, author, reviewe
     assert response.status_code == 400
     assert "Pick a group with at least one reviewer in it." in response.content.decode()
     assert not plan.review_requests.exists()
+
+
+def test_a_decision_that_leaves_the_plan_pending_is_audited_alone(author, reviewer,
+                                                                   two_approvals):
+    """The first of two approvals: its own entry, chained onto the trail's head, and no
+    outcome entry (the plan still waits for the second)."""
+    plan = ready_plan(author=author)
+    plan_submit(actor=author, plan=plan)
+    review = services.review_start(actor=reviewer, plan=plan)
+    answer_all(review, reviewer)
+    head = AuditEntry.objects.order_by("-id").first()
+    services.review_decide(actor=reviewer, review=review, decision="APPROVED")
+    plan.refresh_from_db()
+    assert plan.status == PlanStatus.PENDING_REVIEW
+    new = list(AuditEntry.objects.filter(pk__gt=head.pk))
+    assert [(e.action, e.prev_hash) for e in new] == [("review.decided", head.entry_hash)]
