@@ -72,8 +72,9 @@ class OutboxMessage(models.Model):
 
     event = models.CharField(max_length=50, db_index=True)
     channel = models.CharField(max_length=10, choices=Channel.choices)
+    # Not indexed alone: the index on (status, created_at) serves every filter by status.
     status = models.CharField(
-        max_length=10, choices=OutboxStatus.choices, default=OutboxStatus.PENDING, db_index=True
+        max_length=10, choices=OutboxStatus.choices, default=OutboxStatus.PENDING
     )
     plan = models.ForeignKey(
         "plans.Plan", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

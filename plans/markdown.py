@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from decimal import Decimal
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -240,7 +240,10 @@ def _same(a: str, b: str) -> bool:
 
 
 def _norm(text: str) -> str:
-    return "\n".join(line.rstrip() for line in (text or "").strip().split("\n"))
+    text = (text or "").strip()
+    if "\n" not in text:  # most values: one line, already as the join below would give it
+        return text
+    return "\n".join(line.rstrip() for line in text.split("\n"))
 
 
 def _quote(line: str) -> str:
@@ -348,6 +351,12 @@ class _Parsed:
     raw: PlanDocument  # as written (placeholders kept), what spans point into
     spans: _Spans
     report: ImportReport
+
+    @cached_property
+    def stored_steps(self) -> list[tuple]:
+        """The document's steps as _patch_steps compares them: worked out once per parse, not
+        once per export (the parse is memoised: _parsed_source)."""
+        return _stored_steps(self.document.steps)
 
 
 class _Parser:
@@ -995,7 +1004,11 @@ def _without_placeholders(doc: PlanDocument) -> PlanDocument:
 
 
 def _with_placeholders(doc: PlanDocument) -> PlanDocument:
-    doc, ph = copy.deepcopy(doc), PLACEHOLDERS
+    # Copies of what is filled in below (the document, its sections, approval and steps); the
+    # rest (actions, files, criteria, extra sections) is only read, so it is shared: a deep copy
+    # of a 200-step plan was most of the time its export took.
+    doc, ph = copy.copy(doc), PLACEHOLDERS
+    doc.sections, doc.approval = dict(doc.sections), copy.copy(doc.approval)
     for name in [*_HEADER_FIELDS, "status", "review_checklist"]:
         if not getattr(doc, name).strip():
             setattr(doc, name, getattr(ph, name))
@@ -1005,7 +1018,7 @@ def _with_placeholders(doc: PlanDocument) -> PlanDocument:
     for name in _APPROVAL_NAMES:
         if not getattr(doc.approval, name).strip():
             setattr(doc.approval, name, getattr(ph.approval, name))
-    doc.steps = doc.steps or copy.deepcopy(ph.steps)
+    doc.steps = [copy.copy(step) for step in doc.steps] or copy.deepcopy(ph.steps)
     for step in doc.steps:
         for name in _STEP_SCALARS:
             if not getattr(step, name).strip():
@@ -1152,6 +1165,11 @@ def _stored_step(step: Step) -> tuple:
         risk_level(step.risk)
 
 
+def _stored_steps(steps: list[Step]) -> list[tuple]:
+    return [(_stored_step(s), [_item_key(i) for i in s.actions], [_item_key(i) for i in s.files])
+            for s in steps]
+
+
 def _item_key(item) -> tuple:
     if isinstance(item, CheckItem):
         return _norm(item.text), item.checked
@@ -1284,7 +1302,7 @@ def patch_source(source: str, doc: PlanDocument) -> str:
     if not _same_value(old.review_checklist, doc.review_checklist) and spans.review_checklist:
         edits.replace(spans.review_checklist, doc.review_checklist)
 
-    _patch_steps(edits, old, raw, doc, spans)
+    _patch_steps(edits, parsed, doc)
     _patch_items(edits, raw.success_criteria, doc.success_criteria, spans.criteria,
                  spans.criteria_end, old.success_criteria)
     if spans.criteria_end is None and doc.success_criteria:
@@ -1307,22 +1325,19 @@ def _section_insert_point(spans: _Spans, top: list[schema.Section], section) -> 
     return next((spans.blocks[k][0] for k in later if k in spans.blocks), spans.end)
 
 
-def _patch_steps(edits: _Edits, old: PlanDocument, raw: PlanDocument, doc: PlanDocument,
-                 spans: _Spans) -> None:
-    def stored(steps):
-        return [(_stored_step(s), [_item_key(i) for i in s.actions],
-                 [_item_key(i) for i in s.files]) for s in steps]
-
-    if stored(old.steps) == stored(doc.steps):
+def _patch_steps(edits: _Edits, parsed: _Parsed, doc: PlanDocument) -> None:
+    if parsed.stored_steps == _stored_steps(doc.steps):
         return
+    raw, spans = parsed.raw, parsed.spans
     base = raw.steps
     for index, (before, after) in enumerate(zip(base, doc.steps, strict=False)):
         span = spans.steps[index]
-        if _stored_step(before)[0] != _stored_step(after)[0] and span.title is not None:
+        stored_before, stored_after = _stored_step(before), _stored_step(after)
+        if stored_before[0] != stored_after[0] and span.title is not None:
             edits.replace(span.title, after.title)
         for position, name in enumerate(("objective", "dependencies", "estimate", "risk"),
                                         start=1):
-            if _stored_step(before)[position] == _stored_step(after)[position]:
+            if stored_before[position] == stored_after[position]:
                 continue
             value = getattr(after, name)
             if name == "risk":
@@ -1358,6 +1373,14 @@ def _patch_steps(edits: _Edits, old: PlanDocument, raw: PlanDocument, doc: PlanD
 # --- public: document <-> models -------------------------------------------------------------
 
 
+def _related(instance, name: str):
+    """``instance.<name>.all()``: the prefetched rows when there are, without the related
+    manager that each access makes (on a large plan, making one for every step's actions and
+    files took longer than reading the rows); else the manager's query."""
+    prefetched = getattr(instance, "_prefetched_objects_cache", {}).get(name)
+    return prefetched if prefetched is not None else getattr(instance, name).all()
+
+
 def document_from_plan(plan: Plan, approval: Approval | None = None) -> PlanDocument:
     """The plan's content as a document (uses prefetched steps, actions, files and criteria)."""
     return PlanDocument(
@@ -1371,8 +1394,8 @@ def document_from_plan(plan: Plan, approval: Approval | None = None) -> PlanDocu
             Step(
                 title=step.title,
                 objective=step.objective,
-                actions=[CheckItem(a.text, a.done) for a in step.actions.all()],
-                files=[FileChange(f.path, f.description) for f in step.files.all()],
+                actions=[CheckItem(a.text, a.done) for a in _related(step, "actions")],
+                files=[FileChange(f.path, f.description) for f in _related(step, "files")],
                 dependencies=step.dependencies,
                 estimate=step.estimate,
                 risk=step.risk.capitalize(),

@@ -7,8 +7,7 @@ transaction, write the audit trail, and leave side effects (notifications) to ru
 import hashlib
 from collections import Counter
 
-from django.db import router, transaction
-from django.db.models import Prefetch, prefetch_related_objects
+from django.db import connections, router, transaction
 from django.db.models.deletion import Collector
 from django.utils import timezone
 from django_fsm import ConcurrentTransition, TransitionNotAllowed, has_transition_perm
@@ -43,12 +42,6 @@ from .models import (
     validate_single_line,
 )
 
-#: A plan's content: steps with their actions and files, and the success criteria.
-CONTENT_PREFETCH = (
-    Prefetch("steps", queryset=PlanStep.objects.prefetch_related("actions", "files")),
-    "success_criteria",
-)
-
 
 def _record_editor(plan: Plan, user) -> None:
     PlanEditor.objects.get_or_create(plan=plan, user=user)
@@ -65,6 +58,102 @@ def _refresh_for_write(plan: Plan) -> Plan:
     if current.status != plan.status:
         raise Conflict()
     return current
+
+
+#: What a submission reads of a locked plan besides its row: its content (steps, their actions
+#: and files, success criteria, each in its model's order) and its latest revision's number and
+#: hash, in one statement written out. Built by the ORM this was five queries (a prefetch of
+#: four, and the revision), and building them, their querysets and their instances cost the
+#: submission more than everything else it does. Each row is (kind, then a model's columns in
+#: field order, padded with NULLs; ``done`` last): test_the_content_read_is_what_the_orm_reads
+#: pins them to plans/models.py. The first branch types every column (PostgreSQL unifies a
+#: UNION's types pair by pair, and two untyped NULLs would make text).
+CONTENT_SQL = """
+SELECT 0 AS kind, id, plan_id, position, title, objective, dependencies, estimate,
+  estimated_hours, risk, notes, CAST(NULL AS boolean) AS done
+FROM plans_planstep WHERE plan_id = %s
+UNION ALL
+SELECT 1, a.id, a.step_id, a.position, a.text, NULL, NULL, NULL, NULL, NULL, NULL, a.done
+FROM plans_stepaction a JOIN plans_planstep s ON s.id = a.step_id WHERE s.plan_id = %s
+UNION ALL
+SELECT 2, f.id, f.step_id, f.position, f.path, f.description, NULL, NULL, NULL, NULL, NULL, NULL
+FROM plans_stepfile f JOIN plans_planstep s ON s.id = f.step_id WHERE s.plan_id = %s
+UNION ALL
+SELECT 3, id, plan_id, position, text, NULL, NULL, NULL, NULL, NULL, NULL, done
+FROM plans_successcriterion WHERE plan_id = %s
+UNION ALL
+SELECT 4, NULL, NULL, r.number, r.content_hash, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+FROM (SELECT number, content_hash FROM plans_planrevision WHERE plan_id = %s
+      ORDER BY number DESC LIMIT 1) r
+ORDER BY kind, position, id
+"""
+_STEP, _ACTION, _FILE, _CRITERION = range(4)  # and 4: the latest revision
+
+
+def _converters(model, connection) -> list[tuple]:
+    """(index, converters, column) for each of the model's concrete fields whose value the ORM
+    converts as the database returns it (SQLite gives booleans as 0/1, decimals as numbers)."""
+    found = []
+    for index, field in enumerate(model._meta.concrete_fields):
+        column = field.get_col(model._meta.db_table)
+        converters = connection.ops.get_db_converters(column) + column.get_db_converters(
+            connection)
+        if converters:
+            found.append((index, converters, column))
+    return found
+
+
+def _read_content(plan: Plan) -> tuple[int, str] | None:
+    """Read the plan's content into it as prefetch_related would (``plan.steps.all()``, each
+    step's ``actions.all()`` and ``files.all()``, ``plan.success_criteria.all()``), and return
+    its latest revision's (number, content_hash), None before the first. One statement
+    (CONTENT_SQL): run it once the plan row is locked, so it reads what was committed by then."""
+    connection = connections[plan._state.db]
+    with connection.cursor() as cursor:
+        cursor.execute(CONTENT_SQL, [plan.pk] * 5)
+        rows = cursor.fetchall()
+    models = (PlanStep, StepAction, StepFile, SuccessCriterion)
+    converters = [_converters(model, connection) for model in models]
+    steps, criteria, children, previous = [], [], {}, None
+    for kind, *values, done in rows:
+        if kind == 4:
+            previous = (values[2], values[3])  # position holds its number, title its hash
+            continue
+        if kind == _FILE:
+            values = values[:5]
+        elif kind != _STEP:  # an action or a criterion: id, parent, position, text, done
+            values = [*values[:4], done]
+        for index, functions, column in converters[kind]:
+            for function in functions:
+                values[index] = function(values[index], column, connection)
+        row = models[kind].from_db(connection.alias, None, values)
+        if kind == _STEP:
+            steps.append(row)
+            children[row.pk] = ([], [])
+        elif kind == _CRITERION:
+            criteria.append(row)
+        else:
+            children[row.step_id][kind - _ACTION].append(row)
+    for step in steps:
+        _prefetched(step, "actions", children[step.pk][0])
+        _prefetched(step, "files", children[step.pk][1])
+    _prefetched(plan, "steps", steps)
+    _prefetched(plan, "success_criteria", criteria)
+    return previous
+
+
+def _prefetched(instance, name: str, rows: list) -> None:
+    """``rows`` as ``instance.<name>.all()``, kept the way prefetch_related keeps them (each row
+    pointing back at ``instance``)."""
+    manager = getattr(instance, name)
+    queryset = manager.get_queryset()
+    queryset._result_cache = rows
+    queryset._prefetch_done = True
+    for row in rows:
+        manager.field.set_cached_value(row, instance)
+    if not hasattr(instance, "_prefetched_objects_cache"):
+        instance._prefetched_objects_cache = {}
+    instance._prefetched_objects_cache[name] = queryset
 
 
 def _text(value):
@@ -409,8 +498,8 @@ def plan_submit(*, actor, plan: Plan) -> PlanRevision:
         # Submitted a moment ago (another tab, a double click): stale, not forbidden. A decided
         # plan is refused below (a rejection is final; an approved plan takes an amendment).
         raise Conflict(f"This plan {status_phrase(plan.status)}: there is nothing to submit.")
-    # What the checks and the revision's text read, in a fixed number of queries.
-    prefetch_related_objects([plan], *CONTENT_PREFETCH)
+    # What the checks and the revision's text read, and the latest revision: one statement.
+    previous = _read_content(plan)
     _require(permissions.can_submit(plan, actor), "Only the author can submit this plan.")
     if plan.archived_at is not None:
         raise ValidationError("This plan is archived: take it out of the archive to submit it.")
@@ -421,9 +510,6 @@ def plan_submit(*, actor, plan: Plan) -> PlanRevision:
         raise ValidationError("Fill in before submitting: " + "; ".join(missing) + ".")
     # The state machine's own gate (source state, conditions, permission) agrees.
     _require(has_transition_perm(plan.submit, actor), "Only the author can submit this plan.")
-    # (Not plan.revisions: the related manager would then load each row's deferred plan_id.)
-    previous = (PlanRevision.objects.filter(plan=plan).order_by("-number")
-                .only("number", "content_hash").first())
     previous_status = plan.status
     try:
         plan.submit()
@@ -432,17 +518,18 @@ def plan_submit(*, actor, plan: Plan) -> PlanRevision:
     except (ConcurrentTransition, TransitionNotAllowed) as exc:
         raise Conflict() from exc
     content, content_hash = revision_snapshot(plan)
+    previous_number, previous_hash = previous or (None, None)
     revision = PlanRevision.objects.create(
-        plan=plan, number=(previous.number if previous else 0) + 1, content=content,
+        plan=plan, number=(previous_number or 0) + 1, content=content,
         content_hash=content_hash, created_by=actor,
     )
     # Approvals are bound to a content hash (reviews/policy.py): an unchanged resubmission keeps
     # them, a changed one makes them stale.
-    unchanged = previous is not None and previous.content_hash == content_hash
+    unchanged = previous is not None and previous_hash == content_hash
     event = events.PLAN_RESUBMITTED if previous is not None else events.PLAN_SUBMITTED
     log(event, actor=actor, obj=plan, plan=plan, revision_hash=content_hash,
         payload={"from": previous_status, "to": plan.status, "revision": revision.number,
-                 "previous_revision": previous.number if previous else None,
+                 "previous_revision": previous_number,
                  "content_unchanged": unchanged})
     notify_plan_event(event=event, plan=plan, actor=actor, revision=revision)
     return revision

@@ -25,7 +25,7 @@ DECISION_MAX_QUERIES = 25
 #: policy counts are read with their reviewers' editing. The decision reads the policy with its
 #: groups (one query) from the database (reviews/policy.py evaluate_plan), never from the
 #: shared copy.
-WRITE_QUERIES = {"submit": 14, "start": 7, "decide": 11}
+WRITE_QUERIES = {"submit": 10, "start": 7, "decide": 11}
 #: Transaction control: the test's own transaction turns each service's into a savepoint.
 CONTROL = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT", "BEGIN", "COMMIT")
 
