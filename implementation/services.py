@@ -28,7 +28,7 @@ from plans.models import (
     PlanStep,
     status_phrase,
 )
-from plans.services import apply_document, revision_snapshot
+from plans.services import apply_document, read_content, revision_snapshot
 from reviews.certificate import approved_revisions
 
 from . import drift, events
@@ -210,6 +210,9 @@ def amendment_submit(*, actor, plan: Plan, text: str | bytes) -> PlanRevision:
     apply_document(plan=plan, document=document, source=source)
     plan.import_report = report.as_dict()
     plan.save(update_fields=["import_report"])
+    # The content just written, read back in one statement for the checks and the revision's
+    # text (not a query per step), with the latest revision.
+    previous = read_content(plan)
     missing = plan.missing_for_submission()
     if missing:
         raise ValidationError("Fill in before submitting: " + "; ".join(missing) + ".")
@@ -217,7 +220,6 @@ def amendment_submit(*, actor, plan: Plan, text: str | bytes) -> PlanRevision:
     if approved is not None and content_hash == approved.content_hash:
         raise ValidationError("This is the approved text: an amendment must change the plan.")
     PlanEditor.objects.get_or_create(plan=plan, user=actor)
-    previous = plan.revisions.order_by("-number").only("number").first()
     status_before = plan.status
     if not can_proceed(plan.amend):
         raise Conflict()
@@ -227,7 +229,7 @@ def amendment_submit(*, actor, plan: Plan, text: str | bytes) -> PlanRevision:
     except (ConcurrentTransition, TransitionNotAllowed) as exc:
         raise Conflict() from exc
     revision = PlanRevision.objects.create(
-        plan=plan, number=(previous.number if previous else 0) + 1, content=content,
+        plan=plan, number=(previous[0] if previous else 0) + 1, content=content,
         content_hash=content_hash, created_by=actor,
     )
     log(events.AMENDMENT_SUBMITTED, actor=actor, obj=plan, plan=plan, revision_hash=content_hash,

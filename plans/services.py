@@ -103,7 +103,7 @@ def _converters(model, connection) -> list[tuple]:
     return found
 
 
-def _read_content(plan: Plan) -> tuple[int, str] | None:
+def read_content(plan: Plan) -> tuple[int, str] | None:
     """Read the plan's content into it as prefetch_related would (``plan.steps.all()``, each
     step's ``actions.all()`` and ``files.all()``, ``plan.success_criteria.all()``), and return
     its latest revision's (number, content_hash), None before the first. One statement
@@ -499,7 +499,7 @@ def plan_submit(*, actor, plan: Plan) -> PlanRevision:
         # plan is refused below (a rejection is final; an approved plan takes an amendment).
         raise Conflict(f"This plan {status_phrase(plan.status)}: there is nothing to submit.")
     # What the checks and the revision's text read, and the latest revision: one statement.
-    previous = _read_content(plan)
+    previous = read_content(plan)
     _require(permissions.can_submit(plan, actor), "Only the author can submit this plan.")
     if plan.archived_at is not None:
         raise ValidationError("This plan is archived: take it out of the archive to submit it.")

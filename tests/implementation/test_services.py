@@ -2,6 +2,8 @@
 entry and notifications; progress, drift and amendments."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from audit.models import AuditEntry
 from core.errors import Conflict, NotAllowed, ValidationError
@@ -250,3 +252,30 @@ def test_an_unchanged_amendment_is_refused(plan, author):
 def test_only_implementers_amend(plan, reviewer):
     with pytest.raises(NotAllowed):
         services.amendment_submit(actor=reviewer, plan=plan, text=AMENDED)
+
+
+def _with_steps(text: str, extra: int) -> str:
+    """``text`` with ``extra`` more steps, each with actions and files."""
+    steps = "".join(
+        f"### Step {n}: Move part {n}\n**Objective**: Part {n} lives in app/p{n}.py\n"
+        f"**Actions**:\n- [ ] Move part {n}\n- [ ] Test part {n}\n\n"
+        f"**Files to Modify/Create**:\n- `app/p{n}.py` - part {n}\n\n"
+        f"**Dependencies**: None\n**Estimated Time**: 1 hour\n**Risk Level**: Low\n\n"
+        for n in range(3, 3 + extra))
+    return text.replace("## Testing Strategy", steps + "## Testing Strategy", 1)
+
+
+def test_an_amendment_costs_the_same_queries_however_many_steps_it_has(author, reviewer):
+    """Its text is read back once for the checks and the revision, not step by step (only
+    the steps' own rows are written one by one: each one's id names its actions and files)."""
+    counts = []
+    for extra in (1, 12):
+        plan = approved_plan(author, reviewer)
+        with CaptureQueriesContext(connection) as queries:
+            revision = services.amendment_submit(actor=author, plan=plan,
+                                                 text=_with_steps(AMENDED, extra))
+        assert f"### Step {2 + extra}: Move part {2 + extra}" in revision.content
+        counts.append(sum(1 for q in queries.captured_queries
+                          if not q["sql"].startswith(("SAVEPOINT", "RELEASE",
+                                                      'INSERT INTO "plans_planstep"'))))
+    assert counts[0] == counts[1], counts

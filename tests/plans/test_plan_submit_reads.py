@@ -77,7 +77,7 @@ def test_the_content_read_is_what_the_orm_reads(author):
     expected = Plan.objects.get(pk=plan.pk)
     prefetch_related_objects([expected], *CONTENT)
     locked = Plan.objects.get(pk=plan.pk)
-    assert services._read_content(locked) is None  # no revision yet
+    assert services.read_content(locked) is None  # no revision yet
 
     def rows(p):
         return [(values(s), [values(a) for a in s.actions.all()],
@@ -98,7 +98,7 @@ def test_the_content_read_is_what_the_orm_reads(author):
     services.plan_withdraw(actor=author, plan=Plan.objects.get(pk=plan.pk))
     second = services.plan_submit(actor=author, plan=Plan.objects.get(pk=plan.pk))
     assert (first.number, second.number) == (1, 2)
-    assert services._read_content(Plan.objects.get(pk=plan.pk)) == (2, second.content_hash)
+    assert services.read_content(Plan.objects.get(pk=plan.pk)) == (2, second.content_hash)
 
 
 @pytest.mark.django_db
