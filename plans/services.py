@@ -14,6 +14,7 @@ from django_fsm import ConcurrentTransition, TransitionNotAllowed, has_transitio
 
 from accounts.roles import is_admin
 from audit.log import log
+from core.compiled import CompiledQuery
 from core.errors import Conflict, NotAllowed, ValidationError
 from notifications.services import notify_plan_event
 
@@ -52,9 +53,13 @@ def _require(allowed: bool, message: str) -> None:
         raise NotAllowed(message)
 
 
+#: Compiled once (core.compiled): every write of a plan reads it so.
+_LOCKED_PLAN = CompiledQuery(lambda pk: Plan.objects.select_for_update().filter(pk=pk))
+
+
 def _refresh_for_write(plan: Plan) -> Plan:
     """Lock the plan row for the rest of the transaction and fail if its state moved on."""
-    current = Plan.objects.select_for_update().get(pk=plan.pk)
+    current = _LOCKED_PLAN.get(pk=plan.pk)
     if current.status != plan.status:
         raise Conflict()
     return current
@@ -325,7 +330,7 @@ def plan_update(*, actor, plan: Plan, fields: dict | None = None, steps: list[di
     ``expected_updated_at`` (the plan's updated_at when the form was loaded) makes a save over
     someone else's newer save fail with Conflict instead of silently overwriting it.
     """
-    current = Plan.objects.select_for_update().get(pk=plan.pk)
+    current = _LOCKED_PLAN.get(pk=plan.pk)
     _require(permissions.can_edit(current, actor), edit_refusal_reason(current, actor))
     if expected_updated_at is not None and current.updated_at != expected_updated_at:
         raise Conflict("Someone saved this plan after you opened it. Reload to see their "

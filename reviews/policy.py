@@ -26,6 +26,7 @@ from django.db.models.functions import Coalesce
 
 from accounts.roles import REVIEWERS, is_reviewer
 from core.cache import SharedValue
+from core.compiled import CompiledQuery
 from plans.models import (
     Plan,
     PlanEditor,
@@ -165,13 +166,34 @@ def _load_policy() -> ReviewPolicy | None:
     )
 
 
+# What a decision reads to evaluate the policy, compiled once (core.compiled: building these
+# with the ORM at each decision cost more CPU than the database took to answer them).
+# The newest policy row with its groups joined: a few rows, one per pair of a required and a
+# high-risk group.
+_NEWEST_POLICY_ROWS = CompiledQuery(lambda: ReviewPolicy.objects.filter(
+    pk=Subquery(ReviewPolicy.objects.order_by("-id").values("pk")[:1])).values_list(
+    "pk", "name", "min_approvals", "high_risk_min_approvals", "required_groups__name",
+    "high_risk_required_groups__name"))
+# The decisions evaluate() reads (those on the revision, and approvals), not every review a
+# long-lived plan has had; each says whether its reviewer edits the plan. (Its conditions in
+# one filter() call: each further filter() or exclude() clones it.)
+_COUNTED_REVIEWS = CompiledQuery(lambda plan_id, revision_id: (
+    Review.objects.filter(~Q(decision=""), Q(revision_id=revision_id)
+                          | Q(decision=Decision.APPROVED), plan_id=plan_id)
+    .select_related("revision", "reviewer").defer("revision__content")
+    .annotate(reviewer_edits=Exists(PlanEditor.objects.filter(
+        plan_id=plan_id, user_id=OuterRef("reviewer_id"))))))
+_OPEN_CONCERNS_AND_RISK = CompiledQuery(lambda plan_id: Plan.objects.filter(pk=plan_id).values(
+    open_concerns=Coalesce(Subquery(
+        Concern.objects.filter(plan=OuterRef("pk"), resolved_at__isnull=True)
+        .values("plan").annotate(n=Count("pk")).values("n")), 0),
+    high_risk=Exists(PlanStep.objects.filter(plan=OuterRef("pk"), risk=RiskLevel.HIGH)),
+))
+
+
 def _stored_policy() -> dict:
-    """``describe_policy`` of the newest policy row, read from the database in one query (its
-    groups joined: a few rows, one per pair of a required and a high-risk group)."""
-    newest = ReviewPolicy.objects.order_by("-id").values("pk")[:1]
-    rows = list(ReviewPolicy.objects.filter(pk=Subquery(newest)).values_list(
-        "pk", "name", "min_approvals", "high_risk_min_approvals", "required_groups__name",
-        "high_risk_required_groups__name"))
+    """``describe_policy`` of the newest policy row, read from the database in one query."""
+    rows = _NEWEST_POLICY_ROWS.all()
     if not rows:
         return describe_policy(None)
     pk, name, min_approvals, high_risk_min_approvals = rows[0][:4]
@@ -296,10 +318,17 @@ def _still_a_reviewer(user) -> bool:
     return user.is_active and any(g.name == REVIEWERS for g in user.groups.all())
 
 
+_NEWEST_REVISION = CompiledQuery(lambda plan_id: PlanRevision.objects.filter(plan_id=plan_id)
+                                 .defer("content").order_by("-number")[:1])
+
+
 def current_revision(plan: Plan) -> PlanRevision | None:
     """The plan's newest revision, without its text (what the services read of it is its
     number and hash)."""
-    return plan.revisions.defer("content").order_by("-number").first()
+    revision = _NEWEST_REVISION.first(plan_id=plan.pk)
+    if revision is not None:
+        revision.plan = plan  # as plan.revisions would give it
+    return revision
 
 
 def evaluate_plan(plan: Plan, revision: PlanRevision | None = None, *,
@@ -308,15 +337,8 @@ def evaluate_plan(plan: Plan, revision: PlanRevision | None = None, *,
     one), four when someone approved (their groups). ``editors``: the plan's editor ids, when
     the caller has them loaded already."""
     revision = revision or current_revision(plan)
-    # Only the decisions evaluate() reads (those on the revision, and approvals), not every
-    # review a long-lived plan has had; each says whether its reviewer edits the plan.
-    # (Its conditions in one filter() call: each further filter() or exclude() clones it.)
-    counted = () if revision is None else (Q(revision_id=revision.pk)
-                                           | Q(decision=Decision.APPROVED),)
-    reviews = list(Review.objects.filter(~Q(decision=""), *counted, plan_id=plan.pk)
-                   .select_related("revision", "reviewer").defer("revision__content")
-                   .annotate(reviewer_edits=Exists(PlanEditor.objects.filter(
-                       plan_id=plan.pk, user_id=OuterRef("reviewer_id")))))
+    # (No revision, no decision: the query finds none.)
+    reviews = _COUNTED_REVIEWS.all(plan_id=plan.pk, revision_id=revision.pk if revision else 0)
     # Groups are read only of approvals (_still_a_reviewer, required groups): none to read
     # when nobody approved.
     prefetch_related_objects([r.reviewer for r in reviews if r.decision == Decision.APPROVED],
@@ -337,10 +359,5 @@ def _open_concerns_and_risk(plan: Plan) -> tuple[int, bool]:
     if "steps" in getattr(plan, "_prefetched_objects_cache", {}):
         open_concerns = Concern.objects.filter(plan=plan, resolved_at__isnull=True).count()
         return open_concerns, plan_is_high_risk(plan)
-    open_concerns = (Concern.objects.filter(plan=OuterRef("pk"), resolved_at__isnull=True)
-                     .values("plan").annotate(n=Count("pk")).values("n"))
-    row = Plan.objects.filter(pk=plan.pk).values(
-        open_concerns=Coalesce(Subquery(open_concerns), 0),
-        high_risk=Exists(PlanStep.objects.filter(plan=OuterRef("pk"), risk=RiskLevel.HIGH)),
-    ).get()
+    row = _OPEN_CONCERNS_AND_RISK.get(plan_id=plan.pk)
     return row["open_concerns"], row["high_risk"]

@@ -1,0 +1,140 @@
+"""Hot reads compiled once: the ORM's query and SQL, without building and compiling them per call.
+
+Building a QuerySet (filter, annotate, select_related: each clones the query) and compiling it to
+SQL is most of what a read costs this process: measured on the bench's write cycle, a lookup of
+a review with its revision joined and an ``Exists`` subquery took 3.0 ms of CPU through the ORM
+and 0.5 ms compiled, for the same SQL and the same rows (the database's part is a fraction of
+either). The write services run a dozen such reads per transition.
+
+``CompiledQuery(build)``: ``build(**params)`` returns the QuerySet; the first call (per database
+and per parameter types) builds it once with stand-ins for the parameters, compiles it, and notes
+where each stand-in lands among the SQL's parameters. Every later call runs that SQL with the
+call's values in their places, through the same compiler (its select list, its converters), so
+the model instances, ``select_related`` objects, annotations and prefetches are the ORM's own.
+It runs exactly the SQL the ORM would run for those values (tests/project/test_compiled.py
+compares the two).
+
+Only ints and strs are parameters: a call with any other value (None, which the ORM turns into
+``IS NULL``; a bool; a list) is built by the ORM as usual, as is every call while ``enabled`` is
+False (the bench's A/B). A query whose parameters the ORM transforms (``__icontains`` wraps the
+value in ``%``) or inlines in the SQL cannot be compiled: its first call raises ValueError.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+
+from django.core.exceptions import ValidationError
+from django.db import connections
+from django.db.models import Model, QuerySet
+from django.db.transaction import TransactionManagementError
+
+#: False: every call builds its QuerySet with the ORM (for A/B comparisons).
+enabled = True
+
+# Stand-ins no real parameter takes: ints within PostgreSQL's integer range (the ORM answers a
+# lookup out of a field's range without a query), strs with a private-use character.
+_INT_BASE = 2_147_480_000
+_STR_MARK = "\ue000plangate-compiled-"
+
+
+def _stand_in(index: int, kind: type):
+    return _INT_BASE + index if kind is int else f"{_STR_MARK}{index}"
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    queryset: QuerySet  # built with the stand-ins: what each call's clone starts from
+    compiler: object  # its SQLCompiler, as_sql() run: select, klass_info, col_count, ...
+    sql: str
+    slots: tuple  # per SQL parameter: (name, None) for a call's value, (None, value) a constant
+    for_update: bool
+
+
+FOR_UPDATE_OUTSIDE = "select_for_update cannot be used outside of a transaction."
+
+
+def _fixed_sql(sql: str, params: tuple, *args, **kwargs) -> tuple[str, tuple]:
+    return sql, params
+
+
+class CompiledQuery:
+    def __init__(self, build: Callable[..., QuerySet]):
+        self.build = build
+        self.model: type[Model] | None = None  # known once called
+        self._compiled: dict[tuple, _Compiled] = {}
+
+    def all(self, **params) -> list:
+        """The query's results for ``params`` (keyword arguments of ``build``), as a list."""
+        kinds = tuple((name, type(value)) for name, value in sorted(params.items()))
+        compiled = None
+        if enabled and all(kind in (int, str) for _, kind in kinds):
+            compiled = self._compiled[kinds] if kinds in self._compiled else self._compile(kinds)
+        if compiled is None:
+            queryset = self.build(**params)
+            self.model = queryset.model
+            return list(queryset)
+        queryset = compiled.queryset._chain()
+        connection = connections[queryset.db]
+        if compiled.for_update and connection.get_autocommit():  # (as the ORM's as_sql() would)
+            raise TransactionManagementError(FOR_UPDATE_OUTSIDE)
+        compiler = copy.copy(compiled.compiler)
+        compiler.connection, compiler.query = connection, queryset.query
+        values = tuple(params[name] if name is not None else value
+                       for name, value in compiled.slots)
+        compiler.as_sql = partial(_fixed_sql, compiled.sql, values)
+        # The clone's query hands its iterable this compiler (ModelIterable, ValuesIterable...).
+        queryset.query.get_compiler = lambda *args, **kwargs: compiler
+        return list(queryset)
+
+    def first(self, **params) -> Model | None:
+        """The first result or None (``build`` orders and slices: ``[:1]``)."""
+        found = self.all(**params)
+        return found[0] if found else None
+
+    def get(self, **params):
+        """The one result, as QuerySet.get() would: DoesNotExist or MultipleObjectsReturned."""
+        found = self.all(**params)
+        if len(found) == 1:
+            return found[0]
+        name = self.model._meta.object_name
+        if not found:
+            raise self.model.DoesNotExist(f"{name} matching query does not exist.")
+        raise self.model.MultipleObjectsReturned(
+            f"get() returned more than one {name} -- it returned {len(found)}!")
+
+    def _compile(self, kinds: tuple) -> _Compiled | None:
+        """The compiled query for parameters of these types; None (the ORM builds each call)
+        when a field refuses a stand-in (a str for an integer column: the ORM says what is
+        wrong with the real value, or takes it, say "5")."""
+        stand_ins = {name: _stand_in(index, kind) for index, (name, kind) in enumerate(kinds)}
+        try:
+            queryset = self.build(**stand_ins)
+        except (TypeError, ValueError, ValidationError):
+            self._compiled[kinds] = None
+            return None
+        self.model = queryset.model
+        connection = connections[queryset.db]
+        for_update = (queryset.query.select_for_update
+                      and connection.features.has_select_for_update)
+        if for_update and connection.get_autocommit():
+            raise TransactionManagementError(FOR_UPDATE_OUTSIDE)
+        compiler = queryset.query.get_compiler(using=queryset.db)
+        sql, params = compiler.as_sql()
+        by_value = {(type(value), value): name for name, value in stand_ins.items()}
+        slots = tuple((by_value[(type(p), p)], None) if (type(p), p) in by_value else (None, p)
+                      for p in params)
+        placed = {name for name, _ in slots if name is not None}
+        for name, value in stand_ins.items():
+            inlined = str(value) in sql or any(
+                isinstance(p, str) and str(value) in p and p != value for p in params)
+            if name not in placed or inlined:
+                raise ValueError(f"{self.build.__qualname__}: the parameter {name!r} does not "
+                                 "reach the SQL as it is, so the query cannot be compiled")
+        compiled = _Compiled(queryset=queryset, compiler=compiler, sql=sql, slots=slots,
+                             for_update=for_update)
+        self._compiled[kinds] = compiled
+        return compiled

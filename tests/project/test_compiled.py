@@ -1,0 +1,166 @@
+"""core.compiled.CompiledQuery gives what the ORM gives: the same SQL sent to the database, the
+same rows as the same model instances (related objects, annotations, prefetches), for any values;
+what it cannot compile it says so, and what it does not compile it leaves to the ORM."""
+
+import contextlib
+
+import pytest
+from django.db import connection, transaction
+from django.db.models import Count, Exists, OuterRef, Q
+from django.db.transaction import TransactionManagementError
+from django.forms.models import model_to_dict
+from django.test.utils import CaptureQueriesContext
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from core import compiled
+from core.compiled import CompiledQuery
+from plans.models import Plan, PlanEditor, PlanStatus, PlanStep, RiskLevel
+from tests.factories import AuthorFactory, PlanFactory, PlanStepFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def plans_with_risk(author_id: int, risk: str):
+    """A join, an annotation with a parameter inside its subquery, a constant, an order."""
+    return (Plan.objects.filter(~Q(status=PlanStatus.REJECTED), author_id=author_id)
+            .select_related("author")
+            .annotate(risky=Exists(PlanStep.objects.filter(plan=OuterRef("pk"), risk=risk)),
+                      editors_n=Count("editors"))
+            .order_by("-pk"))
+
+
+def newest_step(plan_id: int):
+    return PlanStep.objects.filter(plan_id=plan_id).order_by("-position")[:1]
+
+
+def step_titles(plan_id: int, risk: str):
+    return PlanStep.objects.filter(plan_id=plan_id, risk=risk).values_list("title", flat=True)
+
+
+def locked_plan(pk: int):
+    return Plan.objects.select_for_update(of=("self",)).filter(pk=pk)
+
+
+def as_compared(objects) -> list:
+    """What a caller sees of each result: its fields, annotations and related objects."""
+    if objects and not hasattr(objects[0], "_meta"):
+        return list(objects)
+    return [(model_to_dict(obj), {k: v for k, v in vars(obj).items()
+                                   if not k.startswith("_") and k not in model_to_dict(obj)},
+             model_to_dict(obj.author) if isinstance(obj, Plan) else None)
+            for obj in objects]
+
+
+def both(build, **params):
+    """(ORM results, compiled results, the SQL each sent)."""
+    query = CompiledQuery(build)
+    query.all(**params)  # compiled on a first call: compare a later one
+    with CaptureQueriesContext(connection) as orm_sql:
+        by_orm = list(build(**params))
+    with CaptureQueriesContext(connection) as compiled_sql:
+        by_compiled = query.all(**params)
+    return by_orm, by_compiled, orm_sql.captured_queries, compiled_sql.captured_queries
+
+
+@pytest.fixture
+def data():
+    authors = AuthorFactory.create_batch(2)
+    plans = [PlanFactory(author=authors[n % 2]) for n in range(5)]
+    for n, plan in enumerate(plans):
+        for position in range(n % 3 + 1):
+            PlanStepFactory(plan=plan, position=position,
+                            risk=[RiskLevel.LOW, RiskLevel.HIGH][(n + position) % 2])
+    PlanEditor.objects.create(plan=plans[0], user=authors[1])
+    return authors, plans
+
+
+def test_the_same_sql_and_the_same_objects_for_each_value(data):
+    authors, _ = data
+    for author in authors:
+        for risk in RiskLevel.values:
+            by_orm, by_compiled, orm_sql, compiled_sql = both(
+                plans_with_risk, author_id=author.pk, risk=risk)
+            assert by_orm and as_compared(by_compiled) == as_compared(by_orm)
+            assert [q["sql"] for q in compiled_sql] == [q["sql"] for q in orm_sql]
+
+
+@settings(max_examples=30, deadline=None)
+@given(plan_index=st.integers(0, 6), risk=st.sampled_from([*RiskLevel.values, "", "o'x%"]))
+def test_any_value_gives_the_orms_rows(plan_index, risk):
+    plan = PlanFactory()
+    PlanStepFactory(plan=plan, risk=RiskLevel.HIGH, title="Ship it")
+    plan_id = plan.pk + plan_index - 3  # this plan, others, ids with no plan
+    for build, params in ((step_titles, {"plan_id": plan_id, "risk": risk}),
+                          (newest_step, {"plan_id": plan_id})):
+        by_orm, by_compiled, orm_sql, compiled_sql = both(build, **params)
+        assert as_compared(by_compiled) == as_compared(by_orm)
+        assert [q["sql"] for q in compiled_sql] == [q["sql"] for q in orm_sql]
+
+
+def test_prefetches_run_as_the_orm_runs_them(data):
+    _, plans = data
+    query = CompiledQuery(lambda pk: Plan.objects.filter(pk=pk).prefetch_related("steps"))
+    found = query.get(pk=plans[2].pk)
+    with CaptureQueriesContext(connection) as sql:
+        titles = [step.title for step in found.steps.all()]
+    assert titles == [step.title for step in plans[2].steps.order_by("position")]
+    assert len(sql) == 0
+
+
+def test_first_and_get_answer_as_the_orm_does(data):
+    _, plans = data
+    assert CompiledQuery(newest_step).first(plan_id=plans[2].pk).position == 2
+    assert CompiledQuery(newest_step).first(plan_id=-1) is None
+    one = CompiledQuery(lambda pk: Plan.objects.filter(pk=pk))
+    assert one.get(pk=plans[1].pk) == plans[1]
+    with pytest.raises(Plan.DoesNotExist, match="Plan matching query does not exist"):
+        one.get(pk=-1)
+    several = CompiledQuery(lambda author_id: Plan.objects.filter(author_id=author_id))
+    with pytest.raises(Plan.MultipleObjectsReturned, match="it returned 3"):
+        several.get(author_id=plans[0].author_id)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_row_lock_needs_a_transaction_as_it_does_through_the_orm():
+    plans = PlanFactory.create_batch(2)
+    query = CompiledQuery(locked_plan)
+    locks = connection.features.has_select_for_update  # (SQLite locks the whole file instead)
+    outside = pytest.raises(TransactionManagementError) if locks else contextlib.nullcontext()
+    with outside:
+        list(locked_plan(pk=plans[0].pk))
+    with outside:
+        query.all(pk=plans[0].pk)
+    with transaction.atomic(), CaptureQueriesContext(connection) as sql:
+        assert query.get(pk=plans[0].pk) == plans[0]
+        assert query.get(pk=plans[1].pk) == plans[1]
+    assert all(("FOR UPDATE" in q["sql"]) == locks for q in sql if "SELECT" in q["sql"])
+    with outside:
+        query.all(pk=plans[0].pk)  # once compiled, still refused outside one
+
+
+def test_values_it_does_not_compile_go_to_the_orm(data):
+    _, plans = data
+    unowned = CompiledQuery(lambda author_id: Plan.objects.filter(author_id=author_id))
+    assert unowned.all(author_id=plans[0].author_id)
+    assert unowned.all(author_id=None) == []  # IS NULL, as the ORM builds it
+    flagged = CompiledQuery(lambda archived: Plan.objects.filter(archived_at__isnull=archived))
+    assert len(flagged.all(archived=True)) == 5 and flagged.all(archived=False) == []
+    one = CompiledQuery(lambda pk: Plan.objects.filter(pk=pk))
+    assert one.get(pk=str(plans[1].pk)) == plans[1]  # a str for an integer column: the ORM's
+    with pytest.raises(ValueError, match="expected a number"):
+        one.get(pk="one")
+
+
+def test_switched_off_every_call_is_the_orms(data, monkeypatch):
+    _, plans = data
+    query = CompiledQuery(newest_step)
+    monkeypatch.setattr(compiled, "enabled", False)
+    assert query.first(plan_id=plans[1].pk).position == 1
+    assert query._compiled == {}
+
+
+def test_a_parameter_the_orm_rewrites_cannot_be_compiled(data):
+    query = CompiledQuery(lambda text: Plan.objects.filter(title__icontains=text))
+    with pytest.raises(ValueError, match="'text' does not reach the SQL as it is"):
+        query.all(text="Plan")
