@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from audit.selectors import data_version
 from core import cache as shared_cache
+from core.compiled import CompiledQuery
 from notifications import events as audiences
 from notifications.services import RECIPIENT_FIELDS
 from plans import permissions as plan_permissions
@@ -654,13 +655,30 @@ def requested_reviewers(plan, revision=None) -> list:
     return _recipients(policy.reviewers_of(plan, _requested(plan)))
 
 
+def _asked_or_anyone(plan, *left_out: Q):
+    """Who may review the plan and was asked to, or everyone who may when nobody was asked."""
+    requests = _requests(plan)
+    return policy.reviewers_of(plan, *left_out, _requested(plan, requests) | ~Exists(requests))
+
+
+# Read by every submission's notifications: compiled once (core.compiled), from a plan that
+# has only the ids the query names.
+_ASKED_OR_ANYONE = CompiledQuery(lambda plan_id, author_id: _asked_or_anyone(
+    Plan(pk=plan_id, author_id=author_id)).only(*RECIPIENT_FIELDS).order_by("pk"))
+_EARLIER_REVIEWERS = CompiledQuery(lambda plan_id, revision_id: get_user_model().objects.filter(
+    pk__in=Review.objects.filter(~Q(revision_id=revision_id), plan_id=plan_id)
+    .values("reviewer_id"), is_active=True).only(*RECIPIENT_FIELDS).order_by("pk"))
+
+
 def _pool(plan, exclude=None) -> list:
     """reviewer_pool, less the ids in ``exclude`` (a subquery): one query, or two when reviewers
     were requested but none of them may review the plan (then everyone who may)."""
     left_out = () if exclude is None else (~Q(pk__in=exclude),)
     requests = _requests(plan)
-    pool = _recipients(policy.reviewers_of(
-        plan, *left_out, _requested(plan, requests) | ~Exists(requests)))
+    if exclude is None:
+        pool = _ASKED_OR_ANYONE.all(plan_id=plan.pk, author_id=plan.author_id)
+    else:
+        pool = _recipients(_asked_or_anyone(plan, *left_out))
     if not pool and requests.exists() and not (
             policy.reviewers_of(plan, _requested(plan, requests)).exists()):
         pool = _recipients(policy.reviewers_of(plan, *left_out))  # none asked may: whoever may
@@ -675,9 +693,8 @@ def reviewer_pool(plan, revision=None) -> list:
 
 def earlier_reviewers(plan, revision=None) -> list:
     """Reviewers who reviewed an earlier revision of the plan (before `revision`)."""
-    others = () if revision is None else (~Q(revision_id=revision.pk),)
-    reviews = Review.objects.filter(*others, plan_id=plan.pk).values("reviewer_id")
-    return _recipients(get_user_model().objects.filter(pk__in=reviews, is_active=True))
+    # (No revision: a revision id no review has.)
+    return _EARLIER_REVIEWERS.all(plan_id=plan.pk, revision_id=revision.pk if revision else 0)
 
 
 def reviewers_with_started_reviews(plan, revision=None) -> list:
