@@ -14,8 +14,9 @@ the model instances, ``select_related`` objects, annotations and prefetches are 
 It runs exactly the SQL the ORM would run for those values (tests/project/test_compiled.py
 compares the two).
 
-Only ints and strs are parameters: a call with any other value (None, which the ORM turns into
-``IS NULL``; a bool; a list) is built by the ORM as usual, as is every call while ``enabled`` is
+Parameters are ints, strs, or lists of either (for ``__in``: compiled once per length, up to
+MAX_LIST); a call with any other value (None, which the ORM turns into ``IS NULL``; a bool; an
+empty list) is built by the ORM as usual, as is every call while ``enabled`` is
 False (the bench's A/B). A query whose parameters the ORM transforms (``__icontains`` wraps the
 value in ``%``) or inlines in the SQL cannot be compiled: its first call raises ValueError.
 """
@@ -41,8 +42,30 @@ _INT_BASE = 2_147_480_000
 _STR_MARK = "\ue000plangate-compiled-"
 
 
+#: Longer lists go to the ORM (each length is a compiled form of its own, and the stand-ins of a
+#: query stay within the integer range above).
+MAX_LIST = 1000
+
+
 def _stand_in(index: int, kind: type):
     return _INT_BASE + index if kind is int else f"{_STR_MARK}{index}"
+
+
+def _kind(value):
+    """What the compiled form depends on: int, str, or for a list of either (an ``__in``
+    lookup's: one placeholder each) its element type and length; None: not compiled."""
+    if type(value) in (int, str):
+        return type(value)
+    if type(value) in (list, tuple) and 0 < len(value) <= MAX_LIST:
+        kinds = {type(item) for item in value}
+        if len(kinds) == 1 and kinds <= {int, str}:
+            return (kinds.pop(), len(value))
+    return None
+
+
+def _distinct(value):
+    # As the ORM's ``__in`` sends each value once, in order.
+    return list(dict.fromkeys(value)) if type(value) in (list, tuple) else value
 
 
 @dataclass(frozen=True)
@@ -50,7 +73,9 @@ class _Compiled:
     queryset: QuerySet  # built with the stand-ins: what each call's clone starts from
     compiler: object  # its SQLCompiler, as_sql() run: select, klass_info, col_count, ...
     sql: str
-    slots: tuple  # per SQL parameter: (name, None) for a call's value, (None, value) a constant
+    # Per SQL parameter: (name, None, None) a call's value, (name, i, None) the i-th of a call's
+    # list, (None, None, value) a constant.
+    slots: tuple
     for_update: bool
 
 
@@ -69,9 +94,10 @@ class CompiledQuery:
 
     def all(self, **params) -> list:
         """The query's results for ``params`` (keyword arguments of ``build``), as a list."""
-        kinds = tuple((name, type(value)) for name, value in sorted(params.items()))
+        params = {name: _distinct(value) for name, value in params.items()}
+        kinds = tuple((name, _kind(value)) for name, value in sorted(params.items()))
         compiled = None
-        if enabled and all(kind in (int, str) for _, kind in kinds):
+        if enabled and all(kind is not None for _, kind in kinds):
             compiled = self._compiled[kinds] if kinds in self._compiled else self._compile(kinds)
         if compiled is None:
             queryset = self.build(**params)
@@ -83,8 +109,8 @@ class CompiledQuery:
             raise TransactionManagementError(FOR_UPDATE_OUTSIDE)
         compiler = copy.copy(compiled.compiler)
         compiler.connection, compiler.query = connection, queryset.query
-        values = tuple(params[name] if name is not None else value
-                       for name, value in compiled.slots)
+        values = tuple(value if name is None else params[name] if index is None
+                       else params[name][index] for name, index, value in compiled.slots)
         compiler.as_sql = partial(_fixed_sql, compiled.sql, values)
         # The clone's query hands its iterable this compiler (ModelIterable, ValuesIterable...).
         queryset.query.get_compiler = lambda *args, **kwargs: compiler
@@ -110,7 +136,14 @@ class CompiledQuery:
         """The compiled query for parameters of these types; None (the ORM builds each call)
         when a field refuses a stand-in (a str for an integer column: the ORM says what is
         wrong with the real value, or takes it, say "5")."""
-        stand_ins = {name: _stand_in(index, kind) for index, (name, kind) in enumerate(kinds)}
+        # A distinct stand-in for every value, and where each goes: (name, None) or (name, i).
+        stand_ins, places = {}, {}
+        for name, kind in kinds:
+            element, length = kind if isinstance(kind, tuple) else (kind, None)
+            values = [_stand_in(len(places) + i, element) for i in range(length or 1)]
+            places.update({(type(v), v): (name, None if length is None else i)
+                           for i, v in enumerate(values)})
+            stand_ins[name] = values[0] if length is None else values
         try:
             queryset = self.build(**stand_ins)
         except (TypeError, ValueError, ValidationError):
@@ -124,16 +157,15 @@ class CompiledQuery:
             raise TransactionManagementError(FOR_UPDATE_OUTSIDE)
         compiler = queryset.query.get_compiler(using=queryset.db)
         sql, params = compiler.as_sql()
-        by_value = {(type(value), value): name for name, value in stand_ins.items()}
-        slots = tuple((by_value[(type(p), p)], None) if (type(p), p) in by_value else (None, p)
+        slots = tuple((*places[(type(p), p)], None) if (type(p), p) in places else (None, None, p)
                       for p in params)
-        placed = {name for name, _ in slots if name is not None}
-        for name, value in stand_ins.items():
-            inlined = str(value) in sql or any(
-                isinstance(p, str) and str(value) in p and p != value for p in params)
-            if name not in placed or inlined:
-                raise ValueError(f"{self.build.__qualname__}: the parameter {name!r} does not "
-                                 "reach the SQL as it is, so the query cannot be compiled")
+        placed = {(name, index) for name, index, _ in slots if name is not None}
+        for (_, stand_in), place in places.items():
+            inlined = str(stand_in) in sql or any(
+                isinstance(p, str) and str(stand_in) in p and p != stand_in for p in params)
+            if place not in placed or inlined:
+                raise ValueError(f"{self.build.__qualname__}: the parameter {place[0]!r} does "
+                                 "not reach the SQL as it is, so the query cannot be compiled")
         compiled = _Compiled(queryset=queryset, compiler=compiler, sql=sql, slots=slots,
                              for_update=for_update)
         self._compiled[kinds] = compiled

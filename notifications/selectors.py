@@ -5,6 +5,7 @@ from django.db.models import Q
 
 from accounts.roles import ADMINS
 from core.cache import SharedValues
+from core.compiled import CompiledQuery
 
 from . import events
 from .models import Notification, NotificationPreference
@@ -23,11 +24,14 @@ def admins(plan=None, revision=None) -> list:
     )
 
 
+#: Read by every notified event: compiled once per number of recipients (core.compiled).
+_PREFERENCES = CompiledQuery(lambda user_ids, event: NotificationPreference.objects.filter(
+    user_id__in=user_ids, event=event).values_list("user_id", "email", "inbox"))
+
+
 def channel_preferences(users, event: str) -> dict[int, tuple[bool, bool]]:
     """{user_id: (email, inbox)} for `event`; users without a row get the defaults (on, on)."""
-    rows = NotificationPreference.objects.filter(
-        user_id__in=[user.pk for user in users], event=event,
-    ).values_list("user_id", "email", "inbox")
+    rows = _PREFERENCES.all(user_ids=[user.pk for user in users], event=event) if users else ()
     chosen = {user_id: (email, inbox) for user_id, email, inbox in rows}
     return {user.pk: chosen.get(user.pk, (True, True)) for user in users}
 

@@ -38,6 +38,10 @@ def step_titles(plan_id: int, risk: str):
     return PlanStep.objects.filter(plan_id=plan_id, risk=risk).values_list("title", flat=True)
 
 
+def titled(ids: list, title: str):
+    return Plan.objects.filter(pk__in=ids, title__gt=title).values_list("pk", flat=True)
+
+
 def locked_plan(pk: int):
     return Plan.objects.select_for_update(of=("self",)).filter(pk=pk)
 
@@ -96,6 +100,27 @@ def test_any_value_gives_the_orms_rows(plan_index, risk):
         by_orm, by_compiled, orm_sql, compiled_sql = both(build, **params)
         assert as_compared(by_compiled) == as_compared(by_orm)
         assert [q["sql"] for q in compiled_sql] == [q["sql"] for q in orm_sql]
+
+
+@settings(max_examples=30, deadline=None)
+@given(picks=st.lists(st.integers(0, 7), min_size=1, max_size=6), title=st.text(max_size=3))
+def test_a_list_is_compiled_for_its_length_and_gives_the_orms_rows(picks, title):
+    plans = PlanFactory.create_batch(4)
+    ids = [plans[0].pk + pick - 2 for pick in picks]  # repeats, ids of other plans, of none
+    by_orm, by_compiled, orm_sql, compiled_sql = both(titled, ids=ids, title=title)
+    assert by_compiled == by_orm
+    assert [q["sql"] for q in compiled_sql] == [q["sql"] for q in orm_sql]
+
+
+def test_lists_it_does_not_compile_go_to_the_orm(data):
+    _, plans = data
+    query = CompiledQuery(titled)
+    assert query.all(ids=[], title="") == []
+    assert sorted(query.all(ids=[plans[0].pk, str(plans[1].pk)], title="")) == sorted(
+        [plans[0].pk, plans[1].pk])  # mixed types
+    many = [*range(-compiled.MAX_LIST, 0), plans[2].pk]  # (more than MAX_LIST)
+    assert query.all(ids=many, title="") == [plans[2].pk]
+    assert query._compiled == {}
 
 
 def test_prefetches_run_as_the_orm_runs_them(data):
