@@ -79,6 +79,11 @@ _LATEST_REVIEW = CompiledQuery(lambda plan_id, reviewer_id: (
     .select_related("revision").defer("revision__content")
     .order_by("-revision__number")[:1]))
 
+# A review's answers to the items of a checklist.
+_ANSWERS_ON_CHECKLIST = CompiledQuery(lambda review_id, checklist_id: ChecklistAnswer.objects
+                                      .filter(review_id=review_id,
+                                              item__group__template=checklist_id))
+
 
 def _lock_plan(plan_id: int) -> Plan:
     return _LOCKED_PLAN.get(pk=plan_id)
@@ -168,7 +173,8 @@ def review_start(*, actor, plan: Plan) -> Review:
             ChecklistAnswer(review=review, item_id=a.item_id, group_title=a.group_title,
                             item_text=a.item_text, answer=a.answer, note=a.note,
                             carried_from_id=previous.revision_id, confirmed=False)
-            for a in previous.answers.filter(item__group__template=review.checklist_id)
+            for a in _ANSWERS_ON_CHECKLIST.all(review_id=previous.pk,
+                                               checklist_id=review.checklist_id)
         ]
         copied = len(ChecklistAnswer.objects.bulk_create(rows))
         if copied:
