@@ -532,11 +532,13 @@ def plan_submit(*, actor, plan: Plan) -> PlanRevision:
     # them, a changed one makes them stale.
     unchanged = previous is not None and previous_hash == content_hash
     event = events.PLAN_RESUBMITTED if previous is not None else events.PLAN_SUBMITTED
+    notify_plan_event(event=event, plan=plan, actor=actor, revision=revision)
+    # The audit entry last: the chain's lock is held from here until the commit, and every
+    # other write waits for it (audit/log.py).
     log(event, actor=actor, obj=plan, plan=plan, revision_hash=content_hash,
         payload={"from": previous_status, "to": plan.status, "revision": revision.number,
                  "previous_revision": previous_number,
                  "content_unchanged": unchanged})
-    notify_plan_event(event=event, plan=plan, actor=actor, revision=revision)
     return revision
 
 

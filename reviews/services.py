@@ -323,6 +323,10 @@ def _apply_outcome(*, plan: Plan, actor, revision: PlanRevision, review: Review 
     except (ConcurrentTransition, TransitionNotAllowed) as exc:
         raise Conflict() from exc
     event = events.OUTCOME_EVENTS[target]
+    notify_plan_event(event=event, plan=plan, actor=actor, revision=revision, review=review,
+                      comment=review.comment if review else "")
+    # The audit entries last: the chain's lock is held from here until the commit, and every
+    # other write waits for it (audit/log.py).
     append(*earlier, new_entry(
         event, actor=actor, obj=plan, plan=plan, revision_hash=revision.content_hash,
         payload={
@@ -332,8 +336,6 @@ def _apply_outcome(*, plan: Plan, actor, revision: PlanRevision, review: Review 
             "policy": status.policy,
         },
     ))
-    notify_plan_event(event=event, plan=plan, actor=actor, revision=revision, review=review,
-                      comment=review.comment if review else "")
     return status
 
 
