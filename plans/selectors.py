@@ -25,11 +25,13 @@ from django.db.models import (
 )
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from audit.selectors import data_version_of, plan_timeline, with_data_version
 from core import cache as shared_cache
 from core.cache import SharedValue
+from core.compiled import CompiledQuery
 
 from .models import RISK_RANK, Plan, PlanEditor, PlanRevision, PlanStep
 
@@ -205,6 +207,19 @@ def plan_with_content(pk: int) -> Plan:
     )
 
 
+def _plan_for_page_query(pk: int) -> QuerySet[Plan]:
+    # Not its source (an imported plan's whole Markdown, for the export): only whether there
+    # is one (the page shows the import report then).
+    return with_data_version(Plan.objects.select_related("author").defer("source").annotate(
+        imported=ExpressionWrapper(Q(source__isnull=False), output_field=BooleanField()),
+    )).filter(pk=pk).order_by()[:2]  # as get() reads it: unordered, and enough to tell
+
+
+#: Compiled once (core.compiled): building and compiling this query (the join, the deferral,
+#: the annotations) was most of what reading the plan row cost the page.
+_PLAN_FOR_PAGE = CompiledQuery(_plan_for_page_query)
+
+
 def plan_for_page(pk: int) -> Plan:
     """A plan and its author for its page: one query. Its steps, document, actions, files and
     criteria come from the cache entry of its content (plans/rendering.py plan_page_document),
@@ -212,14 +227,10 @@ def plan_for_page(pk: int) -> Plan:
 
     The same query reads ``plan.data_version`` (audit.selectors.data_version): the panels cache
     what they read beyond the plan row (its reviews, concerns, requests) under it."""
-    plan = get_object_or_404(
-        # Not its source (an imported plan's whole Markdown, for the export): only whether
-        # there is one (the page shows the import report then).
-        with_data_version(Plan.objects.select_related("author").defer("source").annotate(
-            imported=ExpressionWrapper(Q(source__isnull=False), output_field=BooleanField()),
-        )),
-        pk=pk,
-    )
+    try:
+        plan = _PLAN_FOR_PAGE.get(pk=pk)
+    except Plan.DoesNotExist:
+        raise Http404("No Plan matches the given query.") from None
     plan.data_version = data_version_of(plan)
     return plan
 

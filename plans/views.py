@@ -7,6 +7,7 @@ without JavaScript the same buttons submit the whole form and the page comes bac
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from datetime import datetime
@@ -16,6 +17,7 @@ from django.contrib.auth import get_user_model
 from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import get_template, render_to_string
 from django.urls import get_script_prefix
 from django.utils.html import conditional_escape as esc
 from django.utils.safestring import SafeString, mark_safe
@@ -26,6 +28,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from markdownx import views as markdownx_views
 
 from accounts.display import display_name
+from accounts.roles import is_admin
 from core import cache as shared_cache
 from core.errors import ValidationError, message_of
 from core.http import DOMAIN_ERRORS, error_response, http_status, user_message
@@ -57,6 +60,7 @@ from .markdown import (
 from .models import Plan
 from .rendering import page_entry_key, plan_page_document, revision_diff_html, revision_html
 from .selectors import RANK_RISK
+from .templatetags.draft_tags import draft_actions
 from .templatetags.plan_tags import hours
 
 PAGE_SIZE = 25
@@ -300,23 +304,96 @@ def editor_totals(request: HttpRequest) -> HttpResponse:
 @require_GET
 def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
     plan = selectors.plan_for_page(pk)
-    shared_cache.read_ahead([page_entry_key(plan), *layout_cache_keys(request.user),
+    entry_key = page_entry_key(plan)
+    column_key = _document_column_key(plan, entry_key)
+    shared_cache.read_ahead([entry_key, column_key, *layout_cache_keys(request.user),
                              *panels.cache_keys(plan)])
     # The sections, laid out once per content; it also gives the plan its steps (from the same
     # cache entry): so first.
     document = plan_page_document(plan)
-    can_edit = permissions.can_edit(plan, request.user)
     return render(request, "plans/plan_detail.html", {
         "plan": plan,
-        "import_report": _import_report(plan),
-        "document": document,
-        "steps": list(plan.steps.all()),
-        "can_edit": can_edit,
-        "edit_refusal": "" if can_edit else services.edit_refusal_reason(plan, request.user),
-        "is_author": plan.author_id == request.user.pk,
+        "toolbar": _toolbar(request, plan),
+        "document_column": _document_column(plan, document, column_key),
         # What the apps above plans show on the page (plans/panels.py), rendered here.
         "panels": panels.render_panels(request, plan),
     })  # fmt: skip
+
+
+#: Where the toolbar's forms show the CSRF token: a new one is made for every response, so the
+#: toolbar is kept laid out without it and the page puts its own between the parts. Escaping
+#: leaves it as it is, and no text has it (a private-use character).
+_TOKEN_MARK = "\ue000csrf-token\ue000"
+TOOLBAR_TEMPLATES = ("plans/includes/plan_toolbar.html", "plans/includes/draft_actions.html")
+#: How long a toolbar is kept unread (any change of what it shows makes a new key).
+TOOLBAR_SECONDS = 60 * 60
+#: This process's toolbars (some 1 kB each): its key needs the viewer's roles and the page's
+#: entry, so it is known only once the page's one round trip to the cache is done; kept here, a
+#: page viewed again asks for nothing more (core.cache.RecentValues: its key names everything).
+recent_toolbars = shared_cache.RecentValues(size=1024)
+
+
+def _toolbar(request: HttpRequest, plan: Plan) -> list[SafeString]:
+    """The toolbar (status, Edit or why not, export, revisions, archive and delete), laid out
+    once per what it shows (every value its templates read is in the key), as the parts
+    between its CSRF tokens: its five {% url %} tags and the draft controls' inclusion tag
+    were laid out on every view."""
+    user = request.user
+    can_edit = permissions.can_edit(plan, user)
+    context = {
+        # The draft controls' own (plans/templatetags/draft_tags.py): can_delete, can_archive.
+        **draft_actions({"request": request, "csrf_token": _TOKEN_MARK}, plan),
+        "can_edit": can_edit,
+        "edit_refusal": "" if can_edit else services.edit_refusal_reason(plan, user),
+        "is_author": plan.author_id == user.pk,
+        "user_is_admin": is_admin(user),
+    }
+    shown = [plan.pk, str(plan), plan.status, plan.archived_at, get_language(),
+             get_script_prefix(), *(context[name] for name in (
+                 "can_delete", "can_archive", "can_edit", "edit_refusal", "is_author",
+                 "user_is_admin"))]
+    digest = hashlib.sha256(json.dumps(shown, default=str).encode()).hexdigest()
+    key = f"plans:page-toolbar:{_templates_digest(TOOLBAR_TEMPLATES)}:{plan.pk}:{digest}"
+    html = recent_toolbars.cached(key, lambda: render_to_string(TOOLBAR_TEMPLATES[0], context),
+                                  TOOLBAR_SECONDS)
+    return [mark_safe(part) for part in html.split(_TOKEN_MARK)]  # noqa: S308 - escaped
+
+
+#: The plan page's main column: the import report, the title, date, author and totals, and the
+#: document. The same for every viewer, kept laid out under everything it shows.
+COLUMN_TEMPLATES = ("plans/includes/plan_document_column.html",
+                    "plans/includes/import_report.html", "plans/includes/plan_totals.html")
+#: How long a main column is kept unread (any change of what it shows makes a new key).
+COLUMN_SECONDS = 60 * 60 * 24
+
+
+@functools.cache
+def _templates_digest(names: tuple[str, ...]) -> str:
+    """These templates' sources (the same for the life of a process): in the keys of what is
+    kept laid out with them, so a release that changes them lays it out afresh."""
+    sources = [get_template(name).template.source for name in names]
+    return hashlib.sha256("\0".join(sources).encode()).hexdigest()[:16]
+
+
+def _document_column_key(plan: Plan, entry_key: str) -> str:
+    """What the column shows: the page entry (the document, and the steps the totals add up,
+    under the plan's updated_at and texts: plans/rendering.py page_entry_key), the plan's own
+    fields it shows, its author's name, and the language it is shown in."""
+    report = _import_report(plan)
+    shown = [entry_key, plan.title, str(plan.created_on), display_name(plan.author),
+             None if report is None else plan.import_report, get_language()]
+    digest = hashlib.sha256(json.dumps(shown, sort_keys=True, default=str).encode()).hexdigest()
+    return f"plans:page-column:{_templates_digest(COLUMN_TEMPLATES)}:{plan.pk}:{digest}"
+
+
+def _document_column(plan: Plan, document: SafeString, key: str) -> SafeString:
+    """The main column (``key``: its _document_column_key), laid out once per what it shows
+    (after plan_page_document, which gives the plan its steps)."""
+    html = shared_cache.cached(key, lambda: render_to_string(COLUMN_TEMPLATES[0], {
+        "plan": plan, "import_report": _import_report(plan), "document": document,
+        "steps": list(plan.steps.all()),
+    }), COLUMN_SECONDS)
+    return mark_safe(html)  # noqa: S308 - the column's templates escape
 
 
 @require_POST
