@@ -74,6 +74,9 @@ def table(r: dict) -> str:
                      f"cycles/s), {w['transition_ratio_to_save']}x a plain save, "
                      f"{w['queries_per_cycle']} queries and {w['outbox_rows_per_cycle']} outbox "
                      f"rows per cycle; queries {w['queries']}")
+        if c := w.get("compiled_queries"):
+            lines.append(f"  compiled queries: {c['cycle_cpu_ms']} ms CPU a cycle, "
+                         f"{c['orm_built_cycle_cpu_ms']} ms built by the ORM ({c['ratio']}x)")
     concurrent = (r.get("writes") or {}).get("concurrent")
     if concurrent:
         c = concurrent

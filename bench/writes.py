@@ -49,6 +49,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from audit.management.commands.audit_verify import first_broken_link
+from core import compiled
 from notifications.models import OutboxMessage
 from plans.models import Plan
 from plans.services import plan_submit
@@ -202,7 +203,29 @@ def run(fx, *, rounds: int, cycles: int) -> dict:
         # the database and the broker.
         "cycle_cpu_ms": round(statistics.median(cpu_s) * 1000, 2),
         "floor": floor(queries, per_save * 1000),
+        "compiled_queries": compiled_ab(fx, rounds=rounds, cycles=cycles),
     }
+
+
+def compiled_ab(fx, *, rounds: int, cycles: int) -> dict:
+    """What the compiled queries (core.compiled) save the write cycle: rounds of CYCLES cycles
+    with them, then as many with every query built by the ORM, alternating; CPU per cycle."""
+    author, reviewers = fx.users["author"], fx.reviewers[:10]
+    cpu: dict[bool, list[float]] = {True: [], False: []}
+    try:
+        for n in range(2 * rounds):
+            compiled.enabled = on = n % 2 == 0
+            began = time.process_time()
+            for k in range(cycles):
+                cycle(author, reviewers[k % len(reviewers)], fx.plan_writes)
+            cpu[on].append((time.process_time() - began) / cycles * 1000)
+    finally:
+        compiled.enabled = True
+    with_, without = statistics.median(cpu[True]), statistics.median(cpu[False])
+    return {"what": "CPU per cycle with the compiled queries, and with every query built by "
+                    "the ORM (core.compiled.enabled off), in alternating rounds",
+            "cycle_cpu_ms": round(with_, 2), "orm_built_cycle_cpu_ms": round(without, 2),
+            "ratio": round(with_ / without, 2)}
 
 
 # --- concurrent writers ------------------------------------------------------------------------

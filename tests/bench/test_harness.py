@@ -78,6 +78,8 @@ def test_every_page_answers_and_keeps_its_query_count(quick_run):
         assert counts["small"] == counts["large"], (name, counts)
     decide = results["writes"]["queries"]["decide"]
     assert decide["1"] == decide["10"]
+    both_ways = results["writes"]["compiled_queries"]  # measured with and without, both ran
+    assert both_ways["cycle_cpu_ms"] > 0 and both_ways["orm_built_cycle_cpu_ms"] > 0
 
 
 def test_concurrent_writers_on_postgresql(require_postgres, tmp_path):
