@@ -6,7 +6,7 @@ import contextlib
 
 import pytest
 from django.db import connection, transaction
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 from django.db.transaction import TransactionManagementError
 from django.forms.models import model_to_dict
 from django.test.utils import CaptureQueriesContext
@@ -189,3 +189,43 @@ def test_a_parameter_the_orm_rewrites_cannot_be_compiled(data):
     query = CompiledQuery(lambda text: Plan.objects.filter(title__icontains=text))
     with pytest.raises(ValueError, match="'text' does not reach the SQL as it is"):
         query.all(text="Plan")
+
+
+def test_ints_out_of_range_and_long_lists_of_strs_answer_as_the_orm_does(data):
+    _, plans = data
+    one = CompiledQuery(lambda pk: Plan.objects.filter(pk=pk))
+    for huge in (2**63, -(2**63) - 1, 10**30):
+        assert one.all(pk=huge) == list(Plan.objects.filter(pk=huge)) == []
+    titles = [f"Plan {n}" for n in range(12)] + [plans[3].title]  # stand-ins 1 and 10, 11...
+    named = CompiledQuery(lambda titles: Plan.objects.filter(title__in=titles)
+                          .values_list("pk", flat=True))
+    assert named.all(titles=titles) == [plans[3].pk]
+
+
+def test_a_plan_page_of_a_huge_id_is_not_found(author_client):
+    assert author_client.get(f"/plans/{2**63}/").status_code == 404
+
+
+def test_choices_members_are_the_values_they_stand_for(data):
+    _, plans = data
+    query = CompiledQuery(step_titles)
+    by_member = query.all(plan_id=plans[1].pk, risk=RiskLevel.HIGH)
+    assert by_member == query.all(plan_id=plans[1].pk, risk="high") == list(
+        step_titles(plans[1].pk, RiskLevel.HIGH))
+    assert len(query._compiled) == 1  # the same compiled form for both
+
+
+def test_compiled_forms_are_bounded_and_later_forms_still_answer(data):
+    _, plans = data
+    query = CompiledQuery(lambda ids: Plan.objects.filter(pk__in=ids).values_list("pk", flat=True))
+    for length in range(1, compiled.MAX_FORMS + 10):
+        ids = [plans[0].pk, *range(-length, -1)]
+        assert query.all(ids=ids) == [plans[0].pk]
+    assert len(query._compiled) == compiled.MAX_FORMS
+
+
+def test_a_prefetch_with_its_own_queryset_cannot_be_compiled(data):
+    query = CompiledQuery(lambda risk: Plan.objects.filter(steps__risk=risk).prefetch_related(
+        Prefetch("steps", queryset=PlanStep.objects.filter(risk=risk), to_attr="risky")))
+    with pytest.raises(ValueError, match="a Prefetch with a queryset of its own"):
+        query.all(risk=RiskLevel.HIGH)
