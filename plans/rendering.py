@@ -247,8 +247,10 @@ DOCUMENT_TEMPLATES = ("plans/includes/plan_sections.html", "plans/includes/plan_
 
 
 @functools.cache
-def _templates_digest() -> str:
-    sources = [get_template(name).template.source for name in DOCUMENT_TEMPLATES]
+def templates_digest(names: tuple[str, ...] = DOCUMENT_TEMPLATES) -> str:
+    """These templates' sources (the same for the life of a process): in the keys of what is
+    kept laid out with them, so a release that changes them lays it out afresh."""
+    sources = [get_template(name).template.source for name in names]
     return hashlib.sha256("\0".join(sources).encode()).hexdigest()[:16]
 
 
@@ -298,7 +300,7 @@ def plan_document_html(plan) -> str:
         context = plan_document_context(plan, plan_html(plan))
         return render_to_string("plans/includes/plan_sections.html", context)
 
-    html = _cached(f"plans:document:v{RENDER_VERSION}:{_templates_digest()}:{digest}", render)
+    html = _cached(f"plans:document:v{RENDER_VERSION}:{templates_digest()}:{digest}", render)
     return mark_safe(html)  # noqa: S308 - the partials escape; Markdown went through nh3
 
 
@@ -315,7 +317,7 @@ def page_entry_key(plan) -> str:
            "extras": plan.extra_sections or [], "steps": _STEP_FIELDS,
            "revision": _REVISION_FIELDS}
     digest = hashlib.sha256(json.dumps(own, sort_keys=True).encode()).hexdigest()
-    return (f"plans:page:v{RENDER_VERSION}:{_templates_digest()}:{plan.pk}:"
+    return (f"plans:page:v{RENDER_VERSION}:{templates_digest()}:{plan.pk}:"
             f"{plan.updated_at.isoformat()}:{digest}")
 
 
@@ -384,7 +386,7 @@ def revision_diff_html(old, new) -> dict:
                                 {"sections": sections, "old": old, "new": new})
         return {"html": str(html), "changed": sum(1 for s in sections if s.changed)}
 
-    key = (f"plans:revision-diff:v{RENDER_VERSION}:{_templates_digest()}:{old.content_hash}:"
+    key = (f"plans:revision-diff:v{RENDER_VERSION}:{templates_digest()}:{old.content_hash}:"
            f"{old.number}:{new.content_hash}:{new.number}")
     diff = _cached(key, render)
     return {"html": mark_safe(diff["html"]),  # noqa: S308 - the partial escapes; nh3 sanitised
@@ -456,6 +458,6 @@ def revision_html(revision) -> str:
     objective, actions as a task list, files, dependencies, estimate and risk); the whole text
     rendered as Markdown when it cannot be read as a plan. Cached by its content hash."""
     return _cached(
-        f"plans:revision-html:v{RENDER_VERSION}:{_templates_digest()}:{revision.content_hash}",
+        f"plans:revision-html:v{RENDER_VERSION}:{templates_digest()}:{revision.content_hash}",
         lambda: _revision_document(revision.content),
     )

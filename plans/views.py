@@ -7,7 +7,6 @@ without JavaScript the same buttons submit the whole form and the page comes bac
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 from datetime import datetime
@@ -17,7 +16,7 @@ from django.contrib.auth import get_user_model
 from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import get_template, render_to_string
+from django.template.loader import render_to_string
 from django.urls import get_script_prefix
 from django.utils.html import conditional_escape as esc
 from django.utils.safestring import SafeString, mark_safe
@@ -58,7 +57,13 @@ from .markdown import (
     normalise_text,
 )
 from .models import Plan
-from .rendering import page_entry_key, plan_page_document, revision_diff_html, revision_html
+from .rendering import (
+    page_entry_key,
+    plan_page_document,
+    revision_diff_html,
+    revision_html,
+    templates_digest,
+)
 from .selectors import RANK_RISK
 from .templatetags.draft_tags import draft_actions
 from .templatetags.plan_tags import hours
@@ -353,7 +358,7 @@ def _toolbar(request: HttpRequest, plan: Plan) -> list[SafeString]:
                  "can_delete", "can_archive", "can_edit", "edit_refusal", "is_author",
                  "user_is_admin"))]
     digest = hashlib.sha256(json.dumps(shown, default=str).encode()).hexdigest()
-    key = f"plans:page-toolbar:{_templates_digest(TOOLBAR_TEMPLATES)}:{plan.pk}:{digest}"
+    key = f"plans:page-toolbar:{templates_digest(TOOLBAR_TEMPLATES)}:{plan.pk}:{digest}"
     html = recent_toolbars.cached(key, lambda: render_to_string(TOOLBAR_TEMPLATES[0], context),
                                   TOOLBAR_SECONDS)
     return [mark_safe(part) for part in html.split(_TOKEN_MARK)]  # noqa: S308 - escaped
@@ -367,14 +372,6 @@ COLUMN_TEMPLATES = ("plans/includes/plan_document_column.html",
 COLUMN_SECONDS = 60 * 60 * 24
 
 
-@functools.cache
-def _templates_digest(names: tuple[str, ...]) -> str:
-    """These templates' sources (the same for the life of a process): in the keys of what is
-    kept laid out with them, so a release that changes them lays it out afresh."""
-    sources = [get_template(name).template.source for name in names]
-    return hashlib.sha256("\0".join(sources).encode()).hexdigest()[:16]
-
-
 def _document_column_key(plan: Plan, entry_key: str) -> str:
     """What the column shows: the page entry (the document, and the steps the totals add up,
     under the plan's updated_at and texts: plans/rendering.py page_entry_key), the plan's own
@@ -383,7 +380,7 @@ def _document_column_key(plan: Plan, entry_key: str) -> str:
     shown = [entry_key, plan.title, str(plan.created_on), display_name(plan.author),
              None if report is None else plan.import_report, get_language()]
     digest = hashlib.sha256(json.dumps(shown, sort_keys=True, default=str).encode()).hexdigest()
-    return f"plans:page-column:{_templates_digest(COLUMN_TEMPLATES)}:{plan.pk}:{digest}"
+    return f"plans:page-column:{templates_digest(COLUMN_TEMPLATES)}:{plan.pk}:{digest}"
 
 
 def _document_column(plan: Plan, document: SafeString, key: str) -> SafeString:
