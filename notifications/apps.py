@@ -16,7 +16,8 @@ class NotificationsConfig(AppConfig):
         # The shared list of webhook routes (services.py) is read afresh after any change.
         from django.db.models.signals import post_delete, post_save
 
-        from . import services
+        # tasks: the delivery task joins Celery's registry, where services.dispatch finds it.
+        from . import services, tasks  # noqa: F401
         from .models import Notification, WebhookEndpoint
 
         for name, signal in (("saved", post_save), ("deleted", post_delete)):

@@ -24,13 +24,13 @@ NAMES = ["Ada Lovelace", "Grace Hopper", "<b>O'Brien</b> & Co", "Ken", "Barbara 
 def publishes(monkeypatch):
     """Every delivery task handed to the broker (then run, as in embedded mode)."""
     calls = []
-    real_delay = tasks.deliver_notification.delay
+    real_publish = tasks.deliver_notification.apply_async
 
-    def delay(ids):
-        calls.append(ids)
-        return real_delay(ids)
+    def publish(args, **options):
+        calls.append(*args)
+        return real_publish(args, **options)
 
-    monkeypatch.setattr(tasks.deliver_notification, "delay", delay)
+    monkeypatch.setattr(tasks.deliver_notification, "apply_async", publish)
     return calls
 
 
@@ -126,7 +126,8 @@ def broker_mode(monkeypatch):
     eager = app.conf.task_always_eager
     app.conf.task_always_eager = False
     published = []
-    monkeypatch.setattr(tasks.deliver_notification, "delay", published.append)
+    monkeypatch.setattr(tasks.deliver_notification, "apply_async",
+                        lambda args, **options: published.append(*args))
     yield published
     app.conf.task_always_eager = eager
 
@@ -154,10 +155,10 @@ def test_with_a_broker_rows_are_marked_dispatched_with_their_insert_not_after(
 def test_with_the_broker_down_the_mark_is_emptied_for_the_sweep(
     author, reviewer, broker_mode, monkeypatch, django_capture_on_commit_callbacks
 ):
-    def down(ids):
+    def down(args, **options):
         raise ConnectionRefusedError("Error 111 connecting to 127.0.0.1:1")
 
-    monkeypatch.setattr(tasks.deliver_notification, "delay", down)
+    monkeypatch.setattr(tasks.deliver_notification, "apply_async", down)
     plan = ready_plan(author=author)
     ReviewRequest.objects.create(plan=plan, user=reviewer, requested_by=author)
     with django_capture_on_commit_callbacks(execute=True):

@@ -383,18 +383,18 @@ def test_broker_down_at_commit_keeps_the_request_alive_and_the_sweep_delivers_on
 ):
     from notifications import tasks
 
-    real_delay = tasks.deliver_notification.delay
+    real_publish = tasks.deliver_notification.apply_async
 
     def broker_down(*args, **kwargs):
         raise ConnectionRefusedError("Error 111 connecting to 127.0.0.1:1")
 
-    monkeypatch.setattr(tasks.deliver_notification, "delay", broker_down)
+    monkeypatch.setattr(tasks.deliver_notification, "apply_async", broker_down)
     revision = submit(plan, django_capture_on_commit_callbacks)
     assert revision.pk and mail.outbox == []
     assert set(outbox().values_list("status", flat=True)) == {OutboxStatus.PENDING}
     assert services.outbox_sweep(older_than_seconds=0) == 0  # still down: nothing handed over
 
-    monkeypatch.setattr(tasks.deliver_notification, "delay", real_delay)
+    monkeypatch.setattr(tasks.deliver_notification, "apply_async", real_publish)
     assert services.outbox_sweep() == 0  # rows younger than the sweep age are left alone
     assert services.outbox_sweep(older_than_seconds=0) == 2
     assert services.outbox_sweep(older_than_seconds=0) == 0

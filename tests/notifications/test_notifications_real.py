@@ -71,7 +71,7 @@ def test_broker_down_at_commit_then_sweep_delivers_each_pending_notification_exa
     set_broker(CLOSED_PORT_BROKER)
     try:
         for plan in plans:
-            plan_submit(actor=author, plan=plan)  # succeeds although delay() cannot publish
+            plan_submit(actor=author, plan=plan)  # succeeds although nothing can publish
     finally:
         set_broker(require_redis)
 
