@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import copy
 import re
+from collections import Counter
 from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from decimal import Decimal
+from difflib import SequenceMatcher
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -52,10 +54,12 @@ __all__ = [
     "MarkdownImportError",
     "canonical_text",
     "content_hash_text",
+    "decode_text",
     "document_from_plan",
     "estimate_hours",
     "export_plan",
     "heading_key",
+    "keep_line_endings",
     "normalise_text",
     "parse_created",
     "parse_estimate_hours",
@@ -195,8 +199,9 @@ class ImportReport:
 # --- text to lines ---------------------------------------------------------------------------
 
 
-def normalise_text(text: str | bytes) -> str:
-    """The text as stored and hashed: UTF-8 decoded, BOM dropped, line endings as LF.
+def decode_text(text: str | bytes) -> str:
+    """The text as given, decoded and checked: what an imported plan keeps as its source, its
+    BOM and line endings (CRLF, CR, LF, mixed) included, so that it exports back byte for byte.
 
     Raises MarkdownImportError for more than 1 MB, text that is not UTF-8, and NUL characters.
     """
@@ -206,7 +211,7 @@ def normalise_text(text: str | bytes) -> str:
         try:
             text = text.decode("utf-8")
         except UnicodeDecodeError as exc:
-            line = text.count(b"\n", 0, exc.start) + 1
+            line = _fold(text[:exc.start].decode("utf-8", "replace")).count("\n") + 1
             raise MarkdownImportError(
                 line, f"the file is not valid UTF-8 (byte {exc.start}); save it as UTF-8"
             ) from None
@@ -215,13 +220,50 @@ def normalise_text(text: str | bytes) -> str:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as exc:
-        line = text.count("\n", 0, exc.start) + 1
+        line = _fold(text[:exc.start]).count("\n") + 1
         raise MarkdownImportError(line, "the text is not valid UTF-8; save it as UTF-8") from None
-    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     if "\x00" in text:
-        line = text.count("\n", 0, text.index("\x00")) + 1
+        line = _fold(text[:text.index("\x00")]).count("\n") + 1
         raise MarkdownImportError(line, "the text contains a NUL character; remove it")
     return text
+
+
+def _fold(text: str) -> str:
+    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def normalise_text(text: str | bytes) -> str:
+    """The text as parsed and hashed: decode_text's, BOM dropped, line endings as LF (a
+    checkout that converts line endings holds the same plan)."""
+    return _fold(decode_text(text))
+
+
+#: A line with its ending (CRLF, CR or LF; the last line may have none), and an LF text's.
+_SOURCE_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+_LF_LINE = re.compile(r"[^\n]*\n|[^\n]+\Z")
+
+
+def keep_line_endings(source: str, text: str) -> str:
+    """``text``, which is ``source`` normalised (normalise_text) and maybe edited since, with
+    ``source``'s own bytes back: its BOM, and every unchanged line with its own line ending.
+    A line edited or added takes the ending most of the source's lines have."""
+    if "\r" not in source and not source.startswith("\ufeff"):
+        return text
+    bom, lines = "\ufeff" * source.startswith("\ufeff"), _SOURCE_LINE.findall(
+        source.removeprefix("\ufeff"))
+    endings = Counter(line[len(line.rstrip("\r\n")):] for line in lines)
+    del endings[""]  # a last line without an ending
+    ending = endings.most_common(1)[0][0] if endings else "\n"
+    folded = [_fold(line) for line in lines]
+    new = _LF_LINE.findall(text)
+    kept = [bom]
+    for op, i1, i2, j1, j2 in SequenceMatcher(None, folded, new, autojunk=False).get_opcodes():
+        if op == "equal":
+            kept += lines[i1:i2]
+        else:  # replaced or inserted lines (a deleted one leaves nothing)
+            kept += [line.removesuffix("\n") + ending if line.endswith("\n") else line
+                     for line in new[j1:j2]]
+    return "".join(kept)
 
 
 def _prose(lines) -> str:
@@ -1413,18 +1455,20 @@ def document_from_plan(plan: Plan, approval: Approval | None = None) -> PlanDocu
 
 
 def export_plan(plan: Plan, approval: Approval | None = None) -> str:
-    """The plan's Markdown: an imported plan's own text with only what was edited since
-    rewritten; a plan made in the editor in the template's layout."""
+    """The plan's Markdown: an imported plan's own text, byte for byte (its BOM and line
+    endings too), with only what was edited since rewritten; a plan made in the editor in the
+    template's layout."""
     if plan.source is not None:
-        return patch_source(plan.source, document_from_plan(plan))
+        return keep_line_endings(plan.source, patch_source(plan.source, document_from_plan(plan)))
     return render_plan(document_from_plan(plan, approval))
 
 
 def content_hash_text(plan: Plan) -> str:
     """What a revision of the plan holds and is hashed over: an imported plan's text (as
-    export_plan gives it, so an agent's unedited file hashes as itself), else canonical_text."""
+    export_plan gives it, normalised: line endings as LF, no BOM, so an agent's unedited file
+    hashes as itself however its checkout ends lines), else canonical_text."""
     if plan.source is not None:
-        return export_plan(plan)
+        return patch_source(plan.source, document_from_plan(plan))
     return canonical_text(document_from_plan(plan))
 
 

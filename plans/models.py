@@ -146,9 +146,9 @@ class Plan(ConcurrentTransitionMixin, models.Model):
     )
     source = models.TextField(
         null=True, blank=True,
-        help_text="The Markdown the plan was imported from (LF line endings); its export is "
-                  "this text with only what was edited since rewritten. None (null) for a plan "
-                  "made in the editor.",
+        help_text="The Markdown the plan was imported from, as given (its BOM and line "
+                  "endings too); its export is this text with only what was edited since "
+                  "rewritten. None (null) for a plan made in the editor.",
     )
     import_report = models.JSONField(
         default=dict, blank=True,

@@ -24,7 +24,9 @@ from .markdown import (
     MarkdownImportError,
     content_hash_text,
     created_date,
+    decode_text,
     estimate_hours,
+    export_plan,
     normalise_text,
     parse_plan_with_warnings,
     parse_risk,
@@ -367,7 +369,7 @@ def plan_import_markdown(*, actor, text: str | bytes, plan: Plan | None = None) 
     MarkdownImportError, before anything is written, only for text that is too large, not UTF-8
     or has a NUL character.
     """
-    source = normalise_text(text)
+    source = decode_text(text)  # kept as given: its export is these bytes
     document, report = parse_plan_with_warnings(source)
     if plan is None:
         plan = Plan.objects.create(author=actor)
@@ -411,8 +413,8 @@ def apply_document(*, plan: Plan, document: PlanDocument, source: str | None = N
             "review_checklist": document.review_checklist,
             "extra_sections": [{"heading": e.heading, "body": e.body, "after": e.after}
                                for e in document.extra_sections],
-            "source": source,
         })  # fmt: skip
+        plan.source = source  # as given, its line endings too (not _text's)
         # A section's own text (a group's before its subsections, the steps' introduction).
         plan.sections.update({key: _text(text) for key, text in document.sections.items()
                               if key not in prose and text})
@@ -434,7 +436,7 @@ def plan_start_from(*, actor, plan: Plan) -> Plan:
              "Only the plan's author or an admin can start a new plan from it.")
     source_plan = Plan.objects.select_for_update().get(pk=plan.pk)
     imported = source_plan.source is not None
-    text = content_hash_text(source_plan)
+    text = export_plan(source_plan) if imported else content_hash_text(source_plan)
     document, report = parse_plan_with_warnings(text)
     copy = Plan.objects.create(author=actor)
     apply_document(plan=copy, document=document, source=text if imported else None)

@@ -53,6 +53,7 @@ from .markdown import (
     TEMPLATE,
     ImportReport,
     MarkdownImportError,
+    decode_text,
     export_plan,
     normalise_text,
 )
@@ -448,7 +449,9 @@ def plan_import(request: HttpRequest) -> HttpResponse:
         field, content = form.source()
         choice = request.POST.get("on_duplicate", "")
         try:
-            source = normalise_text(content)
+            # A file is kept byte for byte; a pasted text's line endings are the browser's
+            # (a textarea sends CRLF), so it is kept as LF.
+            source = decode_text(content) if field == "file" else normalise_text(content)
             duplicates = selectors.plans_with_text(
                 user=request.user, text=source, text_hash=services.text_revision_hash(source))
             target = _import_target(request, duplicates, choice)

@@ -1,0 +1,128 @@
+"""An imported plan keeps every byte of its text: a BOM, CRLF, CR and mixed line endings come
+back in its export as they went in, through every way in (a file in the browser, the API, the
+import command, a plan started from another); its revision is hashed over the text with LF
+line endings and no BOM, so a checkout that converts line endings verifies the same."""
+
+import hashlib
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.urls import reverse
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from plans import services
+from plans.markdown import export_plan, keep_line_endings
+from plans.models import Plan
+from tests.plans.test_plan_export_edits import changed_lines, edit
+
+pytestmark = pytest.mark.django_db
+
+CORPUS = Path(__file__).parent / "corpus"
+TEMPLATE_TEXT = (CORPUS / "01-template-exact.md").read_text()
+
+
+def with_endings(text: str, endings: list[str], bom: bool = False) -> str:
+    """``text`` (LF) with its n-th line ending ``endings[n % len(endings)]``."""
+    lines = text.split("\n")
+    out = "".join(line + endings[n % len(endings)] for n, line in enumerate(lines[:-1]))
+    return ("\ufeff" if bom else "") + out + lines[-1]
+
+
+def lf(text: str) -> str:
+    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def exported(plan) -> str:
+    return export_plan(Plan.objects.get(pk=plan.pk))
+
+
+_line = st.text(st.sampled_from("ab #-*[]|`:1 \t"), max_size=12)
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=st.lists(st.tuples(_line, st.sampled_from(["\n", "\r\n", "\r"])), max_size=25),
+       last=_line, bom=st.booleans())
+def test_any_line_endings_and_a_bom_export_back_as_imported(author, lines, last, bom):
+    text = ("\ufeff" if bom else "") + "".join(a + b for a, b in lines) + last
+    plan = services.plan_import_markdown(actor=author, text=text.encode())
+    assert exported(plan) == text
+    content, content_hash = services.revision_snapshot(Plan.objects.get(pk=plan.pk))
+    assert content == lf(text)
+    assert content_hash == hashlib.sha256(lf(text).encode()).hexdigest()
+    assert content_hash == services.text_revision_hash(text)
+
+
+@pytest.mark.parametrize("endings", [["\r\n"], ["\r"], ["\r\n", "\n", "\r"]])
+def test_an_edit_in_the_editor_changes_only_its_line_and_keeps_the_rest_s_bytes(
+    author_client, author, endings
+):
+    text = with_endings(TEMPLATE_TEXT, endings, bom=True)
+    plan = services.plan_import_markdown(actor=author, text=text)
+    edit(author_client, plan, **{"steps-1-estimate": "5 hours"})
+    after = exported(plan)
+    assert after.startswith("\ufeff")
+    assert changed_lines(lf(text), lf(after)) == ["-**Estimated Time**: 4 hours",
+                                                  "+**Estimated Time**: 5 hours"]
+    # Every unchanged line keeps its own ending; the edited one takes the most common one.
+    before_lines, after_lines = text.splitlines(keepends=True), after.splitlines(keepends=True)
+    assert len(before_lines) == len(after_lines)
+    differing = [(a, b) for a, b in zip(before_lines, after_lines, strict=True) if a != b]
+    assert len(differing) == 1
+    assert differing[0][1].endswith(endings[0]) and "5 hours" in differing[0][1]
+
+
+def test_an_unchanged_save_in_the_editor_keeps_every_byte(author_client, author):
+    text = with_endings(TEMPLATE_TEXT, ["\r\n"], bom=True)
+    plan = services.plan_import_markdown(actor=author, text=text)
+    edit(author_client, plan)
+    assert exported(plan) == text
+
+
+def test_a_file_imported_in_the_browser_keeps_its_bytes_a_pasted_text_its_lines(
+    author_client, author
+):
+    raw = with_endings(TEMPLATE_TEXT, ["\r\n"], bom=True).encode()
+    response = author_client.post(reverse("plans:import"), {
+        "file": SimpleUploadedFile("plan.md", raw, content_type="text/markdown")})
+    assert response.status_code == 302
+    from_file = Plan.objects.get(author=author)
+    assert exported(from_file).encode() == raw
+    download = author_client.get(reverse("plans:export", args=[from_file.pk]))
+    assert b"".join(download.streaming_content if download.streaming else [download.content]) \
+        == raw
+    # A textarea always sends CRLF (the browser's, not the author's): a pasted plan is LF.
+    author_client.post(reverse("plans:import"), {
+        "text": with_endings(TEMPLATE_TEXT.replace("Feature Name", "Pasted"), ["\r\n"]),
+        "on_duplicate": "anyway"})
+    pasted = Plan.objects.exclude(pk=from_file.pk).get(author=author)
+    assert exported(pasted) == TEMPLATE_TEXT.replace("Feature Name", "Pasted")
+
+
+def test_the_import_and_export_commands_keep_the_bytes(author, tmp_path):
+    path = tmp_path / "plan.md"
+    path.write_bytes(with_endings(TEMPLATE_TEXT, ["\r"], bom=True).encode())
+    out = StringIO()
+    call_command("plan_import", "--author", author.username, str(path), stdout=out)
+    imported_id = out.getvalue().split("\t")[0]
+    out = StringIO()
+    call_command("plan_export", imported_id, stdout=out)
+    assert out.getvalue().encode() == path.read_bytes()
+
+
+def test_a_plan_started_from_an_imported_one_keeps_its_bytes(author):
+    text = with_endings(TEMPLATE_TEXT, ["\r\n"], bom=True)
+    plan = services.plan_import_markdown(actor=author, text=text)
+    copy = services.plan_start_from(actor=author, plan=plan)
+    assert exported(copy) == text
+
+
+def test_keeping_line_endings_leaves_an_lf_text_alone_and_puts_added_lines_in_the_source_s():
+    assert keep_line_endings("a\nb\n", "a\nc\n") == "a\nc\n"
+    assert keep_line_endings("a\r\nb\r\nc", "a\r\nb\r\nc".replace("\r", "")) == "a\r\nb\r\nc"
+    assert keep_line_endings("a\r\nb\nc\r\n", "a\nnew\nb\nc\n") == "a\r\nnew\r\nb\nc\r\n"
+    assert keep_line_endings("\ufeffa\rb", "a\n") == "\ufeffa\r"
