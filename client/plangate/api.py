@@ -63,6 +63,10 @@ class Settings:
         if not token:
             raise UsageError("no API token: set PLANGATE_TOKEN (create one on your settings "
                              "page) or pass --token")
+        try:
+            httpx.URL(normalise_url(url))
+        except httpx.InvalidURL as exc:
+            raise UsageError(f"PLANGATE_URL is not a valid URL ({exc}): {url!r}") from None
         return cls(url=normalise_url(url), token=token)
 
 
@@ -131,6 +135,11 @@ class PlangateAPI:
             except httpx.TransportError as exc:
                 reason = str(exc) or type(exc).__name__
                 raise ApiError(f"cannot reach Plangate at {self.settings.url} ({reason})") from exc
+            except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError,
+                    httpx.CookieConflict) as exc:  # e.g. a body that does not decode
+                reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                raise ApiError(f"no usable answer from Plangate at {self.settings.url} "
+                               f"({reason})") from exc
             if response.status_code == 429 and attempt < RATE_LIMIT_RETRIES:
                 self._sleep(retry_after(response))
                 continue

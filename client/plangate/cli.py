@@ -4,8 +4,9 @@ after approval, report progress and check the branch for drift from the approved
 Exit codes (also in README "Gate an AI coding agent on human approval"):
   0 approved (drift: no unplanned change) · 1 any other error (one line on stderr) · 2 bad
   usage · 3 needs revision · 4 rejected · 5 timed out waiting; 6 not cleared: `verify` pending
-  review, `drift` a changed file no step planned; `verify` also: 7 changed since approval ·
-  8 unknown to the server · 9 a draft, never submitted. `hook` answers 0 (allow) or 2 (block).
+  review, `drift` a changed file no step planned; 7 changed since approval (`submit --wait`:
+  other text than the file's was approved); `verify` also: 8 unknown to the server · 9 a draft,
+  never submitted. `hook` answers 0 (allow) or 2 (block), 2 on any failure.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ personal API token), PLANGATE_POLL_INTERVAL (seconds between polls, default 2),
 PLANGATE_PLAN_FILE (the plan file `hook` checks).
 exit codes: 0 approved (drift: no unplanned change), 1 error, 2 bad usage, 3 needs revision,
 4 rejected, 5 timed out; 6 not cleared (verify: pending review; drift: unplanned changes);
-verify also 7 changed since approval, 8 unknown, 9 draft."""
+7 changed (submit --wait: other text was approved); verify also 8 unknown, 9 draft."""
 
 
 class Parser(argparse.ArgumentParser):
@@ -220,14 +221,20 @@ class Command:
                 limit = "" if args.timeout is None else f" (at most {args.timeout:g} s)"
                 self.note(f"waiting for the reviewers' decision{limit}...")
             wait = gate.DecisionWait(api, plan["id"], timeout=args.timeout, interval=interval,
-                                     clock=self.clock)
+                                     clock=self.clock,
+                                     sha256=(plan.get("revision") or {}).get("sha256") or "")
             decided = wait.run(self.sleep)
             if decided is None:
                 self.note(f"timed out after {args.timeout:g} s; plan {plan['id']} is still under "
                           f"review: {plan['url']} (run the same command again to keep waiting)")
                 return gate.EXIT_TIMEOUT
             self.out.write(gate.decision_text(decided, api.feedback(plan["id"])))
-            return gate.DECISION_EXIT[decided["status"]]
+            if wait.approved_other_text(decided):
+                self.note(f"plan {plan['id']} was approved with other text (sha256 "
+                          f"{decided.get('approved_sha256')}), not {args.file} as submitted "
+                          f"(sha256 {wait.sha256}): the plan was changed and resubmitted while "
+                          f"waiting; this text is not approved")
+            return wait.exit_code(decided)
 
     def status(self) -> int:
         settings = self.settings()
@@ -277,9 +284,13 @@ class Command:
 
     def hook(self) -> int:
         plan_file = self.args.plan_file or os.environ.get("PLANGATE_PLAN_FILE") or None
-        code, reason = hook.decide(
-            self.stdin.read(), plan_file=plan_file, settings=self.settings,
-            api_factory=self.api, gated=hook.EDIT_TOOLS | frozenset(self.args.gate))
+        try:
+            code, reason = hook.decide(
+                self.stdin.read(), plan_file=plan_file, settings=self.settings,
+                api_factory=self.api, gated=hook.EDIT_TOOLS | frozenset(self.args.gate))
+        except (Exception, KeyboardInterrupt) as exc:  # fail closed: only 2 blocks the call
+            code, reason = hook.BLOCK, (f"Plangate hook: unexpected error ({type(exc).__name__}: "
+                                        f"{exc}); blocking to be safe.")
         if reason:
             print(reason, file=self.err)
         return code

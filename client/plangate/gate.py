@@ -2,7 +2,8 @@
 
 - `read_plan_file`: the exact text of a plan file.
 - `submit`: create or revise the plan, then send it for review.
-- `DecisionWait`: short polls with If-None-Match until the plan is decided or time runs out.
+- `DecisionWait`: short polls with If-None-Match until the plan is decided or time runs out;
+  an approval counts only if the approved hash is the waited-for text's.
 - `verify`: is exactly this text approved?
 """
 
@@ -137,9 +138,11 @@ class DecisionWait:
 
     def __init__(self, api: PlangateAPI, plan_id: int, *, timeout: float | None,
                  interval: float = DEFAULT_POLL_INTERVAL,
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic, sha256: str | None = None):
         self.api = api
         self.plan_id = plan_id
+        #: The submitted text's hash; if not given, the revision's seen at the first answer.
+        self.sha256 = sha256
         self.interval = max(interval, 0.0)
         self.clock = clock
         self.deadline = None if timeout is None else clock() + max(timeout, 0.0)
@@ -161,12 +164,23 @@ class DecisionWait:
         self.failures = 0
         if plan is not None:
             self.plan = plan
+            if self.sha256 is None:
+                self.sha256 = (plan.get("revision") or {}).get("sha256")
             if plan["status"] == "DRAFT":
                 raise GateError(f"plan {self.plan_id} was withdrawn (it is a draft again); "
                                 f"nobody is reviewing it")
         if self.plan is not None and self.plan["status"] in DECIDED:
             return self.plan
         return None
+
+    def approved_other_text(self, plan: dict) -> bool:
+        """Approved, but not the text waited for (it was changed and resubmitted meanwhile)."""
+        return (plan["status"] in APPROVED_STATES
+                and (not self.sha256 or plan.get("approved_sha256") != self.sha256))
+
+    def exit_code(self, plan: dict) -> int:
+        """`submit --wait`'s exit code for the decided plan: 7 if another text was approved."""
+        return EXIT_CHANGED if self.approved_other_text(plan) else DECISION_EXIT[plan["status"]]
 
     def next_delay(self) -> float | None:
         """Seconds to wait before the next poll, or None once the deadline has passed."""

@@ -54,6 +54,7 @@ class SubmitResult(PlanInfo):
 
 class DecisionResult(TypedDict):
     decided: bool
+    approved: bool
     status: str
     url: str
     feedback: str
@@ -119,6 +120,8 @@ def build_server(*, settings: Callable[[], Settings] = Settings.resolve,
                        instructions=INSTRUCTIONS, log_level="WARNING")
     base = cwd or Path.cwd()
     folder = base
+    #: (server, plan id) -> the hash of the text submit_plan last sent, for wait_for_decision.
+    submitted: dict[tuple[str, int], str] = {}
 
     def call(operation):
         """Run `operation(api, config)`, turning every failure into a message for the model."""
@@ -155,6 +158,8 @@ def build_server(*, settings: Callable[[], Settings] = Settings.resolve,
         def operation(api, config):
             text, memory = text_and_memory(path, markdown, config)
             done = submit(api, text, plan_id=plan_id, memory=memory, new=new)
+            submitted[config.url, done.plan["id"]] = (done.plan.get("revision") or {}).get(
+                "sha256") or ""
             return SubmitResult(**_info(done.plan), action=done.action, note=done.note)
 
         return call(operation)
@@ -175,22 +180,31 @@ def build_server(*, settings: Callable[[], Settings] = Settings.resolve,
         """Wait until reviewers decide on the plan (APPROVED, NEEDS_REVISION or REJECTED), at
         most timeout_seconds. Returns the decision and the reviewers' feedback as Markdown:
         comments under the section or step they are about, open concerns, checklist items
-        answered No. decided is false if the time ran out; call again to keep waiting."""
+        answered No. decided is false if the time ran out; call again to keep waiting.
+        approved is true only if the text submitted is the one approved."""
 
         def operation(api, config):
             wait = DecisionWait(api, plan_id, timeout=min(timeout_seconds, MAX_WAIT_SECONDS),
-                                interval=poll_interval, clock=clock)
+                                interval=poll_interval, clock=clock,
+                                sha256=submitted.get((config.url, plan_id)))
             plan = wait.run(sleep)
             if plan is None:
                 current = wait.plan or {}
-                return DecisionResult(decided=False, status=current.get("status", ""),
+                return DecisionResult(decided=False, approved=False,
+                                      status=current.get("status", ""),
                                       url=current.get("url", ""), feedback="",
                                       message=f"No decision after {timeout_seconds:g} s; "
                                               f"call wait_for_decision again.")
             feedback = api.feedback(plan_id)
-            return DecisionResult(decided=True, status=plan["status"], url=plan.get("url", ""),
-                                  feedback=feedback.get("markdown") or "",
-                                  message=f"The reviewers decided {plan['status']}.")
+            message = f"The reviewers decided {plan['status']}."
+            if wait.approved_other_text(plan):
+                message = (f"The reviewers approved other text (sha256 "
+                           f"{plan.get('approved_sha256')}), not the text submitted (sha256 "
+                           f"{wait.sha256}): the plan was changed and resubmitted meanwhile. "
+                           f"Your text is not approved; do not implement it.")
+            return DecisionResult(decided=True, approved=wait.exit_code(plan) == 0,
+                                  status=plan["status"], url=plan.get("url", ""),
+                                  feedback=feedback.get("markdown") or "", message=message)
 
         return call(operation)
 
