@@ -6,11 +6,13 @@ only by services are shown read-only; admin actions call those services.
 """
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.db import router, transaction
+from django.db import connections, models, router, transaction
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from core.errors import Conflict, NotAllowed, ValidationError
 from core.http import user_message
@@ -53,7 +55,37 @@ class ReadOnlyMixin:
         return False
 
 
-class PlangateModelAdmin(RolePermissionsMixin, admin.ModelAdmin):
+class ActionSelectionMixin:
+    """An action posted with a selection no row can have (not an id, or an int outside the id
+    column's range: a forged post, never the changelist's own checkboxes) is answered as an
+    empty selection is, never with a 500 (the ORM raises on the value, or the database does)."""
+
+    def _selection_is_valid(self, selected: list[str]) -> bool:
+        field = self.model._meta.pk
+        field = field.target_field if field.is_relation else field  # a one-to-one's id
+        try:
+            values = [field.to_python(value) for value in selected]
+        except (ValidationError, TypeError, ValueError, OverflowError):
+            return False
+        if None in values:
+            return False
+        if isinstance(field, models.IntegerField):
+            low, high = connections[router.db_for_read(self.model)].ops.integer_field_range(
+                field.get_internal_type())
+            return all((low is None or low <= value) and (high is None or value <= high)
+                       for value in values)
+        return True
+
+    def response_action(self, request, queryset):
+        if not self._selection_is_valid(request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)):
+            self.message_user(request, _("Items must be selected in order to perform actions "
+                                         "on them. No items have been changed."),
+                              messages.WARNING)
+            return None  # the changelist redirects to itself
+        return super().response_action(request, queryset)
+
+
+class PlangateModelAdmin(ActionSelectionMixin, RolePermissionsMixin, admin.ModelAdmin):
     list_per_page = 50
 
 
@@ -155,7 +187,7 @@ def roles(user) -> str:
     return ", ".join(group.name for group in user.groups.all())
 
 
-class UserAdmin(RolePermissionsMixin, DjangoUserAdmin):
+class UserAdmin(ActionSelectionMixin, RolePermissionsMixin, DjangoUserAdmin):
     """Group membership changes made here are audited (audit.signals.groups_changed).
 
     Users who appear in the audit trail cannot be deleted (the entries protect them): deactivate

@@ -31,6 +31,9 @@ class OutboxMessageAdmin(PlangateModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False  # rows change only through delivery or the retry action
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # the outbox is the record of what was sent: no delete page, no action
+
     @admin.display(description="Last error")
     def short_error(self, obj):
         return (obj.last_error[:80] + "…") if len(obj.last_error) > 80 else obj.last_error
@@ -71,7 +74,10 @@ class NotificationAdmin(ReadOnlyModelAdmin):
 
 
 @admin.register(NotificationPreference)
-class NotificationPreferenceAdmin(PlangateModelAdmin):
+class NotificationPreferenceAdmin(ReadOnlyModelAdmin):
+    """Everyone sets their own preferences on their profile page (validated, one row per
+    registered event): the admin only shows them, so no one mutes another's notifications."""
+
     list_display = ("user", "event", "email", "inbox")
     list_filter = ("event",)
 

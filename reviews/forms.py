@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from accounts.roles import REVIEWERS
-from plans import schema
+from plans import markdown, schema
 
 from .models import Answer, Decision
 
@@ -16,6 +16,12 @@ SECTIONS = [
       if section.kind not in schema.REVIEWER_KINDS),
 ]
 SECTION_LABELS = dict(SECTIONS)
+
+# A step's number on a plan: no plan has more steps than its text has bytes, so a number past
+# that is no step (and could not be sent to the database as an OFFSET).
+MAX_STEP_NUMBER = markdown.MAX_BYTES
+# A row's id: a 64-bit column's range (a larger int cannot be sent to the database at all).
+MAX_ID = 2**63 - 1
 
 
 class AnswerForm(forms.Form):
@@ -40,7 +46,7 @@ class ConcernForm(forms.Form):
     title = forms.CharField(max_length=200)
     body = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
     section = forms.CharField(required=False, max_length=100)
-    step = forms.IntegerField(required=False)
+    step = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)  # a PlanStep's id
 
 
 class CommentForm(forms.Form):
@@ -50,7 +56,7 @@ class CommentForm(forms.Form):
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=20000)
     parent = forms.IntegerField(required=False, widget=forms.HiddenInput)
     section = forms.CharField(required=False, max_length=100)
-    step = forms.IntegerField(required=False, min_value=1)
+    step = forms.IntegerField(required=False, min_value=1, max_value=MAX_STEP_NUMBER)
     revision = forms.IntegerField(required=False, min_value=1)
     line_from = forms.IntegerField(required=False, min_value=1)
     line_to = forms.IntegerField(required=False, min_value=1)

@@ -417,7 +417,12 @@ def mentioned_users(body: str, plan: Plan, actor=None) -> list:
 
 
 def _nth_step(plan: Plan, number: int) -> PlanStep | None:
-    return PlanStep.objects.filter(plan=plan).order_by("position", "id")[number - 1:number].first()
+    """The plan's step number ``number`` (from 1), or None when it has no such step (a number
+    past its steps is never sent to the database: a huge OFFSET is refused there)."""
+    steps = PlanStep.objects.filter(plan=plan).order_by("position", "id")
+    if not 1 <= number <= steps.count():
+        return None
+    return steps[number - 1:number].first()
 
 
 def _anchor(plan: Plan, *, revision: int | None, section: str, step_number: int | None,
@@ -434,7 +439,10 @@ def _anchor(plan: Plan, *, revision: int | None, section: str, step_number: int 
         raise ValidationError("This plan has no revision yet, so no lines to comment on: "
                               "comment on the whole plan, a section or a step.")
     if chosen is None and step_number:  # a draft's step, as the plan has it now
-        return {**fields, "step": _nth_step(plan, step_number)}
+        step = _nth_step(plan, step_number)
+        if step is None:
+            raise ValidationError(f"This plan has no step {step_number}.")
+        return {**fields, "step": step}
     if chosen is None or not (line_from or step_number or section):
         return fields
     outline = conversation.outline(chosen)
