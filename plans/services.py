@@ -192,6 +192,14 @@ def _editable(fields: dict) -> dict:
     return fields
 
 
+def _field_values(plan: Plan, names) -> dict[str, str]:
+    """The plan's values of these editable fields, as text (a date as the form sends it)."""
+    prose = set(schema.prose_keys())
+    values = {name: plan.sections.get(name, "") if name in prose else getattr(plan, name)
+              for name in names}
+    return {name: "" if value is None else str(value) for name, value in values.items()}
+
+
 def _set_fields(plan: Plan, fields: dict) -> None:
     """Put the values on the plan, normalised and checked; prose goes into plan.sections."""
     prose = set(schema.prose_keys())
@@ -338,7 +346,11 @@ def plan_update(*, actor, plan: Plan, fields: dict | None = None, steps: list[di
         raise Conflict("Someone saved this plan after you opened it. Reload to see their "
                            "changes, then apply yours again.")
     fields = fields or {}
-    _set_fields(current, _editable(fields))
+    before = _field_values(current, _editable(fields))
+    _set_fields(current, fields)
+    # The audit names what the save changed, not every field the form sent.
+    changed = sorted(name for name, value in _field_values(current, fields).items()
+                     if value != before[name])
     current.save()  # always: updated_at is the content identity the detail cache keys on
     if steps is not None:
         _write_steps(plan=current, steps=steps)
@@ -346,7 +358,7 @@ def plan_update(*, actor, plan: Plan, fields: dict | None = None, steps: list[di
         _write_criteria(plan=current, items=success_criteria)
     _record_editor(current, actor)
     log(events.PLAN_EDITED, actor=actor, obj=current, plan=current,
-        payload={"fields": sorted(fields), "steps": None if steps is None else len(steps),
+        payload={"fields": changed, "steps": None if steps is None else len(steps),
                  "success_criteria": None if success_criteria is None
                  else len(success_criteria)})
     return current
