@@ -213,6 +213,8 @@ class DriftView(ApiView):
 
 
 class AmendView(ApiView):
+    takes_markdown = True
+
     @extend_schema(request=AmendIn, responses=PlanOut,
                    summary="Submit an amendment of an approved plan for review")
     def post(self, request, pk: int):

@@ -7,7 +7,7 @@ import json
 from io import BytesIO
 
 from django.conf import settings
-from rest_framework.parsers import JSONParser
+from rest_framework.parsers import BaseParser, JSONParser
 from rest_framework.renderers import BaseRenderer
 
 from .errors import PayloadTooLarge
@@ -26,14 +26,27 @@ class MarkdownRenderer(BaseRenderer):
         return b"" if data is None else json.dumps(data).encode(self.charset)
 
 
-class LimitedJSONParser(JSONParser):
-    """JSON, read no further than the body limit (a body without Content-Length included)."""
+class LimitedJSONParser(BaseParser):
+    """JSON, read no further than the view's body limit (a body without Content-Length
+    included): ApiView.body_limit, larger for a view that takes a plan's Markdown.
+
+    Not a JSONParser subclass: DRF hands those ``request.body``, which Django refuses past
+    DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB, the browser forms' limit) whatever this limit is; this
+    parser reads the stream itself, and JSONParser parses what it read."""
+
+    media_type = JSONParser.media_type
+    renderer_class = JSONParser.renderer_class
 
     def parse(self, stream, media_type=None, parser_context=None):
-        limit = settings.PLANGATE_API_MAX_BODY_BYTES
+        view = (parser_context or {}).get("view")
+        limit = view.body_limit() if hasattr(view, "body_limit") else (
+            settings.PLANGATE_API_MAX_BODY_BYTES)
         if stream is None:
-            return super().parse(stream, media_type, parser_context)
+            return JSONParser().parse(stream, media_type, parser_context)
         body = stream.read(limit + 1)
         if len(body) > limit:
-            raise PayloadTooLarge()
-        return super().parse(BytesIO(body), media_type, parser_context)
+            raise view.too_large() if hasattr(view, "too_large") else PayloadTooLarge()
+        if parser_context and "request" in parser_context:
+            # What ApiView.check_ordinary_body compares (a Markdown view's body without any).
+            parser_context["request"].body_bytes = len(body)
+        return JSONParser().parse(BytesIO(body), media_type, parser_context)

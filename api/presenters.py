@@ -88,7 +88,14 @@ def plan_etag(pk: int) -> str | None:
     (updated_at moves on every save and transition), the current revision, reviews and their
     decisions, checklist answers, comments (posted, edited, resolved or reopened), concerns
     raised or resolved. One small query;
-    None for an unknown plan."""
+    None for an unknown plan.
+
+    An id out of the id column's range is unknown without a query, as the ORM (and so
+    core.compiled, which leaves such ids to it) answers it: SQLite's driver cannot even send
+    one (OverflowError)."""
+    low, high = connection.ops.integer_field_range(Plan._meta.pk.get_internal_type())
+    if not low <= pk <= high:
+        return None
     with connection.cursor() as cursor:
         cursor.execute(ETAG_SQL, [pk])
         row = cursor.fetchone()

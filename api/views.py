@@ -83,6 +83,8 @@ def _editable_state(plan: Plan, actor) -> None:
 
 # --- plans ----------------------------------------------------------------------------------------
 class PlanListView(ApiView):
+    takes_markdown = True
+
     @extend_schema(operation_id="plans_list", parameters=[s.PlanFilterIn],
                    responses=s.PlanPageOut,
                    summary="List plans (newest first), filtered by status, author or mine")
@@ -104,6 +106,8 @@ class PlanListView(ApiView):
     @extend_schema(request=s.PlanCreateIn, responses={201: s.PlanOut},
                    summary="Create a draft plan from Markdown or from structured fields")
     def post(self, request):
+        if not (isinstance(request.data, dict) and "markdown" in request.data):
+            self.check_ordinary_body(request)  # structured fields: the ordinary body limit
         data = _valid(s.PlanCreateIn, request.data)
         if "markdown" in data:
             plan = plan_services.plan_import_markdown(actor=request.user, text=data["markdown"])
@@ -150,6 +154,8 @@ class PlanDetailView(ApiView):
 
 
 class PlanReviseView(ApiView):
+    takes_markdown = True
+
     @extend_schema(request=s.MarkdownIn, responses=s.PlanOut,
                    summary="Replace a draft's (or sent-back plan's) content with new Markdown")
     def post(self, request, pk: int):
@@ -346,6 +352,8 @@ class ConcernResolveView(ApiView):
 
 # --- binding: is exactly this text approved? ------------------------------------------------------
 class VerifyView(ApiView):
+    takes_markdown = True
+
     @extend_schema(request=s.VerifyIn, responses=s.VerifyOut,
                    summary="Is exactly this text approved? By whom, when, under which policy")
     def post(self, request):

@@ -252,7 +252,9 @@ REST_FRAMEWORK = {
 # Requests per token (else per user, else per client address); beyond it 429 with Retry-After.
 # A client waiting on a decision polls every 2 s: 30 a minute.
 PLANGATE_API_RATE = env("PLANGATE_API_RATE", default="120/min")
-# Bodies over this are a 413 before they are read (JSON with a plan of up to 1 MB of Markdown).
+# Bodies over this are a 413 before they are read. The endpoints that take a plan's Markdown
+# (up to 1 MB, plans.markdown.MAX_BYTES) allow api.base.MARKDOWN_BODY_BYTES instead: 6 bytes
+# of JSON a byte of Markdown at worst (\u00XX), plus 64 KiB.
 PLANGATE_API_MAX_BODY_BYTES = env.int("PLANGATE_API_MAX_BODY_BYTES", default=1024 * 1024)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Plangate API",

@@ -111,9 +111,13 @@ def test_form_encoded_body_is_a_415_problem(api_author):
     _problem(response, 415)
 
 
-def test_body_over_one_megabyte_is_a_413_and_nothing_is_saved(api_author):
+def test_markdown_over_one_megabyte_is_a_400_a_body_over_the_limit_a_413_nothing_saved(
+    api_author
+):
     big = "x" * (1024 * 1024 + 10)
     response = api_author.post("/api/v1/plans", {"markdown": big}, format="json")
+    assert "1 MB" in _problem(response, 400)["detail"]
+    response = api_author.post("/api/v1/plans", {"title": big}, format="json")
     assert "1 MB" in _problem(response, 413)["detail"]
     assert not Plan.objects.exists()
 
