@@ -172,14 +172,20 @@ class ImportReport:
     """How closely a plan follows the template, and what the importer noticed."""
 
     warnings: list[Finding] = field(default_factory=list)
+    #: Of the template's sections the author writes (not the Review Checklist and Approval,
+    #: which Plangate keeps itself): how many the text has, of how many, and which it lacks.
     sections_found: int = 0
     sections_total: int = 0
     extra_sections: int = 0
+    sections_missing: list[str] = field(default_factory=list)
 
     def conformance(self) -> str:
         extra = self.extra_sections
         kept = f", {extra} extra section{'s' if extra != 1 else ''} kept" if extra else ""
-        return f"{self.sections_found} of {self.sections_total} template sections{kept}"
+        missing = f" (not found: {', '.join(self.sections_missing)})" if self.sections_missing \
+            else ""
+        return (f"{self.sections_found} of {self.sections_total} template sections"
+                f"{missing}{kept}")
 
     @classmethod
     def from_dict(cls, data: dict) -> ImportReport:
@@ -188,12 +194,14 @@ class ImportReport:
             sections_found=data.get("sections_found", 0),
             sections_total=data.get("sections_total", len(schema.top_level())),
             extra_sections=data.get("extra_sections", 0),
+            sections_missing=data.get("sections_missing", []),
         )
 
     def as_dict(self) -> dict:
         return {"warnings": [w.as_dict() for w in self.warnings],
                 "sections_found": self.sections_found, "sections_total": self.sections_total,
-                "extra_sections": self.extra_sections}  # fmt: skip
+                "extra_sections": self.extra_sections,
+                "sections_missing": self.sections_missing}  # fmt: skip
 
 
 # --- text to lines ---------------------------------------------------------------------------
@@ -1076,11 +1084,13 @@ def _parse(text: str | bytes) -> _Parsed:
     text = normalise_text(text)
     parser = _Parser(text)
     raw, found = parser.parse()
-    sections = schema.top_level()
+    sections = [s for s in schema.top_level() if s.kind not in schema.REVIEWER_KINDS]
     report = ImportReport(
         warnings=sorted(set(parser.warnings)),
-        sections_found=len(found), sections_total=len(sections),
+        sections_found=len([s for s in sections if s.key in found]),
+        sections_total=len(sections),
         extra_sections=len([e for e in raw.extra_sections if e.heading]),
+        sections_missing=[s.heading for s in sections if s.key not in found],
     )
     return _Parsed(_without_placeholders(raw), raw, parser.spans, report)
 
