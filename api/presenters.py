@@ -12,6 +12,7 @@ from django.db import connection
 from django.shortcuts import get_object_or_404
 
 from plans import selectors as plan_selectors
+from plans.markdown import ImportReport
 from plans.models import APPROVED_STATES, Plan, PlanRevision, PlanStatus, PlanStep
 from plans.services import text_revision_hash
 from reviews import selectors as review_selectors
@@ -59,8 +60,19 @@ def plan_data(pk: int, request) -> dict:
         "approved_sha256": approved.content_hash if approved else None,
         "created_at": plan.created_at,
         "missing_for_submission": plan.missing_for_submission() if plan.is_editable else [],
+        "import_report": _import_report(plan),
         "steps": steps,
     }
+
+
+def _import_report(plan: Plan) -> dict | None:
+    """What the last import of the plan's Markdown noticed (None for a plan made in the
+    editor): the same report the plan page shows."""
+    if not plan.import_report:
+        return None
+    report = ImportReport.from_dict(plan.import_report)
+    return {"conformance": report.conformance(), "sections_missing": report.sections_missing,
+            "warnings": [warning.as_dict() for warning in report.warnings]}
 
 
 #: One statement of scalar subqueries, written out: the ORM would spend longer building seven

@@ -182,6 +182,19 @@ class PlanPageOut(serializers.Serializer):
     results = PlanSummaryOut(many=True)
 
 
+class FindingOut(serializers.Serializer):
+    line = serializers.IntegerField()
+    message = serializers.CharField()
+
+
+class ImportReportOut(serializers.Serializer):
+    conformance = serializers.CharField(
+        help_text="How closely the Markdown follows the template, e.g. '6 of 8 template "
+                  "sections (not found: Risk Assessment, Success Criteria)'.")
+    sections_missing = serializers.ListField(child=serializers.CharField())
+    warnings = FindingOut(many=True, help_text="What the importer noticed, with its line.")
+
+
 class PlanOut(PlanSummaryOut):
     revision = RevisionOut(allow_null=True)
     approved_sha256 = serializers.CharField(allow_null=True)
@@ -189,6 +202,9 @@ class PlanOut(PlanSummaryOut):
     missing_for_submission = serializers.ListField(
         child=serializers.CharField(),
         help_text="What must be filled in before the plan can be submitted (when editable).")
+    import_report = ImportReportOut(
+        allow_null=True, help_text="What the last import of its Markdown noticed (null for a "
+                                   "plan made in the editor).")
     steps = StepOut(many=True)
 
 
