@@ -33,6 +33,7 @@ from .models import (
     Plan,
     PlanStatus,
     RiskLevel,
+    SubmissionRule,
     highest_risk,
     validate_list_item,
     validate_single_line,
@@ -151,8 +152,9 @@ class PlanForm(forms.ModelForm):
 
     def layout(self) -> list[dict]:
         """The editor's cards: each '##' section the author writes, in schema order, with its
-        fields (none for the steps, which come from the formset)."""
-        cards = []
+        fields (none for the steps, which come from the formset), and whether submission needs
+        it filled in (SubmissionRule, as missing_for_submission asks)."""
+        cards, needed = [], set(SubmissionRule.required_keys())
         for section in schema.top_level():
             if section.kind == schema.GROUP:
                 fields = [self[sub.key] for sub in section.children()]
@@ -162,7 +164,7 @@ class PlanForm(forms.ModelForm):
                 fields = []
             else:  # schema.REVIEWER_KINDS
                 continue
-            cards.append({"section": section, "fields": fields})
+            cards.append({"section": section, "fields": fields, "needed": section.key in needed})
         return cards
 
     def clean_success_criteria(self):

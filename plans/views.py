@@ -35,7 +35,7 @@ from core.pagination import page_asked
 from core.urls import pk_url
 from notifications.context_processors import layout_cache_keys
 
-from . import panels, permissions, selectors, services
+from . import panels, permissions, schema, selectors, services
 from .forms import (
     STEP_PREFIX,
     ImportForm,
@@ -57,7 +57,7 @@ from .markdown import (
     export_plan,
     normalise_text,
 )
-from .models import Plan
+from .models import Plan, SubmissionRule
 from .rendering import (
     page_entry_key,
     plan_page_document,
@@ -214,7 +214,15 @@ def _editor_context(form, formset, plan: Plan | None, rows: list[dict]) -> dict:
         "plan": plan,
         "totals": totals_from_rows(rows),
         "loaded_at": plan.updated_at.isoformat() if plan is not None else "",
+        "steps_needed": _steps_needed(),
     }
+
+
+def _steps_needed() -> bool:
+    """Whether submission needs the steps (each with an objective and a risk level)."""
+    required = SubmissionRule.required_keys()
+    return any(section.key in required for section in schema.SECTIONS
+               if section.kind == schema.STEPS)
 
 
 def _cannot_edit(request: HttpRequest, plan: Plan, reason: str) -> HttpResponse:
@@ -294,6 +302,7 @@ def editor_steps(request: HttpRequest) -> HttpResponse:
     rows = apply_step_op(steps_from_post(request.POST), request.POST.get("op", ""))
     return render(request, "plans/includes/editor_steps.html", {
         "formset": unbound_step_formset(rows), "totals": totals_from_rows(rows), "oob": True,
+        "steps_needed": _steps_needed(),
     })  # fmt: skip
 
 
