@@ -247,6 +247,23 @@ def missing_for_approval(review: Review) -> list[str]:
     return problems
 
 
+def _approval_refusal(review: Review, problems: list[str]) -> str:
+    """Why an approval is refused: counts and the first few items, not every item at length
+    (the review page lists them with links: reviews/views.py)."""
+    parts = []
+    for kind in ("unanswered", "answered no"):
+        texts = [p.split(": ", 1)[1] for p in problems if p.startswith(f"{kind}: ")]
+        if not texts:
+            continue
+        count = str(len(texts))
+        if kind == "unanswered":
+            total = ChecklistItem.objects.filter(group__template=review.checklist_id).count()
+            count += f" of {total}"
+        more = f" and {len(texts) - 3} more" if len(texts) > 3 else ""
+        parts.append(f"{count} {kind}: {'; '.join(texts[:3])}{more}")
+    return "To approve, answer every checklist item and none with No: " + ". ".join(parts) + "."
+
+
 @transaction.atomic
 def review_decide(*, actor, review: Review, decision: str, comment: str = "",
                   expected_revision: int | None = None) -> Review:
@@ -273,9 +290,7 @@ def review_decide(*, actor, review: Review, decision: str, comment: str = "",
     if decision == Decision.APPROVED:
         problems = missing_for_approval(review)
         if problems:
-            raise ValidationError(
-                "To approve, answer every item and none with no: " + "; ".join(problems) + "."
-            )
+            raise ValidationError(_approval_refusal(review, problems))
     elif not comment:
         raise ValidationError(
             "Say what to change or why: a comment is required to ask for revision or reject."

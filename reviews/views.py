@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from audit import selectors as audit_selectors
 from audit.selectors import data_version_of, with_data_version
 from audit.views import admin_required
-from core.errors import Conflict, ValidationError
+from core.errors import Conflict, ValidationError, message_of
 from core.http import service_errors
 from notifications.context_processors import layout_cache_keys
 from plans import permissions as plan_permissions
@@ -39,7 +39,7 @@ from .forms import (
     DecisionForm,
     RequestForm,
 )
-from .models import ChecklistItem, Comment, Concern, Decision, Review
+from .models import Answer, ChecklistItem, Comment, Concern, Decision, Review
 
 
 def _plan_url(request, plan_id, **_):
@@ -106,9 +106,29 @@ def review_start(request: HttpRequest, plan_id: int) -> HttpResponse:
     return redirect("reviews:review", review.pk)
 
 
+#: How many of the items an approval still needs the refusal names (then "and N more").
+REFUSAL_ITEMS = 5
+
+
+def _approval_refusal(page, form: DecisionForm) -> list:
+    """A refused approval, as the decision card shows it: a one-line summary (the form's
+    error) and the items still in the way, each a link to its row in the checklist."""
+    missing = [(item, "unanswered" if answer is None else "answered No")
+               for _group, rows in page.groups for item, answer in rows
+               if answer is None or answer.answer == Answer.NO]
+    unanswered = sum(1 for _item, kind in missing if kind == "unanswered")
+    counts = [f"{unanswered} of {page.total} unanswered"] if unanswered else []
+    if len(missing) > unanswered:
+        counts.append(f"{len(missing) - unanswered} answered No")
+    form.add_error(None, "To approve, answer every checklist item and none with No: "
+                         + ", ".join(counts) + ".")
+    return missing
+
+
 def _review_page(request: HttpRequest, pk: int, decision_form: DecisionForm | None = None,
-                 status: int = 200) -> HttpResponse:
+                 status: int = 200, approval_refused: bool = False) -> HttpResponse:
     page = selectors.review_page(pk, request.user)
+    missing = _approval_refusal(page, decision_form) if approval_refused else []
     return render(request, "reviews/review.html", {
         "page": page, "review": page.review, "plan": page.plan,
         "plan_html": page.plan_html,
@@ -116,6 +136,7 @@ def _review_page(request: HttpRequest, pk: int, decision_form: DecisionForm | No
         # form's inputs itself (cheaper than a widget template per input).
         "decision_form": decision_form or DecisionForm(initial={"revision": page.revision.number}),
         "decisions": Decision.choices, "sections": SECTION_LABELS,
+        "missing": missing[:REFUSAL_ITEMS], "missing_more": len(missing[REFUSAL_ITEMS:]),
     }, status=status)  # fmt: skip
 
 
@@ -154,9 +175,12 @@ def review_answer(request: HttpRequest, pk: int) -> HttpResponse:
 def review_decide(request: HttpRequest, pk: int) -> HttpResponse:
     """Browser form and htmx: POST decision, comment, revision (the number seen).
 
-    A refusal the reviewer can fix (no comment, an item unanswered) shows the page again with
-    their choice and comment kept and the message beside them; a decision already made says
-    just that, once."""
+    A refusal the reviewer can fix (no comment, an item unanswered) shows the page again (400)
+    with their choice and comment kept and the message beside them: the form posts to
+    #decision, so the browser lands on the card, its error at the top; a refused approval
+    names what is still in the way, each item a link to its row. A decision already made says
+    just that, once. A recorded decision lands on the page's messages (#main: else the
+    redirect would keep the form's #decision, and the message would be out of sight)."""
     review = get_object_or_404(Review, pk=pk)
     form = DecisionForm(request.POST)
     fixable = not request.htmx and permissions.owns_review(review, request.user)
@@ -172,6 +196,9 @@ def review_decide(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         if not fixable:
             raise
+        if form.cleaned_data["decision"] == Decision.APPROVED and message_of(exc).startswith(
+                "To approve,"):  # summarised from the page's own rows, with links
+            return _review_page(request, pk, form, status=400, approval_refused=True)
         form.add_error(None, exc)
         return _review_page(request, pk, form, status=400)
     except Conflict as exc:
@@ -180,14 +207,14 @@ def review_decide(request: HttpRequest, pk: int) -> HttpResponse:
         review.refresh_from_db()
         messages.info(request, f"You already decided on this revision "
                                f"({review.get_decision_display()}); a decision is final.")
-        return redirect("reviews:review", review.pk)
+        return redirect(f"{reverse('reviews:review', args=[review.pk])}#main")
     # Read, not refresh_from_db(): django-fsm lifts the field's protection for the whole
     # class while it refreshes, so under a threaded server another request's refresh could
     # restore it mid-way and this one would fail (bench/faults.py found it).
     status = Plan.objects.filter(pk=review.plan_id).values_list("status", flat=True).get()
     messages.success(request, f"Decision recorded: {review.get_decision_display()}. "
                               f"The plan {status_phrase(status)}.")
-    return redirect("reviews:review", review.pk)
+    return redirect(f"{reverse('reviews:review', args=[review.pk])}#main")
 
 
 @require_POST

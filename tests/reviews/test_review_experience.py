@@ -262,7 +262,7 @@ def test_the_chosen_decision_and_comment_survive_a_form_error(client, author, re
     response = client.post(url, {"decision": "APPROVED", "comment": "Ship it, carefully.",
                                  "revision": 1})
     page = response.content.decode()
-    assert response.status_code == 400 and "To approve, answer every item" in page
+    assert response.status_code == 400 and "To approve, answer every checklist item" in page
     assert re.search(r'value="APPROVED"[^>]*checked', page)
     assert re.search(r">\s*Ship it, carefully.</textarea>", page)
     response = client.post(url, {"comment": "Which one?", "revision": 1})
