@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import copy
 import re
+from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from decimal import Decimal
-from difflib import SequenceMatcher
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -59,7 +59,6 @@ __all__ = [
     "estimate_hours",
     "export_plan",
     "heading_key",
-    "keep_line_endings",
     "normalise_text",
     "parse_created",
     "parse_estimate_hours",
@@ -246,32 +245,8 @@ def normalise_text(text: str | bytes) -> str:
     return _fold(decode_text(text))
 
 
-#: A line with its ending (CRLF, CR or LF; the last line may have none), and an LF text's.
+#: A line with its ending (CRLF, CR or LF; the last line may have none).
 _SOURCE_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
-_LF_LINE = re.compile(r"[^\n]*\n|[^\n]+\Z")
-
-
-def keep_line_endings(source: str, text: str) -> str:
-    """``text``, which is ``source`` normalised (normalise_text) and maybe edited since, with
-    ``source``'s own bytes back: its BOM, and every unchanged line with its own line ending.
-    A line edited or added takes the ending most of the source's lines have."""
-    if "\r" not in source and not source.startswith("\ufeff"):
-        return text
-    bom, lines = "\ufeff" * source.startswith("\ufeff"), _SOURCE_LINE.findall(
-        source.removeprefix("\ufeff"))
-    endings = Counter(line[len(line.rstrip("\r\n")):] for line in lines)
-    del endings[""]  # a last line without an ending
-    ending = endings.most_common(1)[0][0] if endings else "\n"
-    folded = [_fold(line) for line in lines]
-    new = _LF_LINE.findall(text)
-    kept = [bom]
-    for op, i1, i2, j1, j2 in SequenceMatcher(None, folded, new, autojunk=False).get_opcodes():
-        if op == "equal":
-            kept += lines[i1:i2]
-        else:  # replaced or inserted lines (a deleted one leaves nothing)
-            kept += [line.removesuffix("\n") + ending if line.endswith("\n") else line
-                     for line in new[j1:j2]]
-    return "".join(kept)
 
 
 def _prose(lines) -> str:
@@ -1248,14 +1223,52 @@ class _Edits:
     def insert(self, at: int, new: str) -> None:
         self.edits.append((at, at, new))
 
-    def apply(self) -> str:
-        out, position = [], 0
+    def apply(self, source: str | None = None) -> str:
+        """The text edited. Given ``source``, the text as given that self.text is normalised
+        from (normalise_text), the edits are made in it instead: everything they leave keeps
+        its bytes (a BOM, each line's own ending), and what they write takes the line ending
+        most of its lines have."""
+        text, bom, position_in, newline = self.text, "", None, "\n"
+        if source is not None and ("\r" in source or source.startswith("\ufeff")):
+            bom = "\ufeff" if source.startswith("\ufeff") else ""
+            text = source.removeprefix(bom)
+            position_in, newline = _source_positions(text)
+        out, done, position = [bom], 0, 0  # (done: where the last edit ended in self.text)
         for start, end, new in sorted(self.edits, key=lambda e: (e[0], e[1])):
-            if start < position:  # overlapping: the later edit is inside one already made
+            if start < done:  # overlapping: the later edit is inside one already made
                 continue
-            out += [self.text[position:start], new]
+            done = end
+            if position_in is not None:
+                start, end, new = position_in(start), position_in(end), new.replace("\n", newline)
+            out += [text[position:start], new]
             position = end
-        return "".join([*out, self.text[position:]])
+        return "".join([*out, text[position:]])
+
+
+def _source_positions(text: str):
+    """For ``text`` (any line endings, no BOM): a function from an offset in its normalised
+    form to the same place in it, and the line ending most of its lines have."""
+    folded_starts, starts, lengths, endings = [], [], [], Counter()
+    folded = at = 0
+    for line in _SOURCE_LINE.findall(text):
+        content = len(line.rstrip("\r\n"))
+        folded_starts.append(folded)
+        starts.append(at)
+        lengths.append((content, len(line)))
+        endings[line[content:]] += 1
+        folded += content + (content < len(line))
+        at += len(line)
+    del endings[""]  # a last line without one
+
+    def position_in(offset: int) -> int:
+        line = bisect_right(folded_starts, offset) - 1
+        if line < 0:
+            return 0
+        column = offset - folded_starts[line]
+        content, length = lengths[line]
+        return starts[line] + (column if column <= content else length)
+
+    return position_in, (endings.most_common(1)[0][0] if endings else "\n")
 
 
 def _patch_items(edits: _Edits, old: list, new: list, spans: list[_Item], end: int | None,
@@ -1310,8 +1323,15 @@ def _parsed_source(source: str) -> _Parsed:
 
 
 def patch_source(source: str, doc: PlanDocument) -> str:
-    """``source`` with the values of ``doc`` that differ from what it says written in place, in
-    its own style; the rest byte for byte. Status and approval are the author's text: left."""
+    """``source`` (normalised: LF line endings, no BOM) with the values of ``doc`` that differ
+    from what it says written in place, in its own style; the rest byte for byte. Status and
+    approval are the author's text: left."""
+    return _source_edits(source, doc).apply()
+
+
+def _source_edits(source: str, doc: PlanDocument) -> _Edits:
+    """patch_source's edits, in the normalised source (export_plan makes them in the source
+    as given)."""
     parsed = _parsed_source(source)
     old, raw, spans = parsed.document, parsed.raw, parsed.spans
     edits = _Edits(normalise_text(source))
@@ -1362,7 +1382,7 @@ def patch_source(source: str, doc: PlanDocument) -> str:
         at = _section_insert_point(spans, top, section)
         items = "\n".join(_render_checklist(doc.success_criteria))
         edits.insert(at, _block_text(edits.text, at, f"{'#' * level} {section.heading}\n{items}"))
-    return edits.apply()
+    return edits
 
 
 def _block_content_end(text: str, block: tuple[int, int]) -> int:
@@ -1469,7 +1489,7 @@ def export_plan(plan: Plan, approval: Approval | None = None) -> str:
     endings too), with only what was edited since rewritten; a plan made in the editor in the
     template's layout."""
     if plan.source is not None:
-        return keep_line_endings(plan.source, patch_source(plan.source, document_from_plan(plan)))
+        return _source_edits(plan.source, document_from_plan(plan)).apply(plan.source)
     return render_plan(document_from_plan(plan, approval))
 
 
