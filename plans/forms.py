@@ -8,6 +8,8 @@ service writes as rows. Forms only parse and validate input; plans/services.py w
 
 from __future__ import annotations
 
+import base64
+import binascii
 import io
 import posixpath
 import re
@@ -345,22 +347,43 @@ def totals_from_rows(rows: list[dict]) -> dict:
 
 class ImportForm(forms.Form):
     file = forms.FileField(required=False, label="Markdown file (.md)")
-    text = forms.CharField(  # not stripped: the text is kept byte for byte
+    text = forms.CharField(  # not stripped: the text is kept as written
         required=False, strip=False, label="…or paste the Markdown",
         widget=forms.Textarea(attrs={"rows": 14}),
     )
+    #: A file's bytes (base64) kept while the page asks what to do with a text already
+    #: imported: its answer imports the file as it was, line endings and all.
+    kept = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    @staticmethod
+    def keep(content: bytes) -> str:
+        return base64.b64encode(content).decode()
+
+    def clean_text(self) -> str:
+        # A text box's lines come with CRLF whatever the author wrote (the browser's): as LF.
+        return self.cleaned_data["text"].replace("\r\n", "\n").replace("\r", "\n")
+
+    def clean_kept(self) -> bytes:
+        try:
+            return base64.b64decode(self.cleaned_data["kept"], validate=True)
+        except binascii.Error:
+            raise forms.ValidationError("The kept file was damaged: choose it again.") from None
 
     def clean(self):
         cleaned = super().clean()
-        if not cleaned.get("file") and not (cleaned.get("text") or "").strip():
+        if not (cleaned.get("file") or cleaned.get("kept")
+                or (cleaned.get("text") or "").strip()):
             raise forms.ValidationError("Choose a Markdown file or paste the plan's text.")
         return cleaned
 
     def source(self) -> tuple[str, str | bytes]:
-        """(field name, content) of what to import: the file's bytes or the pasted text."""
+        """(field name, content) of what to import: the file's bytes, as chosen or as kept
+        across the question, or the pasted text."""
         upload = self.cleaned_data.get("file")
         if upload:
             return "file", upload.read(MAX_BYTES + 1)
+        if self.cleaned_data.get("kept"):
+            return "file", self.cleaned_data["kept"]
         return "text", self.cleaned_data["text"]
 
 

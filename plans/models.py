@@ -150,6 +150,11 @@ class Plan(ConcurrentTransitionMixin, models.Model):
                   "endings too); its export is this text with only what was edited since "
                   "rewritten. None (null) for a plan made in the editor.",
     )
+    source_sha256 = models.CharField(
+        max_length=64, blank=True, db_index=True, editable=False,
+        help_text="The SHA-256 of the source as a revision of it would be hashed (LF line "
+                  "endings, no BOM): how a second import of the same text is recognised.",
+    )
     import_report = models.JSONField(
         default=dict, blank=True,
         help_text="What the last import noticed: warnings with their lines, template sections "

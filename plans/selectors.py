@@ -302,11 +302,12 @@ def plan_revision(plan: Plan, number: int) -> PlanRevision:
     )
 
 
-def plans_with_text(*, user, text: str, text_hash: str) -> list[Plan]:
-    """The user's plans holding exactly this Markdown: imported from it (and not edited since),
-    or with a revision of it (``text_hash`` is plans.services.text_revision_hash(text))."""
+def plans_with_text(*, user, text_hash: str) -> list[Plan]:
+    """The user's plans holding this Markdown (``text_hash`` is plans.services.
+    text_revision_hash(text): line endings and a BOM aside): imported from it, or with a
+    revision of it."""
     return list(
         Plan.objects.filter(author=user)
-        .filter(Q(source=text) | Q(revisions__content_hash=text_hash))
+        .filter(Q(source_sha256=text_hash) | Q(revisions__content_hash=text_hash))
         .distinct().order_by("-updated_at", "-id")
     )

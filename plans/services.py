@@ -427,6 +427,7 @@ def apply_document(*, plan: Plan, document: PlanDocument, source: str | None = N
                                for e in document.extra_sections],
         })  # fmt: skip
         plan.source = source  # as given, its line endings too (not _text's)
+        plan.source_sha256 = "" if source is None else text_revision_hash(source)
         # A section's own text (a group's before its subsections, the steps' introduction).
         plan.sections.update({key: _text(text) for key, text in document.sections.items()
                               if key not in prose and text})

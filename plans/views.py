@@ -55,7 +55,6 @@ from .markdown import (
     MarkdownImportError,
     decode_text,
     export_plan,
-    normalise_text,
 )
 from .models import Plan, SubmissionRule
 from .rendering import (
@@ -458,14 +457,14 @@ def plan_import(request: HttpRequest) -> HttpResponse:
         field, content = form.source()
         choice = request.POST.get("on_duplicate", "")
         try:
-            # A file is kept byte for byte; a pasted text's line endings are the browser's
-            # (a textarea sends CRLF), so it is kept as LF.
-            source = decode_text(content) if field == "file" else normalise_text(content)
+            source = decode_text(content)
             duplicates = selectors.plans_with_text(
-                user=request.user, text=source, text_hash=services.text_revision_hash(source))
+                user=request.user, text_hash=services.text_revision_hash(source))
             target = _import_target(request, duplicates, choice)
             if duplicates and choice not in (IMPORT_ANYWAY, UPDATE_EXISTING):
-                form = ImportForm(initial={"text": source})  # asked once, the text kept
+                # Asked once; the text is kept for the answer (a file's bytes as they are).
+                form = ImportForm(initial={"kept": ImportForm.keep(content)} if field == "file"
+                                  else {"text": source})
                 return render(request, "plans/plan_import.html",
                               _import_context(request, form, duplicates))
             plan = services.plan_import_markdown(actor=request.user, text=source, plan=target)

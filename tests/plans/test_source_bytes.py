@@ -4,19 +4,24 @@ import command, a plan started from another); its revision is hashed over the te
 line endings and no BOM, so a checkout that converts line endings verifies the same."""
 
 import hashlib
+import re
 from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from implementation import services as implementation
 from plans import services
 from plans.markdown import export_plan
 from plans.models import Plan
+from tests.implementation.kit import AMENDED, approved_plan
 from tests.plans.test_plan_export_edits import changed_lines, edit
 
 pytestmark = pytest.mark.django_db
@@ -97,11 +102,10 @@ def test_a_file_imported_in_the_browser_keeps_its_bytes_a_pasted_text_its_lines(
     assert b"".join(download.streaming_content if download.streaming else [download.content]) \
         == raw
     # A textarea always sends CRLF (the browser's, not the author's): a pasted plan is LF.
-    author_client.post(reverse("plans:import"), {
-        "text": with_endings(TEMPLATE_TEXT.replace("Feature Name", "Pasted"), ["\r\n"]),
-        "on_duplicate": "anyway"})
+    pasted_text = TEMPLATE_TEXT + "\nPasted.\n"
+    author_client.post(reverse("plans:import"), {"text": with_endings(pasted_text, ["\r\n"])})
     pasted = Plan.objects.exclude(pk=from_file.pk).get(author=author)
-    assert exported(pasted) == TEMPLATE_TEXT.replace("Feature Name", "Pasted")
+    assert exported(pasted) == pasted_text
 
 
 def test_the_import_and_export_commands_keep_the_bytes(author, tmp_path):
@@ -145,3 +149,63 @@ def test_a_large_crlf_plan_exports_back_whole(author):
     text = with_endings(TEMPLATE_TEXT + "\n" * 20_000 + "```\n\n```\n" * 2_000, ["\r\n"])
     plan = services.plan_import_markdown(actor=author, text=text)
     assert exported(plan) == text
+
+
+def _upload(client, raw: bytes):
+    return client.post(reverse("plans:import"), {"file": SimpleUploadedFile("plan.md", raw)})
+
+
+def test_the_same_text_with_other_line_endings_is_recognised_as_already_imported(
+    author_client, author
+):
+    services.plan_import_markdown(actor=author, text=TEMPLATE_TEXT)  # LF, as pasted
+    response = _upload(author_client, with_endings(TEMPLATE_TEXT, ["\r\n"], bom=True).encode())
+    assert response.status_code == 200 and b"You already imported this text" in response.content
+    assert Plan.objects.filter(author=author).count() == 1
+
+
+@pytest.mark.parametrize("answer", ["new", "update"])
+def test_a_file_asked_about_once_is_imported_as_it_was(author_client, author, answer):
+    raw = with_endings(TEMPLATE_TEXT, ["\r\n"], bom=True).encode()
+    first = services.plan_import_markdown(actor=author, text=TEMPLATE_TEXT)
+    asked = _upload(author_client, raw)
+    kept = re.search(r'name="kept" value="([^"]+)"', asked.content.decode()).group(1)
+    assert 'name="text"' not in asked.content.decode()  # the file is kept, not a text box
+    post = {"kept": kept, "on_duplicate": answer}
+    url = reverse("plans:import") + (f"?existing={first.pk}" if answer == "update" else "")
+    assert author_client.post(url, post).status_code == 302
+    plan = Plan.objects.get(pk=first.pk) if answer == "update" else (
+        Plan.objects.exclude(pk=first.pk).get(author=author))
+    assert exported(plan).encode() == raw
+
+
+def test_a_damaged_kept_file_is_a_form_error(author_client):
+    response = author_client.post(reverse("plans:import"), {"kept": "not base64!",
+                                                            "on_duplicate": "new"})
+    assert response.status_code == 400 and b"choose it again" in response.content
+
+
+def test_an_amendment_keeps_its_bytes_too(author, reviewer):
+    plan = approved_plan(author, reviewer)
+    implementation.implementation_start(actor=author, plan=plan)
+    amended = with_endings(AMENDED, ["\r\n"], bom=True)
+    implementation.amendment_submit(actor=author, plan=plan, text=amended)
+    assert exported(plan) == amended
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_hashes_the_sources_of_plans_imported_before_it(author):
+    before, after = ("plans", "0010_plan_source_as_given"), ("plans", "0011_plan_source_sha256")
+    executor = MigrationExecutor(connection)
+    executor.migrate([before])
+    old_plan = executor.loader.project_state(before).apps.get_model("plans", "Plan")
+    text = with_endings(TEMPLATE_TEXT, ["\r\n"], bom=True)
+    imported = old_plan.objects.create(author_id=author.pk, source=text).pk
+    by_hand = old_plan.objects.create(author_id=author.pk).pk
+    executor = MigrationExecutor(connection)
+    executor.migrate([after])
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    hashes = dict(Plan.objects.values_list("pk", "source_sha256"))
+    assert hashes[imported] == services.text_revision_hash(text)
+    assert hashes[by_hand] == ""
