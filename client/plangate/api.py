@@ -60,13 +60,13 @@ class Settings:
                              "or pass --url")
         if not url.startswith(("http://", "https://")):
             raise UsageError(f"PLANGATE_URL must start with http:// or https:// (got {url!r})")
-        if not token:
-            raise UsageError("no API token: set PLANGATE_TOKEN (create one on your settings "
-                             "page) or pass --token")
         try:
             httpx.URL(normalise_url(url))
         except httpx.InvalidURL as exc:
             raise UsageError(f"PLANGATE_URL is not a valid URL ({exc}): {url!r}") from None
+        if not token:
+            raise UsageError("no API token: set PLANGATE_TOKEN (create one on the API tokens "
+                             f"page, {normalise_url(url)}/api/tokens/) or pass --token")
         return cls(url=normalise_url(url), token=token)
 
 
@@ -90,11 +90,16 @@ def _problem(response: httpx.Response) -> ApiError:
     detail = str(body.get("detail") or body.get("title") or response.reason_phrase or "error")
     if status == 401:
         detail = f"{detail} (check PLANGATE_TOKEN)"
+    elif status == 404 and "problem+json" not in response.headers.get("Content-Type", ""):
+        # Not the API's own 404 (a missing plan is problem+json): the path missed the API.
+        root = f"{response.request.url.scheme}://{response.request.url.netloc.decode()}"
+        detail = f"{detail} (is PLANGATE_URL the site's root, e.g. {root}?)"
     errors = body.get("errors")
     if isinstance(errors, dict) and errors:
         fields = "; ".join(f"{name}: {' '.join(map(str, msgs)) if isinstance(msgs, list) else msgs}"
                            for name, msgs in errors.items())
-        detail = f"{detail} ({fields})"
+        if " ".join(fields.split()) not in " ".join(detail.split()):  # not said twice
+            detail = f"{detail} ({fields})"
     lines = [line for line in body.get("lines") or [] if isinstance(line, dict)]
     return ApiError(f"HTTP {status}: {' '.join(detail.split())}", status=status, lines=lines)
 

@@ -202,6 +202,8 @@ class Command:
         if args.new and args.plan is not None:
             raise UsageError("--new and --plan exclude each other")
         text = gate.read_plan_file(args.file)
+        if not text.strip():
+            raise UsageError(f"{args.file} is empty")
         settings = self.settings()
         memory = PlanMemory(Path(args.file), settings.url)
         interval = self.poll_interval()

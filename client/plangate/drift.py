@@ -10,7 +10,8 @@ client only reports what git says.
 - `resolve_commit(ref)`: the full SHA of a ref (`HEAD`, a branch, a short SHA).
 
 The plan file itself changes when the plan is amended; when the plan is named by its file
-(`plangate drift docs/plan.md`) that file is left out of the check.
+(`plangate drift docs/plan.md`) that file is left out of the check. Files in any `.plangate/`
+folder (where the client remembers plan ids) are always left out, whether committed or not.
 """
 
 from __future__ import annotations
@@ -79,7 +80,13 @@ def changed_files(base: str, head: str, cwd: Path | None = None) -> list[str]:
             raise GitError(f"no such commit or branch: {ref}")
     out = git("-c", "core.quotepath=off", "diff", "--name-only", "-z", f"{base}...{head}",
               cwd=cwd)
-    return sorted({path for path in out.split("\0") if path})
+    return sorted({path for path in out.split("\0") if path and not is_client_state(path)})
+
+
+def is_client_state(path: str) -> bool:
+    """A file in a `.plangate/` folder (the client's memory of submitted plans): committed or
+    not, it is never a change of the work."""
+    return ".plangate" in path.split("/")[:-1]
 
 
 def repo_path(file: str | Path, cwd: Path | None = None) -> str:

@@ -43,6 +43,11 @@ def _resolve(path: str, cwd: str) -> Path:
     return Path(os.path.normpath(os.path.join(cwd, os.path.expanduser(path))))
 
 
+def _clause(text: object) -> str:
+    """A message set inside a sentence: without its own full stop, so none is doubled."""
+    return str(text).strip().rstrip(".")
+
+
 def decide(event_text: str, *, plan_file: str | None, settings: Callable[[], Settings],
            api_factory: Callable[[Settings], PlangateAPI],
            gated: frozenset[str] = EDIT_TOOLS) -> tuple[int, str]:
@@ -74,15 +79,16 @@ def decide(event_text: str, *, plan_file: str | None, settings: Callable[[], Set
             code, answer = verify(api, text, plan_id=plan_id)
     except UsageError as exc:
         return BLOCK, (f"Plangate: editing is blocked until the plan {plan_file} is approved, and "
-                       f"it cannot be checked: {exc}.")
+                       f"it cannot be checked: {_clause(exc)}.")
     except ApiError as exc:
+        until = ("the token is fixed" if exc.status in (401, 403) else "the server answers")
         return BLOCK, (f"Plangate: editing is blocked: cannot check whether {plan_file} is "
-                       f"approved ({exc}). Edits stay blocked until the server answers.")
+                       f"approved ({_clause(exc)}). Edits stay blocked until {until}.")
     if code == 0:
         return ALLOW, ""
     state = answer.get("state", "unknown")
     reason = answer.get("reason") or state
     return BLOCK, (f"Plangate: editing is blocked until {plan_file} is approved "
-                   f"(state: {state}: {reason}). Submit it with `plangate submit {plan_file} "
-                   f"--wait` (or the submit_plan / wait_for_decision tools), act on the "
-                   f"reviewers' feedback, and edit once it is approved.")
+                   f"(state: {state}: {_clause(reason)}). Submit it with `plangate submit "
+                   f"{plan_file} --wait` (or the submit_plan / wait_for_decision tools), act on "
+                   f"the reviewers' feedback, and edit once it is approved.")

@@ -233,3 +233,21 @@ def test_finish_implementation_tool(call, fake):
     fake.plans[plan_id]["status"] = "IMPLEMENTING"
     done = call("finish_implementation", plan_id=plan_id)
     assert done.structured_content["status"] == "IMPLEMENTED"
+
+
+def test_drift_never_counts_the_clients_plangate_folders(plangate, fake, repo):
+    (repo / "docs" / ".plangate").mkdir(parents=True)
+    (repo / "docs" / ".plangate" / "plans.json").write_text("{}")
+    (repo / ".plangate").mkdir()
+    (repo / ".plangate" / "plans.json").write_text("{}")
+    (repo / "app" / "plangate.py").write_text("x = 1\n")  # a look-alike name still counts
+    git("add", "-A")
+    git("commit", "-q", "-m", "commit the client's memory")
+    plan_id = approved(fake, planned=["app/a.py", "app/c.py"])
+    result = plangate("drift", plan_id)
+    assert result.code == 6, result.err
+    assert sent(fake, "drift")["files"] == ["app/a.py", "app/c.py", "app/plangate.py"]
+    (repo / "app" / "plangate.py").unlink()
+    git("commit", "-q", "-am", "drop it")
+    assert plangate("drift", plan_id).code == 0
+    assert sent(fake, "drift")["files"] == ["app/a.py", "app/c.py"]
