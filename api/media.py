@@ -7,6 +7,7 @@ import json
 from io import BytesIO
 
 from django.conf import settings
+from rest_framework.exceptions import ParseError
 from rest_framework.parsers import BaseParser, JSONParser
 from rest_framework.renderers import BaseRenderer
 
@@ -49,4 +50,7 @@ class LimitedJSONParser(BaseParser):
         if parser_context and "request" in parser_context:
             # What ApiView.check_ordinary_body compares (a Markdown view's body without any).
             parser_context["request"].body_bytes = len(body)
-        return JSONParser().parse(BytesIO(body), media_type, parser_context)
+        try:
+            return JSONParser().parse(BytesIO(body), media_type, parser_context)
+        except RecursionError:  # nested deeper than Python's json reads: not a 500
+            raise ParseError("JSON parse error - the body is nested too deeply.") from None

@@ -191,7 +191,10 @@ class ImportReportOut(serializers.Serializer):
     conformance = serializers.CharField(
         help_text="How closely the Markdown follows the template, e.g. '6 of 8 template "
                   "sections (not found: Risk Assessment, Success Criteria)'.")
-    sections_missing = serializers.ListField(child=serializers.CharField())
+    sections_missing = serializers.ListField(
+        child=serializers.CharField(), allow_null=True,
+        help_text="The template's sections the Markdown lacks (null: an import before these "
+                  "were recorded; import it again to know).")
     warnings = FindingOut(many=True, help_text="What the importer noticed, with its line.")
 
 

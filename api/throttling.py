@@ -5,8 +5,9 @@ Retry-After beyond it.
 Requests that fail to authenticate (no credentials where they are needed, an unknown, revoked
 or expired token) never reach that limit: DRF authenticates and checks permissions before its
 throttles. They are counted per client address (accounts.network.client_ip, the address the
-login throttle uses) at the same rate; over it, the address's requests are a 429 before any
-token is looked up (api.base.ApiView.initial), until the window has passed.
+login throttle uses) at the same rate; over it, the address's failing requests are a 429, not
+a 401 (api.base.ApiView.initial), until the window has passed. A request that authenticates is
+never refused for others' failures at its address (a NAT, an office, a proxy).
 
 The counters live in the cache (Redis in production). The cache is an optimisation, never a
 dependency: when it is down, requests are not throttled (fail open) and the log says so, rather
@@ -55,8 +56,8 @@ class TokenRateThrottle(SimpleRateThrottle):
 
 
 class AuthFailureThrottle(TokenRateThrottle):
-    """Failed authentication per client address: allow_request only checks (it reads neither
-    request.user nor request.auth, which would look the token up); record_failure counts."""
+    """Failed authentication per client address: allow_request only checks, record_failure
+    counts."""
 
     scope = "api-auth-failures"
 

@@ -176,7 +176,7 @@ class ImportReport:
     sections_found: int = 0
     sections_total: int = 0
     extra_sections: int = 0
-    sections_missing: list[str] = field(default_factory=list)
+    sections_missing: list[str] | None = field(default_factory=list)  # None: not recorded
 
     def conformance(self) -> str:
         extra = self.extra_sections
@@ -193,7 +193,8 @@ class ImportReport:
             sections_found=data.get("sections_found", 0),
             sections_total=data.get("sections_total", len(schema.top_level())),
             extra_sections=data.get("extra_sections", 0),
-            sections_missing=data.get("sections_missing", []),
+            # (A report stored before the missing sections were recorded does not know them.)
+            sections_missing=data.get("sections_missing"),
         )
 
     def as_dict(self) -> dict:

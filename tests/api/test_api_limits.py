@@ -184,7 +184,7 @@ def _token_lookups(queries) -> int:
     return sum("api_apitoken" in q["sql"] for q in queries)
 
 
-def test_bad_tokens_are_throttled_per_address_before_the_lookup(settings):
+def test_bad_tokens_are_throttled_per_address(settings):
     settings.PLANGATE_API_RATE = "3/min"
     client = APIClient(REMOTE_ADDR="198.51.100.7")
     client.credentials(HTTP_AUTHORIZATION="Bearer pgt_nope")
@@ -196,7 +196,7 @@ def test_bad_tokens_are_throttled_per_address_before_the_lookup(settings):
     body = _problem(responses[0], 429)
     assert body["status"] == 429
     assert 0 < int(responses[0]["Retry-After"]) <= 60
-    assert _token_lookups(queries) == 0 and len(queries) == 0
+    assert _token_lookups(queries) == 7 and len(queries) == 7  # one indexed lookup each
 
 
 def test_anonymous_requests_are_throttled_per_address(settings):
@@ -221,6 +221,15 @@ def test_a_valid_token_keeps_its_own_bucket(settings, author):
     assert APIClient().get("/api/v1/plans").status_code == 401
 
 
+def test_others_failures_at_the_same_address_never_block_a_valid_token(settings, author):
+    settings.PLANGATE_API_RATE = "3/min"
+    good = token_client(author)  # 127.0.0.1, as the failing client
+    for _ in range(5):
+        APIClient().get("/api/v1/plans")
+    assert APIClient().get("/api/v1/plans").status_code == 429
+    assert good.get("/api/v1/plans").status_code == 200
+
+
 def test_the_failure_counter_lives_in_the_shared_cache(settings):
     settings.PLANGATE_API_RATE = "3/min"
     APIClient(REMOTE_ADDR="198.51.100.11").get("/api/v1/plans")
@@ -237,3 +246,9 @@ def test_the_cache_down_fails_open(settings, monkeypatch):
     monkeypatch.setattr(cache, "set", down)
     client = APIClient(REMOTE_ADDR="198.51.100.12")
     assert [client.get("/api/v1/plans").status_code for _ in range(3)] == [401] * 3
+
+
+def test_a_deeply_nested_body_is_a_400_not_a_500(api_author):
+    response = api_author.post("/api/v1/verify", b"[" * 200_000,
+                               content_type="application/json")
+    assert "nested too deeply" in _problem(response, 400)["detail"]

@@ -7,6 +7,7 @@ import hashlib
 import pytest
 
 from plans import services as plan_services
+from plans.models import Plan
 from tests.plans.test_source_bytes import CORPUS, TEMPLATE_TEXT, lf, with_endings
 
 pytestmark = pytest.mark.django_db
@@ -36,3 +37,14 @@ def test_an_agent_reads_what_the_import_noticed(api_author):
 def test_a_plan_made_in_the_editor_has_no_import_report(api_author, author):
     plan = plan_services.plan_create(actor=author, title="By hand")
     assert api_author.get(f"/api/v1/plans/{plan.pk}").json()["import_report"] is None
+
+
+def test_a_report_stored_before_missing_sections_were_recorded_says_it_does_not_know(
+    api_author, author
+):
+    plan = plan_services.plan_import_markdown(actor=author, text=TEMPLATE_TEXT)
+    Plan.objects.filter(pk=plan.pk).update(import_report={
+        "warnings": [], "sections_found": 9, "sections_total": 10, "extra_sections": 0})
+    report = api_author.get(f"/api/v1/plans/{plan.pk}").json()["import_report"]
+    assert report["sections_missing"] is None
+    assert report["conformance"] == "9 of 10 template sections"
