@@ -232,36 +232,46 @@ def unconfirmed_answers(review: Review) -> list[ChecklistAnswer]:
                 .select_related("carried_from").only("item_text", "carried_from__number"))
 
 
-def missing_for_approval(review: Review) -> list[str]:
-    """Checklist items unanswered or answered "no" (an approval needs neither)."""
+#: The ValidationError code of an approval refused for its checklist (the review page lists the
+#: items with links instead of naming them).
+APPROVAL_INCOMPLETE = "approval_incomplete"
+UNANSWERED, ANSWERED_NO = "unanswered", "answered No"
+
+
+def missing_for_approval(review: Review) -> tuple[list[tuple[ChecklistItem, str]], int]:
+    """The checklist items an approval is waiting for, each with why (UNANSWERED or
+    ANSWERED_NO: an approval needs neither), in checklist order; and how many items it has."""
     answers = {a.item_id: a for a in review.answers.all()}
-    problems = []
-    for item in ChecklistItem.objects.filter(group__template=review.checklist_id).select_related(
-        "group"
-    ).order_by("group__position", "group_id", "position", "id"):
+    items = list(ChecklistItem.objects.filter(group__template=review.checklist_id)
+                 .select_related("group")
+                 .order_by("group__position", "group_id", "position", "id"))
+    missing = []
+    for item in items:
         answer = answers.get(item.pk)
         if answer is None:
-            problems.append(f"unanswered: {item.text}")
+            missing.append((item, UNANSWERED))
         elif answer.answer == Answer.NO:
-            problems.append(f"answered no: {item.text}")
-    return problems
+            missing.append((item, ANSWERED_NO))
+    return missing, len(items)
 
 
-def _approval_refusal(review: Review, problems: list[str]) -> str:
-    """Why an approval is refused: counts and the first few items, not every item at length
-    (the review page lists them with links: reviews/views.py)."""
+def approval_refusal(missing: list[tuple[ChecklistItem, str]], total: int, *,
+                     named: int = 3) -> str:
+    """Why an approval is refused: how many items are unanswered (of ``total``) and answered
+    No, each with the first ``named`` of them, not every item at length."""
     parts = []
-    for kind in ("unanswered", "answered no"):
-        texts = [p.split(": ", 1)[1] for p in problems if p.startswith(f"{kind}: ")]
+    for kind in (UNANSWERED, ANSWERED_NO):
+        texts = [item.text for item, why in missing if why == kind]
         if not texts:
             continue
-        count = str(len(texts))
-        if kind == "unanswered":
-            total = ChecklistItem.objects.filter(group__template=review.checklist_id).count()
-            count += f" of {total}"
-        more = f" and {len(texts) - 3} more" if len(texts) > 3 else ""
-        parts.append(f"{count} {kind}: {'; '.join(texts[:3])}{more}")
-    return "To approve, answer every checklist item and none with No: " + ". ".join(parts) + "."
+        count = f"{len(texts)} of {total}" if kind == UNANSWERED else str(len(texts))
+        listed = ""
+        if named:
+            more = f" and {len(texts) - named} more" if len(texts) > named else ""
+            listed = ": " + "; ".join(texts[:named]) + more
+        parts.append(f"{count} {kind}{listed}")
+    return ("To approve, answer every checklist item and none with No: "
+            + (". " if named else ", ").join(parts) + ".")
 
 
 @transaction.atomic
@@ -288,9 +298,9 @@ def review_decide(*, actor, review: Review, decision: str, comment: str = "",
             + "; ".join(a.item_text for a in carried) + "."
         )
     if decision == Decision.APPROVED:
-        problems = missing_for_approval(review)
-        if problems:
-            raise ValidationError(_approval_refusal(review, problems))
+        missing, total = missing_for_approval(review)
+        if missing:
+            raise ValidationError(approval_refusal(missing, total), code=APPROVAL_INCOMPLETE)
     elif not comment:
         raise ValidationError(
             "Say what to change or why: a comment is required to ask for revision or reject."

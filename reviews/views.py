@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from audit import selectors as audit_selectors
 from audit.selectors import data_version_of, with_data_version
 from audit.views import admin_required
-from core.errors import Conflict, ValidationError, message_of
+from core.errors import Conflict, ValidationError
 from core.http import service_errors
 from notifications.context_processors import layout_cache_keys
 from plans import permissions as plan_permissions
@@ -113,15 +113,10 @@ REFUSAL_ITEMS = 5
 def _approval_refusal(page, form: DecisionForm) -> list:
     """A refused approval, as the decision card shows it: a one-line summary (the form's
     error) and the items still in the way, each a link to its row in the checklist."""
-    missing = [(item, "unanswered" if answer is None else "answered No")
+    missing = [(item, services.UNANSWERED if answer is None else services.ANSWERED_NO)
                for _group, rows in page.groups for item, answer in rows
                if answer is None or answer.answer == Answer.NO]
-    unanswered = sum(1 for _item, kind in missing if kind == "unanswered")
-    counts = [f"{unanswered} of {page.total} unanswered"] if unanswered else []
-    if len(missing) > unanswered:
-        counts.append(f"{len(missing) - unanswered} answered No")
-    form.add_error(None, "To approve, answer every checklist item and none with No: "
-                         + ", ".join(counts) + ".")
+    form.add_error(None, services.approval_refusal(missing, page.total, named=0))
     return missing
 
 
@@ -196,8 +191,8 @@ def review_decide(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         if not fixable:
             raise
-        if form.cleaned_data["decision"] == Decision.APPROVED and message_of(exc).startswith(
-                "To approve,"):  # summarised from the page's own rows, with links
+        if getattr(exc, "code", None) == services.APPROVAL_INCOMPLETE:
+            # Summarised from the page's own rows, each item a link to its row.
             return _review_page(request, pk, form, status=400, approval_refused=True)
         form.add_error(None, exc)
         return _review_page(request, pk, form, status=400)

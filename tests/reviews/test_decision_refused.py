@@ -104,7 +104,7 @@ def test_the_services_refusal_is_a_summary_too(started, reviewer):
     services.review_answer(actor=reviewer, review=started, item=items[3], answer="no")
     with pytest.raises(services.ValidationError) as refused:
         services.review_decide(actor=reviewer, review=started, decision="APPROVED")
-    assert refused.value.messages == [f"{SUMMARY}1 answered no: {items[3].text}."]
+    assert refused.value.messages == [f"{SUMMARY}1 answered No: {items[3].text}."]
 
 
 def test_needs_revision_without_a_comment_lands_on_the_card_with_the_choice_kept(client,

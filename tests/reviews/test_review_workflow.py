@@ -196,7 +196,7 @@ def test_approval_needs_every_item_answered_and_no_no(author, reviewer):
     answer_all(review, reviewer)
     services.review_answer(actor=reviewer, review=review, item=items[3], answer="no",
                            note="Risks understated")
-    with pytest.raises(services.ValidationError, match="answered no: Risk assessment"):
+    with pytest.raises(services.ValidationError, match="answered No: Risk assessment"):
         services.review_decide(actor=reviewer, review=review, decision="APPROVED")
     services.review_answer(actor=reviewer, review=review, item=items[3], answer="na")
     services.review_decide(actor=reviewer, review=review, decision="APPROVED")
