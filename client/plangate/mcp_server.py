@@ -157,6 +157,8 @@ def build_server(*, settings: Callable[[], Settings] = Settings.resolve,
 
         def operation(api, config):
             text, memory = text_and_memory(path, markdown, config)
+            if not text.strip():
+                raise UsageError(f"{path or 'the markdown'} is empty: write the plan first")
             done = submit(api, text, plan_id=plan_id, memory=memory, new=new)
             submitted[config.url, done.plan["id"]] = (done.plan.get("revision") or {}).get(
                 "sha256") or ""

@@ -91,6 +91,7 @@ def test_verify_and_status(call, fake):
     ({}, "give either path"),
     ({"path": "docs/plan.md", "markdown": PLAN}, "give either path"),
     ({"path": "nope.md"}, "nope.md: no such file"),
+    ({"markdown": " \n\n"}, "the markdown is empty"),
 ])
 def test_bad_arguments_are_tool_errors_the_model_can_read(call, arguments, message):
     result = call("submit_plan", **arguments)
