@@ -122,6 +122,19 @@ def format_files(items) -> str:
     return "\n".join(lines)
 
 
+def needed_to_submit() -> set[str]:
+    """The sections submission needs filled in (SubmissionRule, as missing_for_submission
+    asks): what the editor marks."""
+    return set(SubmissionRule.required_keys())
+
+
+def steps_needed(needed: set[str]) -> bool:
+    """Whether ``needed`` (needed_to_submit) has the steps: each then needs its objective and
+    risk level."""
+    return any(section.key in needed for section in schema.SECTIONS
+               if section.kind == schema.STEPS)
+
+
 class PlanForm(forms.ModelForm):
     title = forms.CharField(
         max_length=200,
@@ -156,7 +169,7 @@ class PlanForm(forms.ModelForm):
         """The editor's cards: each '##' section the author writes, in schema order, with its
         fields (none for the steps, which come from the formset), and whether submission needs
         it filled in (SubmissionRule, as missing_for_submission asks)."""
-        cards, needed = [], set(SubmissionRule.required_keys())
+        cards, needed = [], needed_to_submit()
         for section in schema.top_level():
             if section.kind == schema.GROUP:
                 fields = [self[sub.key] for sub in section.children()]

@@ -35,7 +35,7 @@ from core.pagination import page_asked
 from core.urls import pk_url
 from notifications.context_processors import layout_cache_keys
 
-from . import panels, permissions, schema, selectors, services
+from . import panels, permissions, selectors, services
 from .forms import (
     STEP_PREFIX,
     ImportForm,
@@ -44,8 +44,10 @@ from .forms import (
     PlanForm,
     StepFormSet,
     apply_step_op,
+    needed_to_submit,
     step_initial,
     steps_from_post,
+    steps_needed,
     totals_from_rows,
     unbound_step_formset,
 )
@@ -56,7 +58,7 @@ from .markdown import (
     decode_text,
     export_plan,
 )
-from .models import Plan, SubmissionRule
+from .models import Plan
 from .rendering import (
     page_entry_key,
     plan_page_document,
@@ -213,15 +215,8 @@ def _editor_context(form, formset, plan: Plan | None, rows: list[dict]) -> dict:
         "plan": plan,
         "totals": totals_from_rows(rows),
         "loaded_at": plan.updated_at.isoformat() if plan is not None else "",
-        "steps_needed": _steps_needed(),
+        "steps_needed": steps_needed(needed_to_submit()),
     }
-
-
-def _steps_needed() -> bool:
-    """Whether submission needs the steps (each with an objective and a risk level)."""
-    required = SubmissionRule.required_keys()
-    return any(section.key in required for section in schema.SECTIONS
-               if section.kind == schema.STEPS)
 
 
 def _cannot_edit(request: HttpRequest, plan: Plan, reason: str) -> HttpResponse:
@@ -301,7 +296,7 @@ def editor_steps(request: HttpRequest) -> HttpResponse:
     rows = apply_step_op(steps_from_post(request.POST), request.POST.get("op", ""))
     return render(request, "plans/includes/editor_steps.html", {
         "formset": unbound_step_formset(rows), "totals": totals_from_rows(rows), "oob": True,
-        "steps_needed": _steps_needed(),
+        "steps_needed": steps_needed(needed_to_submit()),
     })  # fmt: skip
 
 
