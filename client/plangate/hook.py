@@ -48,6 +48,19 @@ def _clause(text: object) -> str:
     return str(text).strip().rstrip(".")
 
 
+def _until(exc: ApiError) -> str:
+    """What has to change before the check can answer, by the server's refusal."""
+    if exc.status in (401, 403):
+        return "the token is fixed"
+    if exc.status == 404:
+        return "PLANGATE_URL is the Plangate site's root"
+    if exc.status == 413:
+        return "the plan is within the server's size limit"
+    if exc.status == 429:
+        return "the server's rate limit lets the check through (try again shortly)"
+    return "the server answers"  # not reached, or a server error (5xx)
+
+
 def decide(event_text: str, *, plan_file: str | None, settings: Callable[[], Settings],
            api_factory: Callable[[Settings], PlangateAPI],
            gated: frozenset[str] = EDIT_TOOLS) -> tuple[int, str]:
@@ -81,9 +94,8 @@ def decide(event_text: str, *, plan_file: str | None, settings: Callable[[], Set
         return BLOCK, (f"Plangate: editing is blocked until the plan {plan_file} is approved, and "
                        f"it cannot be checked: {_clause(exc)}.")
     except ApiError as exc:
-        until = ("the token is fixed" if exc.status in (401, 403) else "the server answers")
         return BLOCK, (f"Plangate: editing is blocked: cannot check whether {plan_file} is "
-                       f"approved ({_clause(exc)}). Edits stay blocked until {until}.")
+                       f"approved ({_clause(exc)}). Edits stay blocked until {_until(exc)}.")
     if code == 0:
         return ALLOW, ""
     state = answer.get("state", "unknown")

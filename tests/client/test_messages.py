@@ -122,3 +122,15 @@ def test_a_usage_error_ending_in_a_full_stop_is_not_doubled(plan_file, monkeypat
                                         api_factory=None)
     assert code == plangate_hook.BLOCK
     assert reason.endswith("it cannot be checked: PLANGATE_URL is not set.")
+
+
+@pytest.mark.parametrize(("status", "until"), [
+    (404, "PLANGATE_URL is the Plangate site's root"),
+    (413, "the plan is within the server's size limit"),
+    (429, "the server's rate limit lets the check through (try again shortly)"),
+])
+def test_a_refusal_the_server_will_repeat_says_what_has_to_change(hook, status, until):
+    result = hook(httpx.MockTransport(lambda request: problem(status, "Refused.")))
+    assert result.code == 2
+    assert result.err.endswith(f"Edits stay blocked until {until}.\n")
+    assert "until the server answers" not in result.err
