@@ -24,7 +24,10 @@ class InsightsConfig(AppConfig):
 
         # The workflow diagram at the top of the plan page (plans/panels.py).
         from plans import panels
+        from plans import selectors as plan_selectors
 
         from .templatetags import insights_tags
 
-        panels.register("workflow", order=0, render=insights_tags.workflow_html, place=panels.TOP)
+        # The timeline's names are read ahead with the page's own entries (one round trip).
+        panels.register("workflow", order=0, render=insights_tags.workflow_html, place=panels.TOP,
+                        cache_keys=lambda plan: plan_selectors.display_names_keys())

@@ -315,7 +315,7 @@ def page_entry_key(plan) -> str:
     """The cache key of plan_page_document's entry (the plan page reads it ahead)."""
     own = {"sections": plan.sections, "review_checklist": plan.review_checklist,
            "extras": plan.extra_sections or [], "steps": _STEP_FIELDS,
-           "revision": _REVISION_FIELDS}
+           "revision": _REVISION_FIELDS, "transitions": selectors.TRANSITION_FIELDS}
     digest = hashlib.sha256(json.dumps(own, sort_keys=True).encode()).hexdigest()
     return (f"plans:page:v{RENDER_VERSION}:{templates_digest()}:{plan.pk}:"
             f"{plan.updated_at.isoformat()}:{digest}")
@@ -363,7 +363,8 @@ def plan_page_document(plan) -> str:
         revision.plan = plan
     plan._current_revision, plan.has_revisions = revision, revision is not None
     plan._editor_ids = set(entry["editors"])
-    plan._transitions = entry["transitions"]
+    # Kept with the names as they were: named as today when shown (a rename saves no plan).
+    plan._transitions = selectors.with_display_names(entry["transitions"])
     return mark_safe(entry["html"])  # noqa: S308 - as plan_document_html
 
 

@@ -28,6 +28,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
+from accounts.display import display_name
 from audit.selectors import data_version_of, plan_timeline, with_data_version
 from core import cache as shared_cache
 from core.cache import SharedValue
@@ -187,11 +188,14 @@ def plan_authors_keys() -> list[str]:
 
 def plan_authors_changed(sender=None, update_fields=None, **kwargs) -> None:
     """A receiver of Plan and User saves and deletes. A save that names its fields and none
-    of these (a transition, a login) changes no author or name: no new token for each one."""
+    of these (a transition, a login) changes no author or name: no new token for each one.
+    A user's change is one of the timeline's names too (display_names)."""
     if update_fields is not None and not set(update_fields) & {
             "author", "author_id", "username", "first_name", "last_name"}:
         return
     _AUTHORS.changed()
+    if sender is get_user_model():
+        _DISPLAY_NAMES.changed()
 
 
 def plan_with_content(pk: int) -> Plan:
@@ -257,17 +261,22 @@ def editor_ids(plan: Plan) -> set[int]:
 
 #: How many of a plan's latest transitions its page shows (the workflow's timeline).
 TRANSITIONS_LIMIT = 50
+#: The audit entry's columns load_transitions reads (in the plan page entry's key: an entry
+#: kept in another shape is not read, plans/rendering.py page_entry_key).
+TRANSITION_FIELDS = ("created_at", "actor_id", "actor_repr", "action", "payload",
+                     "revision_hash")
 
 
 def load_transitions(plan: Plan) -> dict:
     """The plan's latest state changes, oldest first, as the audit trail has them (every
     service that moves a plan audits "from" and "to"): ``{"moves": [(at, actor_repr, action,
-    source, target, revision number)], "truncated": bool}``. Two queries (its audit timeline
-    narrowed to entries that record a state change, and its revision numbers)."""
+    source, target, revision number)], "actor_ids": [the actor's id or None, per move],
+    "truncated": bool}``, names as they were (with_display_names gives today's). Two queries
+    (its audit timeline narrowed to entries that record a state change, and its revision
+    numbers)."""
     entries = list(
         plan_timeline(plan.pk).filter(payload__has_key="to").order_by("-id")
-        .values("created_at", "actor_repr", "action", "payload", "revision_hash")[
-            :TRANSITIONS_LIMIT + 1]
+        .values(*TRANSITION_FIELDS)[:TRANSITIONS_LIMIT + 1]
     )
     truncated = len(entries) > TRANSITIONS_LIMIT
     entries = list(reversed(entries[:TRANSITIONS_LIMIT]))
@@ -281,14 +290,44 @@ def load_transitions(plan: Plan) -> dict:
             revision = numbers.get(entry["revision_hash"])
         moves.append((entry["created_at"], entry["actor_repr"], entry["action"],
                       payload.get("from"), payload.get("to"), revision))
-    return {"moves": moves, "truncated": truncated}
+    return {"moves": moves, "actor_ids": [entry["actor_id"] for entry in entries],
+            "truncated": truncated}
+
+
+def _load_display_names() -> dict[int, str]:
+    return {user.pk: display_name(user) for user in
+            get_user_model().objects.order_by().only("username", "first_name", "last_name")}
+
+
+#: Every user's display name by id (accounts.display), shared (core.cache.SharedValue): read
+#: afresh after any committed change of a user's names, or a new or deleted user (the User
+#: receiver plan_authors_changed). One value, not one per user (core.cache.SharedValues): its
+#: keys are known before the plan page's entry is read, so the page can read them ahead with it.
+_DISPLAY_NAMES = SharedValue("user-display-names", _load_display_names)
+
+
+def display_names_keys() -> list[str]:
+    """What with_display_names reads from the cache (for a page's read_ahead)."""
+    return _DISPLAY_NAMES.cache_keys()
+
+
+def with_display_names(loaded: dict) -> dict:
+    """load_transitions' moves with each actor's display name today, as every page names
+    people: kept transitions (the plan page's entry) show a rename at once. The audit entry's
+    own ``actor_repr`` (the username then) for a user who no longer exists; "" (system) for
+    none. No query while the names are kept, else one, however many moves."""
+    ids = loaded["actor_ids"]
+    names = _DISPLAY_NAMES.get() if any(ids) else {}
+    moves = [(at, names.get(user_id) or actor_repr, *rest)
+             for (at, actor_repr, *rest), user_id in zip(loaded["moves"], ids, strict=True)]
+    return {"moves": moves, "truncated": loaded["truncated"]}
 
 
 def transitions(plan: Plan) -> dict:
-    """load_transitions: the plan page has them from its cache entry (plans/rendering.py
-    plan_page_document), anyone else reads them."""
+    """load_transitions, with today's display names (with_display_names): the plan page has
+    them from its cache entry (plans/rendering.py plan_page_document), anyone else reads them."""
     if not hasattr(plan, "_transitions"):
-        plan._transitions = load_transitions(plan)
+        plan._transitions = with_display_names(load_transitions(plan))
     return plan._transitions
 
 

@@ -6,7 +6,9 @@ import re
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils.html import escape
 
+from accounts.display import display_name
 from insights import workflow
 from plans.models import Plan
 from plans.services import plan_submit, plan_withdraw
@@ -52,11 +54,14 @@ def test_plan_page_shows_the_workflow_and_the_transitions_taken(client, author, 
     timeline = flow[flow.index('class="wf-timeline"'):]
     steps = re.findall(r"<li>(.*?)</li>", timeline, re.S)
     assert len(steps) == 4
-    assert "alice" in steps[0] and "Draft → " in steps[0] and "(revision 1)" in steps[0]
+    # Each move names its actor as every page does (their display name today).
+    assert escape(display_name(author)) in steps[0]
+    assert "Draft → " in steps[0] and "(revision 1)" in steps[0]
     assert "Pending review → <span class=\"wf-to\">Draft" in steps[1]
     assert "(revision 1)" in steps[1]  # the withdrawal names the revision it took back
     assert "(revision 2)" in steps[2]
-    assert "rob" in steps[3] and "Approved" in steps[3] and "(revision 2)" in steps[3]
+    assert escape(display_name(reviewer)) in steps[3]
+    assert "Approved" in steps[3] and "(revision 2)" in steps[3]
     assert flow.count("wf-edge taken") + flow.count("wf-edge back taken") == 3  # distinct moves
     assert "style=" not in flow
 
