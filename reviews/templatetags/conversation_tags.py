@@ -1,4 +1,5 @@
-"""Filters of the conversation page (reviews/templates/reviews/conversation.html)."""
+"""Filters of the conversation page (reviews/templates/reviews/conversation.html); people are
+named by the builtin ``display_name`` (accounts_tags), as on every page."""
 
 from django import template
 
@@ -11,8 +12,3 @@ register = template.Library()
 def editable_by(comment, user) -> bool:
     """The comment's author may still edit it (COMMENT_EDIT_WINDOW after posting)."""
     return permissions.can_edit_comment(comment, user)
-
-
-@register.filter
-def display_name(user) -> str:
-    return (user.get_full_name() or user.get_username()) if user else "someone"
