@@ -18,7 +18,7 @@ from audit.log import log
 from core.errors import Conflict, NotAllowed, ValidationError
 from notifications.services import notify_plan_event
 from plans import permissions
-from plans.markdown import decode_text, parse_plan_with_warnings
+from plans.markdown import decode_plan, parse_plan_with_warnings
 from plans.models import (
     AMENDABLE_STATES,
     Plan,
@@ -205,7 +205,7 @@ def amendment_submit(*, actor, plan: Plan, text: str | bytes) -> PlanRevision:
     _state(plan, AMENDABLE_STATES, "be amended (only an approved plan, or one being "
                                    "implemented, can)")
     approved = approved_revision(plan)
-    source = decode_text(text)  # kept as given, as an import keeps it
+    source = decode_plan(text)  # kept as given, as an import keeps it
     document, report = parse_plan_with_warnings(source)
     apply_document(plan=plan, document=document, source=source)
     plan.import_report = report.as_dict()

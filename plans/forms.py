@@ -384,6 +384,8 @@ class ImportForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        if "file" in self.errors:  # (an empty file, say: that error says it all)
+            return cleaned
         if not (cleaned.get("file") or cleaned.get("kept")
                 or (cleaned.get("text") or "").strip()):
             raise forms.ValidationError("Choose a Markdown file or paste the plan's text.")

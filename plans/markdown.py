@@ -54,6 +54,7 @@ __all__ = [
     "MarkdownImportError",
     "canonical_text",
     "content_hash_text",
+    "decode_plan",
     "decode_text",
     "document_from_plan",
     "estimate_hours",
@@ -233,6 +234,15 @@ def decode_text(text: str | bytes) -> str:
     if "\x00" in text:
         line = _fold(text[:text.index("\x00")]).count("\n") + 1
         raise MarkdownImportError(line, "the text contains a NUL character; remove it")
+    return text
+
+
+def decode_plan(text: str | bytes) -> str:
+    """decode_text of a plan given to import or amend with: one of nothing but blank lines is
+    no plan (MarkdownImportError), whether a file, a paste or an API call."""
+    text = decode_text(text)
+    if not _fold(text).strip():
+        raise MarkdownImportError(None, "the plan is empty: it has only blank lines")
     return text
 
 

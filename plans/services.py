@@ -24,7 +24,7 @@ from .markdown import (
     MarkdownImportError,
     content_hash_text,
     created_date,
-    decode_text,
+    decode_plan,
     estimate_hours,
     export_plan,
     normalise_text,
@@ -378,10 +378,10 @@ def plan_import_markdown(*, actor, text: str | bytes, plan: Plan | None = None) 
     Nothing is refused for its shape: what the importer recognises fills the plan, the text is
     kept as the plan's source (its export and content hash), and what it noticed is in
     ``plan.import_report`` (warnings with their lines, template sections found). Raises
-    MarkdownImportError, before anything is written, only for text that is too large, not UTF-8
-    or has a NUL character.
+    MarkdownImportError, before anything is written, only for text that is too large, not UTF-8,
+    has a NUL character or only blank lines.
     """
-    source = decode_text(text)  # kept as given: its export is these bytes
+    source = decode_plan(text)  # kept as given: its export is these bytes
     document, report = parse_plan_with_warnings(source)
     if plan is None:
         plan = Plan.objects.create(author=actor)

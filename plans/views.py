@@ -55,7 +55,7 @@ from .markdown import (
     TEMPLATE,
     ImportReport,
     MarkdownImportError,
-    decode_text,
+    decode_plan,
     export_plan,
 )
 from .models import Plan
@@ -452,7 +452,7 @@ def plan_import(request: HttpRequest) -> HttpResponse:
         field, content = form.source()
         choice = request.POST.get("on_duplicate", "")
         try:
-            source = decode_text(content)
+            source = decode_plan(content)
             duplicates = selectors.plans_with_text(
                 user=request.user, text_hash=services.text_revision_hash(source))
             target = _import_target(request, duplicates, choice)

@@ -129,3 +129,20 @@ def test_a_submitted_revision_of_the_text_counts(author_client, author):
 def test_editor_made_plans_are_not_matched_by_their_title(author_client, author):
     plan_create(actor=author, title="Cache sessions")
     assert author_client.post(reverse("plans:import"), {"text": TEXT}).status_code == 302
+
+
+def test_a_file_of_blank_lines_is_refused_as_a_pasted_one_is(author_client):
+    upload = SimpleUploadedFile("blank.md", b"  \r\n\t\n\n", content_type="text/markdown")
+    response = author_client.post(reverse("plans:import"), {"file": upload})
+    assert response.status_code == 400
+    assert response.context["form"].errors == {
+        "file": ["the plan is empty: it has only blank lines"]}
+    assert not Plan.objects.exists()
+
+
+def test_an_empty_file_gets_one_error_that_says_so(author_client):
+    upload = SimpleUploadedFile("empty.md", b"", content_type="text/markdown")
+    response = author_client.post(reverse("plans:import"), {"file": upload})
+    form = response.context["form"]
+    assert form.errors == {"file": ["The submitted file is empty."]}
+    assert not Plan.objects.exists()

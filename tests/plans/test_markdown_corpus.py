@@ -10,7 +10,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from plans import services
-from plans.markdown import export_plan, normalise_text, parse_plan, parse_plan_with_warnings
+from plans.markdown import (
+    MarkdownImportError,
+    export_plan,
+    normalise_text,
+    parse_plan,
+    parse_plan_with_warnings,
+)
 from plans.models import Plan
 
 CORPUS = Path(__file__).parent / "corpus"
@@ -239,7 +245,7 @@ _line = st.one_of(_heading, _field, _item, _fence, _table, _word, st.just(""), s
 documents = st.builds(
     lambda lines, crlf, end: ("\r\n" if crlf else "\n").join(lines) + end,
     st.lists(_line, max_size=30), st.booleans(), st.sampled_from(["", "\n", "\n\n"]),
-)
+).filter(str.strip)  # a text of blank lines is no plan: refused (the test below)
 
 
 @pytest.mark.django_db
@@ -249,3 +255,11 @@ documents = st.builds(
 def test_generated_markdown_imports_and_exports_back_byte_identical(author, text):
     plan = services.plan_import_markdown(actor=author, text=text)
     assert export_plan(Plan.objects.get(pk=plan.pk)) == text
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("text", ["", "\n\n", " \t\r\n  \r\n", "\ufeff\n"])
+def test_a_text_of_blank_lines_is_refused_and_nothing_is_written(author, text):
+    with pytest.raises(MarkdownImportError, match="the plan is empty"):
+        services.plan_import_markdown(actor=author, text=text.encode())
+    assert not Plan.objects.exists()
