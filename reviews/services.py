@@ -641,7 +641,8 @@ def thread_reopen(*, actor, comment: Comment) -> Comment:
 # --- review requests ------------------------------------------------------------------------------
 @transaction.atomic
 def review_request(*, actor, plan: Plan, users=(), groups=()) -> list[ReviewRequest]:
-    """Ask named reviewers and/or groups to review; returns the new requests."""
+    """Ask named reviewers and/or groups to review; returns the new requests (none when all
+    were asked already: then nobody is notified again)."""
     plan = _lock_plan(plan.pk)
     _require(permissions.can_request_reviewers(plan, actor),
              "Only the plan's author or an admin can request reviewers.")
@@ -656,6 +657,11 @@ def review_request(*, actor, plan: Plan, users=(), groups=()) -> list[ReviewRequ
             "Cannot review this plan (not a reviewer, or its author or editor): "
             + ", ".join(ineligible) + "."
         )
+    existing = ReviewRequest.objects.filter(plan=plan)
+    have_users = set(existing.exclude(user=None).values_list("user_id", flat=True))
+    have_groups = set(existing.exclude(group=None).values_list("group_id", flat=True))
+    # Whoever was asked already is not asked (nor notified, nor audited) again.
+    users = [u for u in users if u.pk not in have_users]
     recipients = {u.pk: u for u in users}
     for group in groups:
         members = get_user_model().objects.filter(groups=group, is_active=True)
@@ -665,17 +671,18 @@ def review_request(*, actor, plan: Plan, users=(), groups=()) -> list[ReviewRequ
                 f"No one in the {group.name} group can review this plan (it needs a member of "
                 "the Reviewers group who is not the plan's author or editor)."
             )
+        if group.pk in have_groups:
+            continue
         for member in eligible:
-            recipients.setdefault(member.pk, member)
-    existing = ReviewRequest.objects.filter(plan=plan)
-    have_users = set(existing.exclude(user=None).values_list("user_id", flat=True))
-    have_groups = set(existing.exclude(group=None).values_list("group_id", flat=True))
+            if member.pk not in have_users:
+                recipients.setdefault(member.pk, member)
+    groups = [g for g in groups if g.pk not in have_groups]
+    if not users and not groups:
+        return []
     created = [
-        ReviewRequest.objects.create(plan=plan, user=u, requested_by=actor)
-        for u in users if u.pk not in have_users
+        ReviewRequest.objects.create(plan=plan, user=u, requested_by=actor) for u in users
     ] + [
-        ReviewRequest.objects.create(plan=plan, group=g, requested_by=actor)
-        for g in groups if g.pk not in have_groups
+        ReviewRequest.objects.create(plan=plan, group=g, requested_by=actor) for g in groups
     ]
     log(events.REVIEW_REQUESTED, actor=actor, obj=plan, plan=plan,
         payload={"users": [u.get_username() for u in users], "groups": [g.name for g in groups]})

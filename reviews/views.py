@@ -91,9 +91,13 @@ def request_reviewers(request: HttpRequest, plan_id: int) -> HttpResponse:
     if not form.is_valid():
         raise ValidationError(" ".join(e for errs in form.errors.values() for e in errs))
     group = form.cleaned_data.get("group")
-    services.review_request(actor=request.user, plan=plan, users=form.cleaned_data["users"],
-                            groups=[group] if group else [])
-    messages.success(request, "Review requested.")
+    created = services.review_request(actor=request.user, plan=plan,
+                                      users=form.cleaned_data["users"],
+                                      groups=[group] if group else [])
+    if created:
+        messages.success(request, "Review requested.")
+    else:
+        messages.info(request, "Already requested: no one new was asked or notified.")
     return redirect(plan)
 
 

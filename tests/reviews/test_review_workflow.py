@@ -311,6 +311,28 @@ def test_review_requests_notify_requested_reviewers(author, reviewer, reviewer2,
     assert re.search("review.requested", " ".join(actions(plan)))
 
 
+def test_asking_again_whoever_was_asked_notifies_no_one_again(client, author, reviewer,
+                                                              reviewer2, monkeypatch):
+    sent = []
+    monkeypatch.setattr(services, "notify_plan_event", lambda **kw: sent.append(kw))
+    plan = submitted_plan(author)
+    group = Group.objects.create(name="Security")
+    group.user_set.add(reviewer, reviewer2)
+    services.review_request(actor=author, plan=plan, users=[reviewer])
+    client.force_login(author)
+    response = client.post(f"/reviews/plan/{plan.pk}/request/", {"usernames": reviewer.username},
+                           follow=True)
+    assert "Already requested: no one new was asked or notified." in response.content.decode()
+    assert services.review_request(actor=author, plan=plan, groups=[group]) != []
+    # The group's request reaches only the member not asked by name before.
+    assert [{u.pk for u in kw["recipients"]} for kw in sent] == [{reviewer.pk}, {reviewer2.pk}]
+    assert services.review_request(actor=author, plan=plan, users=[reviewer],
+                                   groups=[group]) == []
+    assert len(sent) == 2
+    assert plan.review_requests.count() == 2
+    assert actions(plan).count("review.requested") == 2
+
+
 def test_request_form_offers_only_groups_with_a_reviewer(client, author, reviewer):
     plan = submitted_plan(author)
     empty = Group.objects.create(name="Marketing")
