@@ -52,6 +52,7 @@ __all__ = [
     "Finding",
     "ImportReport",
     "MarkdownImportError",
+    "StepLines",
     "canonical_text",
     "content_hash_text",
     "decode_plan",
@@ -68,6 +69,7 @@ __all__ = [
     "parse_risk",
     "patch_source",
     "render_plan",
+    "step_lines",
 ]
 
 MAX_BYTES = 1_000_000
@@ -1093,6 +1095,40 @@ def parse_plan_with_warnings(text: str | bytes) -> tuple[PlanDocument, ImportRep
     the template."""
     parsed = _parse(text)
     return parsed.document, parsed.report
+
+
+@dataclass(frozen=True)
+class StepLines:
+    """Where one step stands in a plan's text (see step_lines)."""
+
+    number: int  # its position, from 1: the plan's PlanStep at that position once imported
+    line_from: int  # the heading's line (1-based)
+    line_to: int  # the step's last non-blank line (inclusive)
+    level: int  # the heading's level
+    heading: str  # the heading's text as written ("Phase 2: Index")
+
+
+def step_lines(text: str | bytes) -> list[StepLines]:
+    """The steps of ``text`` exactly as the importer finds them (in the implementation-steps
+    section only, whatever their heading's word and level), in document order. What the
+    review conversation anchors comments on, so that its step N is the plan's step N.
+    Text that cannot be imported (MarkdownImportError) has no steps."""
+    try:
+        source = normalise_text(text)
+        parsed = _parsed_source(source)
+    except MarkdownImportError:
+        return []
+    lines = source.split("\n")
+    starts = [0]  # each line's offset, for the spans' offsets
+    for line in lines[:-1]:
+        starts.append(starts[-1] + len(line) + 1)
+    found = []
+    for number, span in enumerate(parsed.spans.steps, start=1):
+        first, last = bisect_right(starts, span.start), bisect_right(starts, span.content_end)
+        heading = _HEADING_RE.match(lines[first - 1])
+        found.append(StepLines(number, first, max(first, last), span.level,
+                               (heading["text"] or "").strip() if heading else ""))
+    return found
 
 
 def render_plan(doc: PlanDocument) -> str:

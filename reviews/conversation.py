@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
+from bisect import bisect_right
 from dataclasses import dataclass, field
 
 from django.template.loader import get_template, render_to_string
@@ -22,9 +23,15 @@ from django.utils.safestring import SafeString, mark_safe
 from markdown_it import MarkdownIt
 
 from core import cache as shared_cache
+from plans.markdown import step_lines
 from plans.rendering import CACHE_SECONDS, RENDER_VERSION, render_comment, render_markdown
 
 _PARSER = MarkdownIt("commonmark").enable("table")
+#: Bump when what an outline holds changes: in the keys of the outline, the blocks' HTML (their
+#: data-step) and, through partials_digest, the page rows (the threads' labels).
+OUTLINE_VERSION = 2
+#: Only for the label of a thread whose lines are gone (step_heading): the number its heading
+#: was written with. Where steps are is plans.markdown.step_lines, never this.
 _STEP_HEADING = re.compile(r"step\s+(\d+)\b", re.IGNORECASE)
 #: Template furniture the app shows as its own UI (the checklist, approval, status): not content.
 FURNITURE_SECTIONS = {"review checklist", "approval"}
@@ -48,7 +55,8 @@ class Block:
 class Outline:
     blocks: list[Block]
     sections: dict[str, tuple[int, int]] = field(default_factory=dict)  # title -> lines
-    steps: dict[int, tuple[int, int, str]] = field(default_factory=dict)  # n -> lines, title
+    #: position (1..n, the plan's PlanStep positions) -> (first line, last line, heading text)
+    steps: dict[int, tuple[int, int, str]] = field(default_factory=dict)
 
 
 def lines_of(text: str) -> list[str]:
@@ -66,19 +74,31 @@ def _trimmed(lines: list[str], start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def _ranges(blocks: list[tuple[int, int, int, str]], last: int, lines: list[str]):
-    """Sections (level 2) and steps (level 3 "Step N") from the headings, each running to the
-    line before the next heading of the same or a higher level."""
-    sections, steps = {}, {}
+def _sections(blocks: list[tuple[int, int, int, str]], last: int, lines: list[str]):
+    """Sections (level 2) from the headings, each running to the line before the next heading
+    of the same or a higher level."""
+    sections = {}
     for index, (level, start, _end, title) in enumerate(blocks):
-        if level not in (2, 3):
-            continue
-        stop = next((b[1] - 1 for b in blocks[index + 1:] if 0 < b[0] <= level), last)
         if level == 2:
+            stop = next((b[1] - 1 for b in blocks[index + 1:] if 0 < b[0] <= level), last)
             sections.setdefault(title, _trimmed(lines, start, stop))
-        elif (match := _STEP_HEADING.match(title)) and int(match.group(1)) not in steps:
-            steps[int(match.group(1))] = (*_trimmed(lines, start, stop), title)
-    return sections, steps
+    return sections
+
+
+def _steps(text: str) -> dict[int, tuple[int, int, str]]:
+    """The steps as the importer finds them (plans.markdown.step_lines: in the implementation
+    steps section only, any of its step headings, at the level it reads them at), numbered by
+    position, as the plan's PlanSteps are: a comment's step N is the plan's step N."""
+    return {s.number: (s.line_from, s.line_to, s.heading) for s in step_lines(text)}
+
+
+def _step_at(steps: dict[int, tuple[int, int, str]], line: int) -> int | None:
+    """The step whose lines include ``line`` (steps are in document order and never overlap)."""
+    numbers = list(steps)
+    index = bisect_right([steps[n][0] for n in numbers], line) - 1
+    if index >= 0 and line <= steps[numbers[index]][1]:
+        return numbers[index]
+    return None
 
 
 def _pieces(text: str) -> list[tuple[int, int, int, str]]:
@@ -102,29 +122,27 @@ def _pieces(text: str) -> list[tuple[int, int, int, str]]:
 def _build(text: str) -> Outline:
     lines = lines_of(text)
     pieces = _pieces(text)
-    sections, steps = _ranges(pieces, len(lines), lines)
-    section, step, blocks = "", None, []
+    sections, steps = _sections(pieces, len(lines), lines), _steps(text)
+    section, blocks = "", []
     for level, start, end, title in pieces:
         if level == 2:
-            section, step = title, None
-        elif level == 3:
-            match = _STEP_HEADING.match(title)
-            step = int(match.group(1)) if match else None
+            section = title
         elif level == 1:
-            section, step = "", None
+            section = ""
         if section.lower() in FURNITURE_SECTIONS:
             continue
         start, end = _trimmed(lines, start, end)
         if not level and all(_PLACEHOLDER_LINE.match(line) for line in lines[start - 1:end]):
             continue  # the template's date and status placeholders: the app shows the real ones
         source = "\n".join(lines[start - 1:end])
-        blocks.append(Block(start, end, render_markdown(source), section, step, level))
+        blocks.append(Block(start, end, render_markdown(source), section,
+                            _step_at(steps, start), level))
     return Outline(blocks, sections, steps)
 
 
 def outline(revision) -> Outline:
     """The revision's blocks, sections and steps; cached by its content hash."""
-    key = f"reviews:outline:v{RENDER_VERSION}:1:{revision.content_hash}"
+    key = f"reviews:outline:v{RENDER_VERSION}:{OUTLINE_VERSION}:{revision.content_hash}"
     return shared_cache.cached(key, lambda: _build(revision.content), CACHE_SECONDS)
 
 
@@ -137,7 +155,8 @@ def partials_digest() -> str:
     """A digest of the page's partials: in the keys of what is rendered with them."""
     partials = [get_template(name).template.source
                 for name in (_BLOCK_TEMPLATE, _THREAD_TEMPLATE, _COMMENT_TEMPLATE)]
-    return hashlib.sha256("\0".join(partials).encode()).hexdigest()[:16]
+    # The outline's version too: the blocks carry its steps, the page rows its labels.
+    return hashlib.sha256("\0".join([str(OUTLINE_VERSION), *partials]).encode()).hexdigest()[:16]
 
 
 def block_fragments(revision, outline_: Outline) -> list[SafeString]:
@@ -233,7 +252,8 @@ def locate(anchor_text: str, line_from: int, lines: list[str]) -> tuple[int, int
 
 
 def step_heading(line: str) -> int | None:
-    """N when ``line`` is a "### Step N: ..." heading."""
+    """N when ``line`` is a "### Step N: ..." heading: the label of a thread whose lines are gone
+    (its revision's outline is not read for it), as it always was."""
     match = re.match(r"\s*###\s+(.*)", line)
     found = match and _STEP_HEADING.match(match.group(1))
     return int(found.group(1)) if found else None
