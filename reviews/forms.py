@@ -39,7 +39,16 @@ class DecisionForm(forms.Form):
     )
     comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}),
                               max_length=20000)
-    revision = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    revision = forms.IntegerField(
+        required=False, widget=forms.HiddenInput,
+        error_messages={"invalid": "The page sent no revision number the plan has: reload the "
+                                   "review and decide again."})
+
+    def clean(self):
+        # A hidden field shows no errors of its own: the form says them, above its choices.
+        for error in self.errors.pop("revision", []):
+            self.add_error(None, error)
+        return super().clean()
 
 
 class ConcernForm(forms.Form):

@@ -134,3 +134,14 @@ def test_a_recorded_decision_lands_on_the_message(client, started, reviewer):
     assert response["Location"] == reverse("reviews:review", args=[started.pk]) + "#main"
     page = client.get(response["Location"]).content.decode()
     assert 'id="main"' in page and "Decision recorded: Approve" in page
+
+
+def test_a_damaged_revision_number_is_said_in_the_card_and_nothing_is_decided(client, started):
+    response = decide(client, started, decision="NEEDS_REVISION", comment="Fix it.",
+                      revision="abc")
+    assert response.status_code == 400
+    card = decision_card(response.content.decode())
+    errors = card[card.index('id="decision-errors"'):card.index('name="decision"')]
+    assert "The page sent no revision number the plan has: reload the review" in errors
+    started.refresh_from_db()
+    assert started.decision == ""
