@@ -15,45 +15,44 @@ from implementation.models import Outcome
 from plans.models import Plan
 
 from .base import ApiView
+from .fields import CommitField, InputSerializer, TextField
 from .serializers import SHA256, MarkdownField, PlanOut
 from .views import _plan_response, _valid, _viewable_plan
 
-COMMIT = r"^[0-9a-fA-F]{7,40}$"
-
 
 # --- input ----------------------------------------------------------------------------------------
-class ProgressIn(serializers.Serializer):
+class ProgressIn(InputSerializer):
     step = serializers.IntegerField(min_value=1, help_text="The step's number (1-based).")
     action = serializers.IntegerField(min_value=1, required=False, allow_null=True,
                                       help_text="One action of the step (1-based); omit to "
                                                 "mark the whole step done.")
     note = serializers.CharField(max_length=2000, allow_blank=True, default="")
-    commit = serializers.RegexField(COMMIT, allow_blank=True, default="",
-                                    help_text="A git commit SHA (7 to 40 hex characters).")
+    commit = CommitField(allow_blank=True, default="",
+                         help_text="A git commit SHA (7 to 40 hex characters).")
 
 
-class DriftIn(serializers.Serializer):
+class DriftIn(InputSerializer):
     files = serializers.ListField(child=serializers.CharField(max_length=1000), max_length=5000,
                                   allow_empty=True,
                                   help_text="Changed files, repository-relative (git diff "
                                             "--name-only).")
     base = serializers.CharField(max_length=255, allow_blank=True, default="")
     head = serializers.CharField(max_length=255, allow_blank=True, default="")
-    head_commit = serializers.RegexField(COMMIT, allow_blank=True, default="")
+    head_commit = CommitField(allow_blank=True, default="")
 
 
-class AmendIn(serializers.Serializer):
+class AmendIn(InputSerializer):
     markdown = MarkdownField(help_text="The amended plan: the whole plan as Markdown.")
 
 
-class EvidenceIn(serializers.Serializer):
+class EvidenceIn(InputSerializer):
     criterion = serializers.IntegerField(min_value=1, help_text="1-based.")
     evidence = serializers.CharField(max_length=2000, help_text="A link or a note.")
 
 
-class VerificationIn(serializers.Serializer):
+class VerificationIn(InputSerializer):
     outcome = serializers.ChoiceField(choices=Outcome.values)
-    comment = serializers.CharField(max_length=5000, allow_blank=True, default="")
+    comment = TextField(max_length=5000, allow_blank=True, default="")
     criteria = EvidenceIn(many=True, default=list,
                           help_text="Evidence for success criteria, ticked before deciding.")
 

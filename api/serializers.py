@@ -3,68 +3,57 @@ the services'. Output serializers describe the answers (and so the OpenAPI schem
 plain dicts that api/presenters.py builds."""
 
 from rest_framework import serializers
-from rest_framework.fields import ProhibitNullCharactersValidator
 
 from plans.models import PlanStatus, RiskLevel
 from reviews.models import Answer, Decision
+
+from .fields import InputSerializer, MarkdownField, TextField
 
 RISKS = [*RiskLevel.values, ""]
 SHA256 = r"^[0-9a-fA-F]{64}$"
 
 
 # --- input ----------------------------------------------------------------------------------------
-class MarkdownField(serializers.CharField):
-    """Plan text exactly as sent: not trimmed, and a NUL character left for the importer, which
-    refuses it with its line number (plans.markdown.MarkdownImportError -> 400 "lines")."""
-
-    def __init__(self, **kwargs):
-        super().__init__(trim_whitespace=False, **kwargs)
-        self.validators = [v for v in self.validators
-                           if not isinstance(v, ProhibitNullCharactersValidator)]
-
-
-class MarkdownIn(serializers.Serializer):
+class MarkdownIn(InputSerializer):
     markdown = MarkdownField(help_text="A plan in the format of the plan template.")
 
 
-class ActionIn(serializers.Serializer):
-    text = serializers.CharField(max_length=1000)
+class ActionIn(InputSerializer):
+    text = TextField(max_length=1000)
     done = serializers.BooleanField(default=False)
 
 
-class FileIn(serializers.Serializer):
+class FileIn(InputSerializer):
     path = serializers.CharField(max_length=500, allow_blank=True, default="")
-    description = serializers.CharField(max_length=1000, allow_blank=True, default="")
+    description = TextField(max_length=1000, allow_blank=True, default="")
 
 
-class StepIn(serializers.Serializer):
+class StepIn(InputSerializer):
     id = serializers.IntegerField(required=False, allow_null=True,
                                   help_text="An existing step's id keeps its comments.")
-    title = serializers.CharField(max_length=300)
-    objective = serializers.CharField(allow_blank=True, default="", trim_whitespace=False)
-    dependencies = serializers.CharField(allow_blank=True, default="", trim_whitespace=False)
+    title = TextField(max_length=300)
+    objective = TextField(allow_blank=True, default="", trim_whitespace=False)
+    dependencies = TextField(allow_blank=True, default="", trim_whitespace=False)
     estimate = serializers.CharField(max_length=100, allow_blank=True, default="")
     risk = serializers.ChoiceField(choices=RISKS, allow_blank=True, default="")
     actions = ActionIn(many=True, default=list)
     files = FileIn(many=True, default=list)
 
 
-class CriterionIn(serializers.Serializer):
-    text = serializers.CharField(max_length=1000)
+class CriterionIn(InputSerializer):
+    text = TextField(max_length=1000)
     done = serializers.BooleanField(default=False)
 
 
-class PlanFieldsIn(serializers.Serializer):
+class PlanFieldsIn(InputSerializer):
     """A plan as structured JSON. Prose sections are Markdown by key (plans/schema.py keys, e.g.
     "problem_statement"); an unknown key is refused by the service."""
 
-    title = serializers.CharField(max_length=200, allow_blank=True, required=False)
+    title = TextField(max_length=200, allow_blank=True, required=False)
     created_on = serializers.DateField(required=False, allow_null=True)
-    sections = serializers.DictField(child=serializers.CharField(allow_blank=True,
-                                                                 trim_whitespace=False),
+    sections = serializers.DictField(child=TextField(allow_blank=True, trim_whitespace=False),
                                      required=False)
-    review_checklist = serializers.CharField(allow_blank=True, required=False,
-                                             trim_whitespace=False)
+    review_checklist = TextField(allow_blank=True, required=False, trim_whitespace=False)
     steps = StepIn(many=True, required=False)
     success_criteria = CriterionIn(many=True, required=False)
 
@@ -77,6 +66,10 @@ class PlanCreateIn(PlanFieldsIn):
         if "markdown" in attrs and len(attrs) > 1:
             raise serializers.ValidationError(
                 "Send either the plan as Markdown or its fields, not both.")
+        if not attrs:  # nothing at all: no plan to make (the web import refuses an empty paste)
+            raise serializers.ValidationError({"markdown": [
+                "Markdown is required: send the plan's text (or the plan as fields: title, "
+                "sections, steps)."]})
         return attrs
 
 
@@ -86,7 +79,7 @@ class PlanUpdateIn(PlanFieldsIn):
         help_text="The plan's updated_at as you read it: a newer save makes this a 409.")
 
 
-class PlanFilterIn(serializers.Serializer):
+class PlanFilterIn(InputSerializer):
     status = serializers.ChoiceField(choices=PlanStatus.choices, required=False)
     author = serializers.CharField(max_length=150, required=False)
     mine = serializers.BooleanField(required=False, default=False)
@@ -94,26 +87,26 @@ class PlanFilterIn(serializers.Serializer):
     page = serializers.IntegerField(min_value=1, required=False)
 
 
-class AnswerIn(serializers.Serializer):
+class AnswerIn(InputSerializer):
     item = serializers.IntegerField(min_value=1)
     answer = serializers.ChoiceField(choices=Answer.values)
-    note = serializers.CharField(allow_blank=True, default="", max_length=5000)
+    note = TextField(allow_blank=True, default="", max_length=5000)
     revision = serializers.IntegerField(required=False, allow_null=True, min_value=1)
 
 
-class DecisionIn(serializers.Serializer):
+class DecisionIn(InputSerializer):
     decision = serializers.ChoiceField(choices=Decision.values)
-    comment = serializers.CharField(allow_blank=True, default="", max_length=20000)
+    comment = TextField(allow_blank=True, default="", max_length=20000)
     revision = serializers.IntegerField(
         required=False, allow_null=True, min_value=1,
         help_text="The revision number you reviewed: a newer one makes this a 409.")
 
 
-class CommentIn(serializers.Serializer):
+class CommentIn(InputSerializer):
     """A new thread, anchored (most precise first) on lines of a revision, a step or a section;
     or, with ``parent``, a reply. ``@username`` notifies that user."""
 
-    body = serializers.CharField(max_length=20000)
+    body = TextField(max_length=20000)
     section = serializers.CharField(allow_blank=True, default="", max_length=100)
     step = serializers.IntegerField(required=False, allow_null=True, min_value=1,
                                     help_text="A step's id (see the plan's steps).")
@@ -126,24 +119,24 @@ class CommentIn(serializers.Serializer):
     parent = serializers.IntegerField(required=False, allow_null=True, min_value=1)
 
 
-class CommentEditIn(serializers.Serializer):
-    body = serializers.CharField(max_length=20000)
+class CommentEditIn(InputSerializer):
+    body = TextField(max_length=20000)
 
 
-class ConcernIn(serializers.Serializer):
-    title = serializers.CharField(max_length=200)
-    body = serializers.CharField(allow_blank=True, default="", max_length=20000)
+class ConcernIn(InputSerializer):
+    title = TextField(max_length=200)
+    body = TextField(allow_blank=True, default="", max_length=20000)
     section = serializers.CharField(allow_blank=True, default="", max_length=100)
     step = serializers.IntegerField(required=False, allow_null=True, min_value=1)
 
 
-class VerifyIn(serializers.Serializer):
-    markdown = MarkdownField()
+class VerifyIn(InputSerializer):
+    markdown = MarkdownField(whitespace_is_blank=False)  # any text can be compared
     plan = serializers.IntegerField(required=False, allow_null=True, min_value=1,
                                     help_text="The plan this text was submitted as, if known.")
 
 
-class Sha256In(serializers.Serializer):
+class Sha256In(InputSerializer):
     sha256 = serializers.RegexField(SHA256, error_messages={
         "invalid": "Not a SHA-256: 64 hexadecimal characters."})
 
@@ -198,9 +191,24 @@ class ImportReportOut(serializers.Serializer):
     warnings = FindingOut(many=True, help_text="What the importer noticed, with its line.")
 
 
+class AmendmentOut(serializers.Serializer):
+    """An amendment of the approved revision, not decided yet."""
+
+    revision = serializers.IntegerField()
+    sha256 = serializers.CharField()
+    state = serializers.ChoiceField(choices=["pending", "needs_revision"], help_text=(
+        "pending: under review; needs_revision: sent back. Either way the revision approved "
+        "before it stays approved."))
+
+
 class PlanOut(PlanSummaryOut):
     revision = RevisionOut(allow_null=True)
-    approved_sha256 = serializers.CharField(allow_null=True)
+    approved_sha256 = serializers.CharField(
+        allow_null=True, help_text="The revision approved now: while an amendment is under "
+                                   "review or sent back, the one approved before it.")
+    amendment = AmendmentOut(allow_null=True, help_text=(
+        "An amendment of the approved revision that is not decided yet (it is the current "
+        "revision), else null."))
     created_at = serializers.DateTimeField()
     missing_for_submission = serializers.ListField(
         child=serializers.CharField(),
@@ -322,6 +330,8 @@ class VerifyOut(serializers.Serializer):
     approved_by = serializers.ListField(child=serializers.CharField())
     approved_at = serializers.DateTimeField(allow_null=True)
     policy = serializers.DictField(allow_null=True)
+    amendment = AmendmentOut(allow_null=True, help_text=(
+        "An amendment of the plan's approved revision that is not decided yet, else null."))
 
 
 class ProblemOut(serializers.Serializer):

@@ -101,7 +101,8 @@ class RequestForm(forms.Form):
         unknown = sorted(set(names) - {u.get_username() for u in users})
         if unknown:
             raise forms.ValidationError(f"No such user: {', '.join(unknown)}.")
-        if not users and not data.get("group"):
+        # A group that is no choice has its own error already: that one says what is wrong.
+        if not users and not data.get("group") and "group" not in self.errors:
             raise forms.ValidationError("Name a reviewer or pick a group.")
         data["users"] = users
         return data

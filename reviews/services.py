@@ -131,6 +131,9 @@ def _check_current(plan: Plan, review: Review, current: PlanRevision | None,
     if current is None or review.revision_id != current.pk:
         raise Conflict(REVISION_CHANGED)
     if expected_revision is not None and int(expected_revision) != current.number:
+        if not 1 <= int(expected_revision) < current.number:  # numbers run 1, 2, … the latest
+            raise Conflict(f"Plan {plan.pk} has no revision {int(expected_revision)} (its "
+                           f"latest is {current.number}).")
         raise Conflict(REVISION_CHANGED)
 
 
