@@ -16,7 +16,7 @@ from plans.markdown import ImportReport
 from plans.models import APPROVED_STATES, Plan, PlanRevision, PlanStatus, PlanStep
 from plans.services import text_revision_hash
 from reviews import selectors as review_selectors
-from reviews.certificate import approval_certificate, certified_revision
+from reviews.certificate import Amendment, approval_certificate, standing_approval
 from reviews.conversation import lines_of
 from reviews.forms import SECTION_LABELS
 from reviews.models import Answer, ChecklistAnswer, ChecklistItem, Comment, Concern, Review
@@ -42,14 +42,26 @@ def _revision(revision: PlanRevision | None) -> dict | None:
 
 def approved_revision(plan: Plan) -> PlanRevision | None:
     """The revision the plan's certificate is for; only that part of it is read."""
-    return certified_revision(plan)
+    standing = standing_approval(plan)
+    return standing.revision if standing else None
+
+
+def _amendment(amendment: Amendment | None) -> dict | None:
+    """An amendment of the approved revision that is not decided yet: its revision and state."""
+    if amendment is None:
+        return None
+    return {"revision": amendment.revision.number, "sha256": amendment.revision.content_hash,
+            "state": amendment.state}
 
 
 def plan_data(pk: int, request) -> dict:
     """The plan JSON of the contract (a fixed number of queries whatever its size)."""
     plan = plan_selectors.plan_with_content(pk)
     revision = plan.revisions.order_by("-number").first()
-    approved = approved_revision(plan)
+    # The revision approved now (the certificate's, only that part of it read): during an
+    # amendment, the one approved before it.
+    standing = standing_approval(plan)
+    approved = standing.revision if standing else None
     steps = [
         {"id": step.pk, "number": number, "title": step.title, "risk": step.risk,
          "estimate": step.estimate, "files": [f.path for f in step.files.all() if f.path]}
@@ -58,6 +70,7 @@ def plan_data(pk: int, request) -> dict:
     return {
         **plan_summary(plan, request), "revision": _revision(revision),
         "approved_sha256": approved.content_hash if approved else None,
+        "amendment": _amendment(standing.amendment if standing else None),
         "created_at": plan.created_at,
         "missing_for_submission": plan.missing_for_submission() if plan.is_editable else [],
         "import_report": _import_report(plan),
@@ -305,6 +318,8 @@ STATE_OF_STATUS = {
     PlanStatus.DRAFT: "draft", PlanStatus.PENDING_REVIEW: "pending",
     PlanStatus.NEEDS_REVISION: "needs_revision", PlanStatus.REJECTED: "rejected",
 }
+AMENDMENT_PHRASES = {"pending": "waiting for review",
+                     "needs_revision": "sent back for revision"}
 REASONS = {
     "draft": "Plan {plan} is a draft: it has not been submitted for review.",
     "pending": "Plan {plan} is waiting for review; it is not approved yet.",
@@ -318,8 +333,18 @@ def verify_text(text: str, plan_id: int | None = None) -> dict:
     return verify_hash(text_revision_hash(text), plan_id)
 
 
+#: What an answer adds while an amendment of the approved revision is not decided.
+AMENDMENT_NOTES = {
+    "pending": "An amendment of it (revision {amended}) is under review: revision {approved} "
+               "stays approved until the amendment is approved.",
+    "needs_revision": "An amendment of it (revision {amended}) was sent back for revision: "
+                      "revision {approved} stays approved.",
+}
+
+
 def _answer(sha256: str, state: str, reason: str, plan: Plan | None = None,
-            revision: int | None = None, certificate=None) -> dict:
+            revision: int | None = None, certificate=None,
+            amendment: Amendment | None = None) -> dict:
     return {
         "approved": state == "approved", "state": state, "reason": reason, "sha256": sha256,
         "plan": plan.pk if plan else None, "revision": revision,
@@ -328,6 +353,7 @@ def _answer(sha256: str, state: str, reason: str, plan: Plan | None = None,
         "approved_at": certificate.approved_at if certificate else None,
         "policy": {**certificate.policy, "recorded": certificate.policy_recorded,
                    "high_risk": certificate.high_risk} if certificate else None,
+        "amendment": _amendment(amendment),
     }
 
 
@@ -355,15 +381,25 @@ def verify_hash(sha256: str, plan_id: int | None = None) -> dict:
     number = matching.number if matching else None
     certificate = approval_certificate(plan, records=False)  # the approvals, not the work
     if certificate is not None and certificate.revision is not None:
-        if certificate.revision.content_hash == sha256:
+        approved, amendment = certificate.revision, certificate.amendment
+        note = "" if amendment is None else " " + AMENDMENT_NOTES[amendment.state].format(
+            amended=amendment.revision.number, approved=approved.number)
+        if approved.content_hash == sha256:
             names = ", ".join(_username(r.reviewer) for r in certificate.approvals) or "no one"
             return _answer(sha256, "approved",
-                           f"Revision {certificate.revision.number} of plan {plan.pk} is "
-                           f"approved (by {names}).", plan, certificate.revision.number,
-                           certificate)
+                           f"Revision {approved.number} of plan {plan.pk} is approved (by "
+                           f"{names}).{note}", plan, approved.number, certificate, amendment)
+        if amendment is not None and amendment.revision.content_hash == sha256:
+            # The amendment's own text is not approved until it is: its state says why not.
+            return _answer(sha256, amendment.state,
+                           f"Revision {amendment.revision.number} of plan {plan.pk} is an "
+                           f"amendment {AMENDMENT_PHRASES[amendment.state]}; it is not approved. "
+                           f"Revision {approved.number} stays approved meanwhile.",
+                           plan, amendment.revision.number, amendment=amendment)
         return _answer(sha256, "changed",
-                       f"Plan {plan.pk} is approved as revision {certificate.revision.number}, "
-                       "but this text differs from it: it changed since approval.", plan, number)
+                       f"Plan {plan.pk} is approved as revision {approved.number}, but this "
+                       f"text differs from it: it changed since approval.{note}", plan, number,
+                       amendment=amendment)
     state = STATE_OF_STATUS.get(plan.status, "unknown")
     reason = REASONS.get(state, "Plan {plan} is not approved.").format(plan=plan.pk)
     if matching is None and plan.revisions.exists():

@@ -19,7 +19,7 @@ from django.utils.safestring import mark_safe
 
 from audit.models import AuditEntry
 from core import cache as shared_cache
-from plans.models import APPROVED_STATES, Plan, PlanRevision
+from plans.models import APPROVED_STATES, Plan, PlanRevision, PlanStatus
 from plans.rendering import CACHE_SECONDS, RENDER_VERSION
 
 from . import policy
@@ -137,6 +137,7 @@ class Certificate:
     high_risk: bool = False
     history: list[ApprovedRevision] = field(default_factory=list)  # every approval, in order
     records: list[CertificateRecord] = field(default_factory=list)  # from higher apps
+    amendment: Amendment | None = None  # an amendment of ``revision`` not decided yet
 
     @property
     def requirements(self) -> policy.Requirements:
@@ -152,32 +153,89 @@ def _certified(entry: tuple | None, revisions: list[PlanRevision]) -> PlanRevisi
     return revision or (revisions[0] if revisions else None)
 
 
-def certified_revision(plan: Plan) -> PlanRevision | None:
-    """The revision approval_certificate(plan) is for (without its text), without the rest of
-    the certificate: two queries, none for a plan not approved."""
-    if plan.status not in APPROVED_STATES:
+#: States in which an earlier approval stands although the plan's current revision is not
+#: approved: an amendment under review, or sent back for revision (a reviewer who refuses only
+#: the change asks for revision: README, Amendments). A rejected amendment rejects the plan, and
+#: a withdrawn one leaves a draft: no approval stands in either.
+AMENDMENT_STATES = {PlanStatus.PENDING_REVIEW: "pending",
+                    PlanStatus.NEEDS_REVISION: "needs_revision"}
+
+
+@dataclass(frozen=True)
+class Amendment:
+    """The amendment of an approved plan not approved (yet): its revision (the plan's current
+    one) and its state, "pending" (under review) or "needs_revision" (sent back)."""
+
+    revision: PlanRevision
+    state: str
+
+
+@dataclass(frozen=True)
+class StandingApproval:
+    """Which revision of the plan is approved now (without its text), and the amendment of it
+    that is not decided yet, if any."""
+
+    revision: PlanRevision | None  # None only for an approved plan without revisions (bad data)
+    amendment: Amendment | None
+    entry: tuple | None  # the plan.approved entry for it: (revision hash, created_at, payload)
+    entries: list[tuple]  # every plan.approved entry, oldest first
+    revisions: list[PlanRevision]  # the plan's revisions, newest first
+
+
+def standing_approval(plan: Plan) -> StandingApproval | None:
+    """The one answer to "which revision of this plan is approved now": the verify and
+    approvals endpoints, the plan JSON, the certificate (and so the MCP tools and the hook,
+    which ask the API) all read it. None when no approval stands.
+
+    Approved (implemented, verified): the revision the last plan.approved entry names (the
+    latest revision without one: data older than the audit trail). An amendment under review
+    or sent back (AMENDMENT_STATES): the approval before it stands (README: until the amendment
+    is approved, drift is measured against the revision approved before), found only by its
+    entry, and the amendment is the current revision. Two queries (one for a plan under review
+    that was never approved), none in any other state."""
+    amending = AMENDMENT_STATES.get(plan.status)
+    if plan.status not in APPROVED_STATES and amending is None:
         return None
     entries = _approved_entries(plan)
+    entry = entries[-1] if entries else None
+    if amending is None:
+        revisions = list(plan.revisions.defer("content").order_by("-number"))  # a plan has few
+        return StandingApproval(_certified(entry, revisions), None, entry, entries, revisions)
+    if entry is None or not entry[0]:
+        return None  # under review or sent back, never approved: not an amendment
     revisions = list(plan.revisions.defer("content").order_by("-number"))
-    return _certified(entries[-1] if entries else None, revisions)
+    # The approved revision is older than the amendment (the current one), even should the
+    # amendment have come back to the approved text.
+    revision = next((r for r in revisions[1:] if r.content_hash == entry[0]), None)
+    if revision is None:
+        return None
+    return StandingApproval(revision, Amendment(revisions[0], amending), entry, entries,
+                            revisions)
+
+
+def certified_revision(plan: Plan) -> PlanRevision | None:
+    """The revision approval_certificate(plan) is for (without its text), without the rest of
+    the certificate (standing_approval's queries)."""
+    standing = standing_approval(plan)
+    return standing.revision if standing else None
 
 
 def approval_certificate(plan: Plan, *, answers: bool = True,
                          records: bool = True) -> Certificate | None:
-    """The record of an approved plan's approval (also while it is implemented and after it is
-    verified); None when the plan has no approval that stands.
+    """The record of an approved plan's approval (also while it is implemented, after it is
+    verified, and while an amendment of it is under review or sent back: ``amendment``); None
+    when the plan has no approval that stands (standing_approval).
 
     Without a plan.approved entry (data older than the audit trail) the latest revision and the
     active policy stand in, and the page says so. ``answers=False``: the approvals' checklist
     answers are not loaded (the page takes them from approval_sections). ``records=False``: nor
     the higher apps' records (the implementation record's queries), for a caller that shows none.
     """
-    if plan.status not in APPROVED_STATES:
+    standing = standing_approval(plan)
+    if standing is None:
         return None
-    entries = _approved_entries(plan)
-    entry = entries[-1] if entries else None  # (revision hash, created_at, payload)
-    revisions = list(plan.revisions.defer("content").order_by("-number"))  # a plan has few
-    revision = _certified(entry, revisions)
+    entries, entry, revisions = standing.entries, standing.entry, standing.revisions
+    revision = standing.revision
     payload = (entry[2] or {}) if entry else {}
     approvals: list[Review] = []
     if revision is not None:
@@ -220,4 +278,5 @@ def approval_certificate(plan: Plan, *, answers: bool = True,
         high_risk=policy.plan_is_high_risk(plan) if high_risk is None else high_risk,
         history=history,
         records=records,
+        amendment=standing.amendment,
     )

@@ -251,6 +251,13 @@ class Command:
         if revision:
             self.say(f"Revision: {revision.get('number')} (sha256 {revision.get('sha256')})")
         self.say(f"Approved sha256: {plan.get('approved_sha256') or 'none'}")
+        amendment = plan.get("amendment")
+        if isinstance(amendment, dict):  # a server before amendments were reported: none
+            decided = {"pending": "under review", "needs_revision": "sent back for revision"}
+            self.say(f"Amendment: revision {amendment.get('revision')} (sha256 "
+                     f"{amendment.get('sha256')}) "
+                     f"{decided.get(amendment.get('state'), amendment.get('state'))}; "
+                     "the approved sha256 above stays approved until it is approved")
         self.say(f"URL: {plan.get('url', '')}")
         return 0
 
