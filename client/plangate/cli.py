@@ -410,9 +410,20 @@ def run(argv: list[str] | None = None, *, transport: httpx.BaseTransport | None 
         return 130
 
 
+#: The exit code of a command whose reader went away (`plangate status 1 | head -1`): the
+#: shell's for a process ended by SIGPIPE. Never 0: the answer was not all read (fail closed).
+EXIT_BROKEN_PIPE = 141
+
+
 def main(argv: list[str] | None = None) -> int:
     """The console script's entry point."""
-    return run(argv)
+    try:
+        return run(argv)
+    except BrokenPipeError:
+        # Quietly, as a command ended by SIGPIPE: no traceback, and none either when Python
+        # flushes the closed stdout on the way out (so it is pointed at /dev/null).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
 
 
 if __name__ == "__main__":

@@ -1,9 +1,13 @@
 """The `plangate` command against a fake server: usage errors, each exit code, the ETag wait."""
 
+import contextlib
 import json
+import os
+import sys
 
 import httpx
 import pytest
+from plangate import cli
 
 from tests.client.conftest import PLAN
 from tests.client.fake_plangate import BASE
@@ -320,3 +324,24 @@ def test_verify_draft_and_unexpected_states(plangate, plan_file, state, code):
     result = plangate("verify", plan_file, transport=transport)
     assert result.code == code
     assert f"is not approved ({state}): not submitted yet" in result.err
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly_and_not_with_0(
+        plangate, plan_file, fake, monkeypatch, capsys):
+    """`plangate status 1 | head -1`: no traceback when the pipe closes, and an exit code that
+    no gate reads as approved."""
+    assert plangate("submit", plan_file).code == 0
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before the command writes
+    closed = os.fdopen(write, "w")
+    real_run = cli.run
+    monkeypatch.setattr(cli, "run", lambda argv: real_run(argv, transport=fake.transport,
+                                                          stdout=closed))
+    monkeypatch.setattr(sys, "stdout", closed)
+    try:
+        assert cli.main(["status", "1"]) == cli.EXIT_BROKEN_PIPE == 141
+    finally:
+        monkeypatch.undo()
+        with contextlib.suppress(OSError):
+            closed.close()
+    assert capsys.readouterr().err == ""
