@@ -75,15 +75,18 @@ class Panel:
     earlier: list[Review] = field(default_factory=list)  # decided reviews of earlier revisions
     rerequest: list = field(default_factory=list)  # reviewers the author may ask again
     can_start_from: bool = False  # a rejected plan: start a new one from its content
+    open_threads: int = 0  # conversation threads nobody resolved yet (outdated ones too)
 
 
 #: Only to free old versions' entries: a committed write anywhere is a new version.
 PANEL_ROWS_SECONDS = 10 * 60
 
 
-def _load_panel_rows(plan: Plan) -> tuple[list[Review], list[Concern], list[ReviewRequest]]:
-    """The plan's reviews, its open concerns and its review requests: four queries (three,
-    without reviews). Users without their password hash: these rows may be cached."""
+def _load_panel_rows(plan: Plan) -> tuple[list[Review], list[Concern], list[ReviewRequest],
+                                          int]:
+    """The plan's reviews, its open concerns, its review requests and how many of its threads
+    are open: five queries (four, without reviews). Users without their password hash: these
+    rows may be cached."""
     reviews = list(_reviews(plan).defer("reviewer__password"))
     concerns = list(
         Concern.objects.filter(plan=plan, resolved_at__isnull=True)
@@ -92,7 +95,8 @@ def _load_panel_rows(plan: Plan) -> tuple[list[Review], list[Concern], list[Revi
     )
     requests = list(ReviewRequest.objects.filter(plan=plan).select_related("user", "group")
                     .defer("user__password"))
-    return reviews, concerns, requests
+    open_threads = Comment.objects.filter(plan=plan, parent=None, resolved_at=None).count()
+    return reviews, concerns, requests, open_threads
 
 
 def _panel_rows(plan: Plan):
@@ -109,7 +113,7 @@ def panel_rows_key(plan: Plan) -> str | None:
     """Where _panel_rows keeps the plan's rows: under the data version read with the plan
     (plan_for_page), None without one."""
     version = getattr(plan, "data_version", None)
-    return None if version is None else f"reviews:panel-rows:v1:{plan.pk}:{version}"
+    return None if version is None else f"reviews:panel-rows:v2:{plan.pk}:{version}"
 
 
 def review_panel(plan: Plan, user, *, described_policy: dict | None = None) -> Panel:
@@ -123,7 +127,7 @@ def review_panel(plan: Plan, user, *, described_policy: dict | None = None) -> P
     # The current revision, without its text (the panel shows its number and hash), read once
     # for the whole plan page (its draft controls ask whether there is one).
     revision = plan_selectors.current_revision(plan)
-    reviews, concerns, requests = _panel_rows(plan)
+    reviews, concerns, requests, open_threads = _panel_rows(plan)
     editors = plan_selectors.editor_ids(plan)  # on the plan page: from its cache entry
     prefetched = getattr(plan, "_prefetched_objects_cache", {}).get("steps")
     steps = list(prefetched if prefetched is not None else
@@ -144,6 +148,7 @@ def review_panel(plan: Plan, user, *, described_policy: dict | None = None) -> P
         reviews=[r for r in current if r.decision or under_review], concerns=concerns,
         requests=requests, turn=whose_turn(plan, current, requests, status),
         earlier=[r for r in reviews if r.decision and r not in current],
+        open_threads=open_threads,
     )
     panel.my_review = next((r for r in panel.reviews if r.reviewer_id == user.pk), None)
     if permissions.can_request_reviewers(plan, user):

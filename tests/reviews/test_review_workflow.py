@@ -365,3 +365,23 @@ def test_a_decision_that_leaves_the_plan_pending_is_audited_alone(author, review
     assert plan.status == PlanStatus.PENDING_REVIEW
     new = list(AuditEntry.objects.filter(pk__gt=head.pk))
     assert [(e.action, e.prev_hash) for e in new] == [("review.decided", head.entry_hash)]
+
+
+@pytest.mark.django_db(transaction=True)  # real commits: the page's rows are kept per write
+def test_the_plan_page_says_how_many_threads_are_open(client, author, reviewer):
+    plan = submitted_plan(author)
+    client.force_login(author)
+
+    def conversation_button() -> str:
+        page = client.get(plan.get_absolute_url()).content.decode()
+        link = f'href="/reviews/plan/{plan.pk}/comments/">'
+        return page[page.index(link) + len(link):].split("</a>", 1)[0]
+
+    assert conversation_button() == "Conversation"
+    first = services.comment_post(actor=reviewer, plan=plan, body="Which cache?")
+    services.comment_post(actor=author, plan=plan, body="Redis.", parent=first)  # a reply
+    assert conversation_button() == "Conversation · 1 open thread"
+    services.comment_post(actor=reviewer, plan=plan, body="And the TTL?")
+    assert conversation_button() == "Conversation · 2 open threads"
+    services.thread_resolve(actor=author, comment=first)
+    assert conversation_button() == "Conversation · 1 open thread"
