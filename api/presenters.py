@@ -16,7 +16,12 @@ from plans.markdown import ImportReport
 from plans.models import APPROVED_STATES, Plan, PlanRevision, PlanStatus, PlanStep
 from plans.services import text_revision_hash
 from reviews import selectors as review_selectors
-from reviews.certificate import Amendment, approval_certificate, standing_approval
+from reviews.certificate import (
+    AMENDMENT_STATES,
+    Amendment,
+    approval_certificate,
+    standing_approval,
+)
 from reviews.conversation import lines_of
 from reviews.forms import SECTION_LABELS
 from reviews.models import Answer, ChecklistAnswer, ChecklistItem, Comment, Concern, Review
@@ -319,7 +324,8 @@ STATE_OF_STATUS = {
     PlanStatus.NEEDS_REVISION: "needs_revision", PlanStatus.REJECTED: "rejected",
 }
 AMENDMENT_PHRASES = {"pending": "waiting for review",
-                     "needs_revision": "sent back for revision"}
+                     "needs_revision": "sent back for revision",
+                     "draft": "withdrawn to a draft"}
 REASONS = {
     "draft": "Plan {plan} is a draft: it has not been submitted for review.",
     "pending": "Plan {plan} is waiting for review; it is not approved yet.",
@@ -337,6 +343,8 @@ def verify_text(text: str, plan_id: int | None = None) -> dict:
 AMENDMENT_NOTES = {
     "pending": "An amendment of it (revision {amended}) is under review: revision {approved} "
                "stays approved until the amendment is approved.",
+    "draft": "An amendment of it (revision {amended}) was withdrawn to a draft: revision "
+             "{approved} stays approved.",
     "needs_revision": "An amendment of it (revision {amended}) was sent back for revision: "
                       "revision {approved} stays approved.",
 }
@@ -375,7 +383,11 @@ def verify_hash(sha256: str, plan_id: int | None = None) -> dict:
         candidates = list({r.plan_id: r.plan for r in revisions.order_by("-id")}.values())
         if not candidates:
             return _answer(sha256, "unknown", "No plan was ever submitted with this exact text.")
-        candidates.sort(key=lambda p: p.status not in APPROVED_STATES)
+        # A plan whose approval stands first: approved, else one with an amendment of an
+        # approval (only those are asked: two queries each).
+        candidates.sort(key=lambda p: (p.status not in APPROVED_STATES,
+                                       p.status not in AMENDMENT_STATES
+                                       or standing_approval(p) is None))
     plan = candidates[0]
     matching = revisions.filter(plan=plan).order_by("-number").first()
     number = matching.number if matching else None

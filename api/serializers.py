@@ -196,9 +196,9 @@ class AmendmentOut(serializers.Serializer):
 
     revision = serializers.IntegerField()
     sha256 = serializers.CharField()
-    state = serializers.ChoiceField(choices=["pending", "needs_revision"], help_text=(
-        "pending: under review; needs_revision: sent back. Either way the revision approved "
-        "before it stays approved."))
+    state = serializers.ChoiceField(choices=["pending", "needs_revision", "draft"], help_text=(
+        "pending: under review; needs_revision: sent back; draft: withdrawn by its author. "
+        "Either way the revision approved before it stays approved."))
 
 
 class PlanOut(PlanSummaryOut):

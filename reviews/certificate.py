@@ -154,17 +154,20 @@ def _certified(entry: tuple | None, revisions: list[PlanRevision]) -> PlanRevisi
 
 
 #: States in which an earlier approval stands although the plan's current revision is not
-#: approved: an amendment under review, or sent back for revision (a reviewer who refuses only
-#: the change asks for revision: README, Amendments). A rejected amendment rejects the plan, and
-#: a withdrawn one leaves a draft: no approval stands in either.
+#: approved: an amendment under review, sent back for revision (a reviewer who refuses only the
+#: change asks for revision: README, Amendments), or withdrawn by its author (a draft again:
+#: only an amendment takes an approved plan back to one). A rejected amendment rejects the
+#: plan: no approval stands.
 AMENDMENT_STATES = {PlanStatus.PENDING_REVIEW: "pending",
-                    PlanStatus.NEEDS_REVISION: "needs_revision"}
+                    PlanStatus.NEEDS_REVISION: "needs_revision",
+                    PlanStatus.DRAFT: "draft"}
 
 
 @dataclass(frozen=True)
 class Amendment:
-    """The amendment of an approved plan not approved (yet): its revision (the plan's current
-    one) and its state, "pending" (under review) or "needs_revision" (sent back)."""
+    """The amendment of an approved plan not approved (yet): its revision (the plan's latest
+    one) and its state, "pending" (under review), "needs_revision" (sent back) or "draft"
+    (withdrawn by its author)."""
 
     revision: PlanRevision
     state: str
@@ -264,7 +267,9 @@ def approval_certificate(plan: Plan, *, answers: bool = True,
                    if (record := provider(plan)) is not None]
     finally:
         del plan._approved_history
-    high_risk = getattr(plan, "has_high_risk_step", None)  # annotated by the certificate view
+    high_risk = payload.get("high_risk")  # as the approval recorded it (older ones did not)
+    if high_risk is None:
+        high_risk = getattr(plan, "has_high_risk_step", None)  # annotated by the page's view
     return Certificate(
         plan=plan, revision=revision,
         approved_at=entry[1] if entry else max(

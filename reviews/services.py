@@ -362,6 +362,9 @@ def _apply_outcome(*, plan: Plan, actor, revision: PlanRevision, review: Review 
             "approvals": sorted(r.reviewer.get_username() for r in status.approvals),
             "decision_review": review.pk if review else None,
             "policy": status.policy,
+            # Whether the policy took the plan as high-risk, as its steps were then: the
+            # certificate says it even once an amendment has changed them.
+            "high_risk": status.requirements.high_risk,
         },
     ))
     return status

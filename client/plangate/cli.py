@@ -253,7 +253,8 @@ class Command:
         self.say(f"Approved sha256: {plan.get('approved_sha256') or 'none'}")
         amendment = plan.get("amendment")
         if isinstance(amendment, dict):  # a server before amendments were reported: none
-            decided = {"pending": "under review", "needs_revision": "sent back for revision"}
+            decided = {"pending": "under review", "needs_revision": "sent back for revision",
+                       "draft": "withdrawn to a draft"}
             self.say(f"Amendment: revision {amendment.get('revision')} (sha256 "
                      f"{amendment.get('sha256')}) "
                      f"{decided.get(amendment.get('state'), amendment.get('state'))}; "

@@ -6,7 +6,7 @@ import pytest
 
 from implementation.services import implementation_finish, implementation_start
 from plans.models import PlanStatus
-from plans.services import plan_import_markdown, plan_submit, text_revision_hash
+from plans.services import plan_import_markdown, plan_submit, plan_withdraw, text_revision_hash
 from reviews import services
 from tests.implementation.kit import AMENDED, PLAN, approved_plan
 from tests.reviewkit import answer_all, approve
@@ -158,3 +158,41 @@ def test_the_schema_documents_the_amendment(client):
     for name in ("VerifyOut", "PlanOut"):
         assert "amendment" in schema[name]["properties"], name
     assert set(schema["AmendmentOut"]["properties"]) == {"revision", "sha256", "state"}
+
+
+def test_a_withdrawn_amendment_leaves_the_approval_standing_and_resubmitting_keeps_it(
+        amended, author, api_author):
+    plan_withdraw(actor=author, plan=amended)
+    amended.refresh_from_db()
+    assert amended.status == PlanStatus.DRAFT
+    withdrawn = approval(api_author, OLD)
+    assert withdrawn["approved"] is True and withdrawn["revision"] == 1
+    assert withdrawn["amendment"] == {"revision": 2, "sha256": NEW, "state": "draft"}
+    assert "withdrawn to a draft" in withdrawn["reason"]
+    assert approval(api_author, NEW)["approved"] is False
+    assert plan_json(api_author, amended)["approved_sha256"] == OLD
+    plan_submit(actor=author, plan=amended)
+    again = approval(api_author, OLD)
+    assert again["approved"] is True and again["amendment"]["state"] == "pending"
+
+
+def test_the_approval_keeps_the_risk_it_was_decided_under_when_an_amendment_raises_it(
+        author, reviewer, api_author):
+    plan = approved_plan(author, reviewer)
+    before = approval(api_author, OLD)
+    assert before["policy"]["high_risk"] is False
+    risky = PLAN.replace("**Risk Level**: Low", "**Risk Level**: High", 1)
+    assert risky != PLAN
+    response = api_author.post(f"/api/v1/plans/{plan.pk}/amend", {"markdown": risky},
+                               format="json")
+    assert response.status_code == 200, response.content
+    during = approval(api_author, OLD)
+    assert during["approved"] is True and during["policy"] == before["policy"]
+
+
+def test_a_hash_without_a_plan_finds_the_plan_whose_approval_stands(amended, author,
+                                                                     api_author):
+    copy = plan_import_markdown(actor=author, text=PLAN)  # the approved text, again
+    plan_submit(actor=author, plan=copy)
+    found = approval(api_author, OLD)
+    assert found["plan"] == amended.pk and found["approved"] is True
