@@ -246,6 +246,14 @@ DOCUMENT_TEMPLATES = ("plans/includes/plan_sections.html", "plans/includes/plan_
                       "plans/includes/revision_diff_sections.html")
 
 
+#: What a layout kept for every viewer has where a form's CSRF token goes (a new token is made
+#: for every response: the plan page's toolbar and review panel put theirs in). Escaping leaves
+#: it as it is (private-use characters); it is taken for a token only as one is written,
+#: value="MARK" (TOKEN_SLOT): a text that has the mark (a title, say) has its quotes escaped.
+TOKEN_MARK = "\ue000csrf-token\ue000"
+TOKEN_SLOT = re.compile(f'(?<=value="){TOKEN_MARK}(?=")')
+
+
 @functools.cache
 def templates_digest(names: tuple[str, ...] = DOCUMENT_TEMPLATES) -> str:
     """These templates' sources (the same for the life of a process): in the keys of what is

@@ -60,6 +60,8 @@ from .markdown import (
 )
 from .models import Plan
 from .rendering import (
+    TOKEN_MARK,
+    TOKEN_SLOT,
     page_entry_key,
     plan_page_document,
     revision_diff_html,
@@ -329,10 +331,9 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
     })  # fmt: skip
 
 
-#: Where the toolbar's forms show the CSRF token: a new one is made for every response, so the
-#: toolbar is kept laid out without it and the page puts its own between the parts. Escaping
-#: leaves it as it is, and no text has it (a private-use character).
-_TOKEN_MARK = "\ue000csrf-token\ue000"
+#: Where the toolbar's forms show the CSRF token (plans.rendering.TOKEN_MARK): a new one is made
+#: for every response, so the toolbar is kept laid out without it and the page puts its own
+#: between the parts.
 TOOLBAR_TEMPLATES = ("plans/includes/plan_toolbar.html", "plans/includes/draft_actions.html")
 #: How long a toolbar is kept unread (any change of what it shows makes a new key).
 TOOLBAR_SECONDS = 60 * 60
@@ -351,7 +352,7 @@ def _toolbar(request: HttpRequest, plan: Plan) -> list[SafeString]:
     can_edit = permissions.can_edit(plan, user)
     context = {
         # The draft controls' own (plans/templatetags/draft_tags.py): can_delete, can_archive.
-        **draft_actions({"request": request, "csrf_token": _TOKEN_MARK}, plan),
+        **draft_actions({"request": request, "csrf_token": TOKEN_MARK}, plan),
         "can_edit": can_edit,
         "edit_refusal": "" if can_edit else services.edit_refusal_reason(plan, user),
         "is_author": plan.author_id == user.pk,
@@ -365,7 +366,7 @@ def _toolbar(request: HttpRequest, plan: Plan) -> list[SafeString]:
     key = f"plans:page-toolbar:{templates_digest(TOOLBAR_TEMPLATES)}:{plan.pk}:{digest}"
     html = recent_toolbars.cached(key, lambda: render_to_string(TOOLBAR_TEMPLATES[0], context),
                                   TOOLBAR_SECONDS)
-    return [mark_safe(part) for part in html.split(_TOKEN_MARK)]  # noqa: S308 - escaped
+    return [mark_safe(part) for part in TOKEN_SLOT.split(html)]  # noqa: S308 - escaped
 
 
 #: The plan page's main column: the import report, the title, date, author and totals, and the

@@ -17,7 +17,7 @@ from django.utils.translation import get_language
 
 from core.cache import RecentValues, SharedValue
 from plans.models import Plan, PlanStatus, SubmissionRule
-from plans.rendering import templates_digest
+from plans.rendering import TOKEN_MARK, TOKEN_SLOT, templates_digest
 from reviews import policy
 from reviews.forms import reviewer_groups
 from reviews.models import Decision
@@ -72,10 +72,6 @@ def review_panel_cache_keys(plan) -> list[str]:
 
 #: The panel's templates: their sources are in its key.
 PANEL_TEMPLATES = ("reviews/includes/review_panel.html", "reviews/includes/reviewer_picker.html")
-#: Where the panel's forms show the CSRF token (as plans/views.py _TOKEN_MARK): a new token is
-#: made for every response, so the panel is kept laid out without it and each response puts its
-#: own in. Escaping leaves it as it is, and no text has it (a private-use character).
-_TOKEN_MARK = "\ue000csrf-token\ue000"
 #: How long a panel is kept unread (any change of what it shows makes a new key).
 PANEL_SECONDS = 60 * 60
 #: This process's panels (1-3 kB each), in front of the shared cache: a page viewed again lays
@@ -171,7 +167,9 @@ def review_panel_html(request, plan, shared: dict) -> str:
     load it again. Laid out once per what it shows (``_panel_key``), with this response's CSRF
     token put in."""
     token = get_token(request)  # (always: it also has the response set the CSRF cookie)
-    context = _context(plan, request.user, csrf_token=_TOKEN_MARK,
+    # The forms' CSRF token (plans.rendering.TOKEN_MARK): a new one is made for every response,
+    # so the panel is kept laid out without it and each response puts its own in.
+    context = _context(plan, request.user, csrf_token=TOKEN_MARK,
                        described_policy=shared_policy(shared))
     key = _panel_key(context)
 
@@ -179,4 +177,4 @@ def review_panel_html(request, plan, shared: dict) -> str:
         return render_to_string(PANEL_TEMPLATES[0], context)
 
     html = render() if key is None else recent_panels.cached(key, render, PANEL_SECONDS)
-    return mark_safe(html.replace(_TOKEN_MARK, token))  # noqa: S308 - the templates escape
+    return mark_safe(TOKEN_SLOT.sub(lambda slot: token, html))  # noqa: S308 - the templates escape

@@ -15,6 +15,7 @@ from accounts.roles import REVIEWERS
 from accounts.services import profile_update
 from core.cache import RecentValues
 from plans.models import Plan, PlanStatus
+from plans.rendering import TOKEN_MARK
 from plans.services import plan_submit
 from reviews import policy, services
 from reviews.models import Decision, Review
@@ -253,9 +254,26 @@ def test_its_forms_carry_the_pages_csrf_token(author):
     # The panel's own (a masked token: every get_token differs, the page's header's too).
     tokens = re.findall(r'name="csrfmiddlewaretoken" value="([^"]*)"', html)
     assert tokens and re.fullmatch(r"[A-Za-z0-9]{64}", tokens[0])
-    assert reviews_tags._TOKEN_MARK not in html
+    assert TOKEN_MARK not in html
     # A token this client's cookie takes: the submission posts (CSRF checked).
     response = client.post(reverse("reviews:submit", args=[plan.pk]),
                            {"csrfmiddlewaretoken": tokens[0]})
     assert response.status_code == 302
     assert Plan.objects.get(pk=plan.pk).status == PlanStatus.PENDING_REVIEW
+
+
+def test_a_text_that_has_the_token_mark_keeps_it_and_never_shows_a_token(author, reviewer):
+    """The mark is a token's place only as a form writes one (value="..."): a title or a
+    reviewer's name that has it shows it as typed on the page (toolbar and panel alike)."""
+    plan = ready_plan(author=author, title=f"Odd {TOKEN_MARK} title")
+    reviewer.first_name = f"Rob {TOKEN_MARK}"
+    reviewer.save()
+    services.review_request(actor=author, plan=plan, users=[reviewer])
+    client = signed_in(author)
+    for _ in range(2):  # laid out, then kept
+        html = _get(client, plan)[1].content.decode()
+        tokens = re.findall(r'name="csrfmiddlewaretoken" value="([^"]*)"', html)
+        assert tokens and all(re.fullmatch(r"[A-Za-z0-9]{64}", token) for token in tokens)
+        assert html.count(TOKEN_MARK) >= 2  # the title, the reviewer's name: as typed
+        for token in set(tokens):
+            assert f"Odd {token}" not in html and f"Rob {token}" not in html
