@@ -372,7 +372,7 @@ def plan_page_document(plan) -> str:
     plan._current_revision, plan.has_revisions = revision, revision is not None
     plan._editor_ids = set(entry["editors"])
     # Kept with the names as they were: named as today when shown (a rename saves no plan).
-    plan._transitions = selectors.with_display_names(entry["transitions"])
+    plan._transitions = selectors.with_display_names(entry["transitions"], plan)
     return mark_safe(entry["html"])  # noqa: S308 - as plan_document_html
 
 

@@ -188,14 +188,11 @@ def plan_authors_keys() -> list[str]:
 
 def plan_authors_changed(sender=None, update_fields=None, **kwargs) -> None:
     """A receiver of Plan and User saves and deletes. A save that names its fields and none
-    of these (a transition, a login) changes no author or name: no new token for each one.
-    A user's change is one of the timeline's names too (display_names)."""
+    of these (a transition, a login) changes no author or name: no new token for each one."""
     if update_fields is not None and not set(update_fields) & {
             "author", "author_id", "username", "first_name", "last_name"}:
         return
     _AUTHORS.changed()
-    if sender is get_user_model():
-        _DISPLAY_NAMES.changed()
 
 
 def plan_with_content(pk: int) -> Plan:
@@ -294,32 +291,41 @@ def load_transitions(plan: Plan) -> dict:
             "truncated": truncated}
 
 
-def _load_display_names() -> dict[int, str]:
-    return {user.pk: display_name(user) for user in
-            get_user_model().objects.order_by().only("username", "first_name", "last_name")}
+#: Only to free old versions' entries: a committed write anywhere is a new version.
+TIMELINE_NAMES_SECONDS = 10 * 60
 
 
-#: Every user's display name by id (accounts.display), shared (core.cache.SharedValue): read
-#: afresh after any committed change of a user's names, or a new or deleted user (the User
-#: receiver plan_authors_changed). One value, not one per user (core.cache.SharedValues): its
-#: keys are known before the plan page's entry is read, so the page can read them ahead with it.
-_DISPLAY_NAMES = SharedValue("user-display-names", _load_display_names)
+def timeline_names_key(plan: Plan) -> str | None:
+    """Where the display names of the plan's timeline are kept: under the data version read with
+    the plan (plan_for_page; any audited write, a profile's or an admin's edit of a user
+    included, is a new one), so a rename shows on the next view; None without one. Known before
+    the page's entry is read: the page reads it ahead with it."""
+    version = getattr(plan, "data_version", None)
+    return None if version is None else f"plans:timeline-names:v1:{plan.pk}:{version}"
 
 
-def display_names_keys() -> list[str]:
-    """What with_display_names reads from the cache (for a page's read_ahead)."""
-    return _DISPLAY_NAMES.cache_keys()
+def _load_names(ids: list[int]) -> dict[int, str | None]:
+    """{id: display name} of these users, None for one who no longer exists: one query."""
+    found = {user.pk: display_name(user) for user in get_user_model().objects.filter(
+        pk__in=ids).only("username", "first_name", "last_name")}
+    return {pk: found.get(pk) for pk in ids}
 
 
-def with_display_names(loaded: dict) -> dict:
+def with_display_names(loaded: dict, plan: Plan) -> dict:
     """load_transitions' moves with each actor's display name today, as every page names
     people: kept transitions (the plan page's entry) show a rename at once. The audit entry's
     own ``actor_repr`` (the username then) for a user who no longer exists; "" (system) for
-    none. No query while the names are kept, else one, however many moves."""
-    ids = loaded["actor_ids"]
-    names = _DISPLAY_NAMES.get() if any(ids) else {}
+    none. Only the moves' actors are read: one query, none while they are kept."""
+    ids = sorted({pk for pk in loaded["actor_ids"] if pk is not None})
+    key = timeline_names_key(plan) if ids else None
+    if key is None:
+        names = _load_names(ids) if ids else {}
+    else:
+        names = shared_cache.cached(key, lambda: _load_names(ids), TIMELINE_NAMES_SECONDS,
+                                    fresh=lambda kept: kept.keys() >= set(ids))
     moves = [(at, names.get(user_id) or actor_repr, *rest)
-             for (at, actor_repr, *rest), user_id in zip(loaded["moves"], ids, strict=True)]
+             for (at, actor_repr, *rest), user_id in zip(loaded["moves"], loaded["actor_ids"],
+                                                         strict=True)]
     return {"moves": moves, "truncated": loaded["truncated"]}
 
 
@@ -327,7 +333,7 @@ def transitions(plan: Plan) -> dict:
     """load_transitions, with today's display names (with_display_names): the plan page has
     them from its cache entry (plans/rendering.py plan_page_document), anyone else reads them."""
     if not hasattr(plan, "_transitions"):
-        plan._transitions = with_display_names(load_transitions(plan))
+        plan._transitions = with_display_names(load_transitions(plan), plan)
     return plan._transitions
 
 
