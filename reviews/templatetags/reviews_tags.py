@@ -95,7 +95,7 @@ def _plain(value, seen: dict):
     gave them) and the related rows loaded with them (never a query; not the password hash,
     which nothing shows, nor what starts with "_": Django's state and prefetched rows, which the
     template does not read). A plan: its id and status only, all the template reads of one
-    (tests/test_review_panel_cache.py checks that), not its text. Dataclasses (Panel,
+    (tests/reviews/test_review_panel_cache.py checks that), not its text. Dataclasses (Panel,
     PolicyStatus, Requirements, Missing): every field. A row met again (a review both in
     ``reviews`` and ``status.approvals``) is named by where it was first met. Kept quick: it
     runs on every view (a panel with twenty reviews names some thousand values)."""
