@@ -37,6 +37,13 @@ needs an amendment (revise the plan file and call submit_plan again) or must be 
 call finish_implementation."""
 
 
+#: An amendment of the approved revision not decided yet, as the server names it: {"revision",
+#: "sha256", "state": pending (under review), needs_revision (sent back) or draft (withdrawn)};
+#: until it is approved, the revision approved before (approved_sha256) stays approved. A plain
+#: dict: a TypedDict inside a tool's result needs typing_extensions' on Python 3.11.
+Amendment = dict[str, int | str]
+
+
 class PlanInfo(TypedDict):
     plan_id: int
     title: str
@@ -45,6 +52,7 @@ class PlanInfo(TypedDict):
     revision: int | None
     sha256: str | None
     approved_sha256: str | None
+    amendment: Amendment | None
 
 
 class SubmitResult(PlanInfo):
@@ -92,6 +100,7 @@ class VerifyResult(TypedDict):
     revision: int | None
     approved_by: list[str]
     approved_at: str | None
+    amendment: Amendment | None
 
 
 PathArg = Annotated[str, Field(description="Path of the plan's Markdown file (relative to the "
@@ -106,7 +115,17 @@ def _info(plan: dict) -> PlanInfo:
     revision = plan.get("revision") or {}
     return PlanInfo(plan_id=plan["id"], title=plan.get("title", ""), status=plan["status"],
                     url=plan.get("url", ""), revision=revision.get("number"),
-                    sha256=revision.get("sha256"), approved_sha256=plan.get("approved_sha256"))
+                    sha256=revision.get("sha256"), approved_sha256=plan.get("approved_sha256"),
+                    amendment=_amendment(plan))
+
+
+def _amendment(answer: dict) -> Amendment | None:
+    """The answer's amendment (a server before amendments were reported has none)."""
+    found = answer.get("amendment")
+    if not isinstance(found, dict):
+        return None
+    return {"revision": found.get("revision"), "sha256": found.get("sha256"),
+            "state": found.get("state")}
 
 
 def build_server(*, settings: Callable[[], Settings] = Settings.resolve,
@@ -236,7 +255,8 @@ def build_server(*, settings: Callable[[], Settings] = Settings.resolve,
                                 sha256=str(answer.get("sha256", "")), plan=answer.get("plan"),
                                 revision=answer.get("revision"),
                                 approved_by=list(answer.get("approved_by") or []),
-                                approved_at=answer.get("approved_at"))
+                                approved_at=answer.get("approved_at"),
+                                amendment=_amendment(answer))
 
         return call(operation)
 

@@ -87,6 +87,20 @@ def test_verify_and_status(call, fake):
     assert status["approved_sha256"] == status["sha256"]
 
 
+def test_verify_and_status_name_an_amendment_under_review(call, fake, monkeypatch):
+    fake.add(PLAN, status="APPROVED")
+    amendment = {"revision": 2, "sha256": "b" * 64, "state": "pending"}
+    fake.plans[1]["amendment"] = amendment
+    answer = fake._verify
+    monkeypatch.setattr(fake, "_verify", lambda text, plan_id: {
+        **answer(text, plan_id), "amendment": amendment})
+    assert call("plan_status", plan_id=1).structured_content["amendment"] == amendment
+    verified = call("verify_plan", path="docs/plan.md").structured_content
+    assert verified["approved"] is True and verified["amendment"] == amendment
+    del fake.plans[1]["amendment"]  # a server before amendments were reported
+    assert call("plan_status", plan_id=1).structured_content["amendment"] is None
+
+
 @pytest.mark.parametrize("arguments, message", [
     ({}, "give either path"),
     ({"path": "docs/plan.md", "markdown": PLAN}, "give either path"),
