@@ -12,13 +12,15 @@ AMENDED = PLAN + "### Step 3: Tell the user when they are blocked\n"
 def amend(fake, plan_id: int, state: str) -> None:
     """What the server answers while the amendment is under review or sent back."""
     plan = fake.plans[plan_id]
-    plan["status"] = {"pending": "PENDING_REVIEW", "needs_revision": "NEEDS_REVISION"}[state]
+    plan["status"] = {"pending": "PENDING_REVIEW", "needs_revision": "NEEDS_REVISION",
+                      "draft": "DRAFT"}[state]
     plan["revision"] = {"number": 2, "sha256": sha(AMENDED), "created_at": "2026-12-02T08:00Z"}
     plan["amendment"] = {"revision": 2, "sha256": sha(AMENDED), "state": state}
 
 
 @pytest.mark.parametrize(("state", "said"), [("pending", "under review"),
-                                             ("needs_revision", "sent back for revision")])
+                                             ("needs_revision", "sent back for revision"),
+                                             ("draft", "withdrawn to a draft")])
 def test_status_names_the_approved_hash_and_the_amendment(plangate, fake, state, said):
     plan_id = fake.add(PLAN, status="APPROVED")
     amend(fake, plan_id, state)
