@@ -29,10 +29,7 @@ from plans.rendering import CACHE_SECONDS, RENDER_VERSION, render_comment, rende
 _PARSER = MarkdownIt("commonmark").enable("table")
 #: Bump when what an outline holds changes: in the keys of the outline, the blocks' HTML (their
 #: data-step) and, through partials_digest, the page rows (the threads' labels).
-OUTLINE_VERSION = 2
-#: Only for the label of a thread whose lines are gone (step_heading): the number its heading
-#: was written with. Where steps are is plans.markdown.step_lines, never this.
-_STEP_HEADING = re.compile(r"step\s+(\d+)\b", re.IGNORECASE)
+OUTLINE_VERSION = 3  # 3: an outdated thread's step is the one it was written on
 #: Template furniture the app shows as its own UI (the checklist, approval, status): not content.
 FURNITURE_SECTIONS = {"review checklist", "approval"}
 _PLACEHOLDER_LINE = re.compile(r"^\s*\*(Status|Created):.*\*\s*$")
@@ -249,14 +246,6 @@ def locate(anchor_text: str, line_from: int, lines: list[str]) -> tuple[int, int
         return None
     best = min(starts, key=lambda i: (abs(i - here), i))
     return best + 1, best + size
-
-
-def step_heading(line: str) -> int | None:
-    """N when ``line`` is a "### Step N: ..." heading: the label of a thread whose lines are gone
-    (its revision's outline is not read for it), as it always was."""
-    match = re.match(r"\s*###\s+(.*)", line)
-    found = match and _STEP_HEADING.match(match.group(1))
-    return int(found.group(1)) if found else None
 
 
 def section_of(outline_: Outline, line: int) -> tuple[str, int | None]:

@@ -511,8 +511,9 @@ def _label(root: Comment, placed, outline) -> str:
         return f"{root.section} (whole section)" if root.section else "Whole plan"
     if placed is None:  # outdated: where it was
         where = f"revision {root.revision.number}, {_lines_label(root.line_from, root.line_to)}"
-        step = conversation.step_heading(root.anchor_text.split("\n", 1)[0])
-        place = f"Step {step}" if step else root.section
+        # The step it was written on, by position (the importer's numbering; None once the
+        # step is gone).
+        place = f"Step {root.step.position + 1}" if root.step else root.section
         return f"{place} · {where}" if place else where
     section, step = conversation.section_of(outline, placed[0])
     place = f"Step {step}" if step else section
@@ -572,7 +573,8 @@ def _conversation(plan: Plan, number: int | None) -> Conversation:
     outline = conversation.outline(shown) if shown else None
     lines = conversation.lines_of(shown.content) if shown else []
     comments = list(
-        Comment.objects.filter(plan=plan).select_related("author", "resolved_by", "revision")
+        Comment.objects.filter(plan=plan)
+        .select_related("author", "resolved_by", "revision", "step")
         .defer("revision__content", "author__password", "resolved_by__password")
         .order_by("created_at", "id")
     )

@@ -10,8 +10,9 @@ import pytest
 
 from plans.markdown import DEMO_DIR, step_lines
 from plans.services import plan_import_markdown, plan_submit
-from reviews import conversation
+from reviews import conversation, services
 from reviews.models import Comment
+from tests.reviewkit import resubmit
 
 from ..api.conftest import token_client
 
@@ -161,3 +162,13 @@ def test_step_n_plans_keep_their_anchors():
 
 def test_text_that_cannot_be_imported_has_no_steps():
     assert step_lines("") == [] and step_lines("### Step 1\n\x00") == []
+
+
+def test_an_outdated_thread_keeps_the_step_it_was_written_on(client, author, reviewer):
+    plan = submitted(author, styled("phase"))
+    comment = services.comment_post(actor=reviewer, plan=plan, body="Which index?",
+                                    step_number=2)
+    plan = resubmit(plan, author, "**Objective**: The query", "**Objective**: A faster query")
+    text = page(client, author, plan)
+    assert "have changed since revision 1" in text
+    assert thread_label(text, comment).startswith("Step 2 · revision 1, lines")
