@@ -56,7 +56,7 @@ MODES = {
     "quick": {"size": 60, "rounds": 1, "samples": 3, "http_rounds": 1, "http_seconds": 1.0,
               "write_rounds": 2, "cycles": 3, "writer_rounds": 2, "writer_seconds": 2.0,
               "transitions": 5, "markdown_rounds": 2},
-    "full": {"size": 10_000, "rounds": 3, "samples": 8, "http_rounds": 3, "http_seconds": 5.0,
+    "full": {"size": 10_000, "rounds": 3, "samples": 8, "http_rounds": 7, "http_seconds": 3.0,
              "write_rounds": 5, "cycles": 20, "writer_rounds": 5, "writer_seconds": 2.0,
              "transitions": 200, "markdown_rounds": 5},
 }

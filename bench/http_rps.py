@@ -23,7 +23,9 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
+from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
 from django.urls import reverse
+from django.utils.crypto import get_random_string
 
 from .loadgen import get as _get
 from .stats import spread
@@ -39,11 +41,16 @@ def _free_port() -> int:
 
 
 def _session_cookie(user) -> str:
+    """The cookies of a signed-in browser: its session, and the CSRF cookie the first page it
+    saw set (without it every page with a form would make a new CSRF secret and set it again,
+    which no browser makes a server do)."""
     session = SessionStore()
     session.update({SESSION_KEY: str(user.pk), HASH_SESSION_KEY: user.get_session_auth_hash(),
                     BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend"})
     session.create()
-    return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
+    csrf = get_random_string(CSRF_SECRET_LENGTH, allowed_chars=CSRF_ALLOWED_CHARS)
+    return (f"{settings.SESSION_COOKIE_NAME}={session.session_key}; "
+            f"{settings.CSRF_COOKIE_NAME}={csrf}")
 
 
 def _env(database_url: str, queue: str) -> dict:
