@@ -20,6 +20,7 @@ from reviews.certificate import (
     AMENDMENT_STATES,
     Amendment,
     approval_certificate,
+    certified_revision,
     standing_approval,
 )
 from reviews.conversation import lines_of
@@ -47,8 +48,7 @@ def _revision(revision: PlanRevision | None) -> dict | None:
 
 def approved_revision(plan: Plan) -> PlanRevision | None:
     """The revision the plan's certificate is for; only that part of it is read."""
-    standing = standing_approval(plan)
-    return standing.revision if standing else None
+    return certified_revision(plan)
 
 
 def _amendment(amendment: Amendment | None) -> dict | None:

@@ -191,11 +191,11 @@ def standing_approval(plan: Plan) -> StandingApproval | None:
     which ask the API) all read it. None when no approval stands.
 
     Approved (implemented, verified): the revision the last plan.approved entry names (the
-    latest revision without one: data older than the audit trail). An amendment under review
-    or sent back (AMENDMENT_STATES): the approval before it stands (README: until the amendment
-    is approved, drift is measured against the revision approved before), found only by its
-    entry, and the amendment is the current revision. Two queries (one for a plan under review
-    that was never approved), none in any other state."""
+    latest revision without one: data older than the audit trail). An amendment under review,
+    sent back or withdrawn (AMENDMENT_STATES): the approval before it stands (README: until the
+    amendment is approved, drift is measured against the revision approved before), found only
+    by its entry, and the amendment is the latest revision. Two queries (one for a plan under
+    review, sent back or a draft that was never approved), none for a rejected plan."""
     amending = AMENDMENT_STATES.get(plan.status)
     if plan.status not in APPROVED_STATES and amending is None:
         return None
