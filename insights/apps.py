@@ -30,5 +30,4 @@ class InsightsConfig(AppConfig):
 
         # The timeline's names are read ahead with the page's own entries (one round trip).
         panels.register("workflow", order=0, render=insights_tags.workflow_html, place=panels.TOP,
-                        cache_keys=lambda plan: [key for key in [
-                            plan_selectors.timeline_names_key(plan)] if key])
+                        cache_keys=plan_selectors.timeline_names_cache_keys)

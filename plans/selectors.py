@@ -304,6 +304,12 @@ def timeline_names_key(plan: Plan) -> str | None:
     return None if version is None else f"plans:timeline-names:v1:{plan.pk}:{version}"
 
 
+def timeline_names_cache_keys(plan: Plan) -> list[str]:
+    """What with_display_names reads of the shared cache (a panel's ``cache_keys``)."""
+    key = timeline_names_key(plan)
+    return [key] if key else []
+
+
 def _load_names(ids: list[int]) -> dict[int, str | None]:
     """{id: display name} of these users, None for one who no longer exists: one query."""
     found = {user.pk: display_name(user) for user in get_user_model().objects.filter(
@@ -317,9 +323,11 @@ def with_display_names(loaded: dict, plan: Plan) -> dict:
     own ``actor_repr`` (the username then) for a user who no longer exists; "" (system) for
     none. Only the moves' actors are read: one query, none while they are kept."""
     ids = sorted({pk for pk in loaded["actor_ids"] if pk is not None})
-    key = timeline_names_key(plan) if ids else None
-    if key is None:
-        names = _load_names(ids) if ids else {}
+    key = timeline_names_key(plan)
+    if not ids:
+        names = {}
+    elif key is None:
+        names = _load_names(ids)
     else:
         names = shared_cache.cached(key, lambda: _load_names(ids), TIMELINE_NAMES_SECONDS,
                                     fresh=lambda kept: kept.keys() >= set(ids))
