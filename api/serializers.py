@@ -58,6 +58,16 @@ class PlanFieldsIn(InputSerializer):
     success_criteria = CriterionIn(many=True, required=False)
 
 
+def _given(value) -> bool:
+    """A create's value that puts something in the plan: text that is not blank, a date, a
+    step, or a section with text."""
+    if isinstance(value, dict):
+        return any(map(_given, value.values()))
+    if isinstance(value, str):
+        return bool(value.strip())
+    return bool(value)
+
+
 class PlanCreateIn(PlanFieldsIn):
     markdown = MarkdownField(required=False,
                              help_text="Create from Markdown instead of the fields.")
@@ -66,7 +76,9 @@ class PlanCreateIn(PlanFieldsIn):
         if "markdown" in attrs and len(attrs) > 1:
             raise serializers.ValidationError(
                 "Send either the plan as Markdown or its fields, not both.")
-        if not attrs:  # nothing at all: no plan to make (the web import refuses an empty paste)
+        # Nothing at all, or only empty values ({"created_on": null}, {"title": ""}): no plan to
+        # make (the web import refuses an empty paste, the editor a plan without a title).
+        if not any(_given(value) for value in attrs.values()):
             raise serializers.ValidationError({"markdown": [
                 "Markdown is required: send the plan's text (or the plan as fields: title, "
                 "sections, steps)."]})

@@ -58,7 +58,10 @@ def test_a_comment_or_decision_that_is_not_a_string_is_refused(api_reviewer, aut
 
 
 # --- a plan needs its text ------------------------------------------------------------------------
-@pytest.mark.parametrize("body", [{}, {"markdown": ""}, {"markdown": " \n\t\n"}])
+@pytest.mark.parametrize("body", [
+    {}, {"markdown": ""}, {"markdown": " \n\t\n"}, {"created_on": None}, {"title": "  "},
+    {"sections": {"problem_statement": ""}, "steps": [], "success_criteria": []},
+])
 def test_a_plan_without_markdown_is_refused(api_author, body):
     problem = _problem(api_author.post("/api/v1/plans", body, format="json"), 400)
     assert list(problem["errors"]) == ["markdown"]
