@@ -26,7 +26,7 @@ from core.cache import SharedValue
 from core.compiled import CompiledQuery
 from core.errors import Conflict, NotAllowed, ValidationError
 from notifications import events as notification_events
-from notifications.models import ReminderKind
+from notifications.models import OutboxMessage, ReminderKind
 from notifications.services import notify_plan_event, remind_once
 from plans import permissions as plan_permissions
 from plans.models import Plan, PlanEditor, PlanRevision, PlanStatus, PlanStep
@@ -647,8 +647,9 @@ def thread_reopen(*, actor, comment: Comment) -> Comment:
 # --- review requests ------------------------------------------------------------------------------
 @transaction.atomic
 def review_request(*, actor, plan: Plan, users=(), groups=()) -> list[ReviewRequest]:
-    """Ask named reviewers and/or groups to review; returns the new requests (none when all
-    were asked already: then nobody is notified again)."""
+    """Ask named reviewers and/or groups to review; returns the requests that reached someone
+    new: the new ones, and a group's earlier request when members who joined it since were
+    notified now (none when all were asked already: then nobody is notified again)."""
     plan = _lock_plan(plan.pk)
     _require(permissions.can_request_reviewers(plan, actor),
              "Only the plan's author or an admin can request reviewers.")
@@ -669,6 +670,10 @@ def review_request(*, actor, plan: Plan, users=(), groups=()) -> list[ReviewRequ
     # Whoever was asked already is not asked (nor notified, nor audited) again.
     users = [u for u in users if u.pk not in have_users]
     recipients = {u.pk: u for u in users}
+    # A group asked before reaches, when asked again, only its members who were never notified
+    # of a request for this plan (they joined it since) and have not reviewed it.
+    reached = _notified_of_requests(plan) if have_groups & {g.pk for g in groups} else set()
+    again = []
     for group in groups:
         members = get_user_model().objects.filter(groups=group, is_active=True)
         eligible = [m for m in members if policy.may_review(plan, m, editor_ids=editors)]
@@ -678,12 +683,15 @@ def review_request(*, actor, plan: Plan, users=(), groups=()) -> list[ReviewRequ
                 "the Reviewers group who is not the plan's author or editor)."
             )
         if group.pk in have_groups:
-            continue
+            newcomers = [m for m in eligible if m.pk not in have_users | reached]
+            if newcomers:
+                again.append(group)
+            eligible = newcomers
         for member in eligible:
             if member.pk not in have_users:
                 recipients.setdefault(member.pk, member)
     groups = [g for g in groups if g.pk not in have_groups]
-    if not users and not groups:
+    if not users and not groups and not again:
         return []
     created = [
         ReviewRequest.objects.create(plan=plan, user=u, requested_by=actor) for u in users
@@ -691,10 +699,28 @@ def review_request(*, actor, plan: Plan, users=(), groups=()) -> list[ReviewRequ
         ReviewRequest.objects.create(plan=plan, group=g, requested_by=actor) for g in groups
     ]
     log(events.REVIEW_REQUESTED, actor=actor, obj=plan, plan=plan,
-        payload={"users": [u.get_username() for u in users], "groups": [g.name for g in groups]})
+        payload={"users": [u.get_username() for u in users], "groups": [g.name for g in groups],
+                 "groups_asked_again": [g.name for g in again],
+                 "notified": sorted(u.get_username() for u in recipients.values())})
     notify_plan_event(event=events.REVIEW_REQUESTED, plan=plan, actor=actor,
                       revision=policy.current_revision(plan), recipients=list(recipients.values()))
-    return created
+    return created + list(existing.filter(group__in=again))
+
+
+def _notified_of_requests(plan: Plan) -> set[int]:
+    """The ids of who was notified of a request to review ``plan`` (each request's audit entry
+    names them; the outbox has a row per recipient and channel, for entries older than that),
+    or has reviewed it."""
+    payloads = AuditEntry.objects.filter(
+        plan=plan, action=events.REVIEW_REQUESTED.name).values_list("payload", flat=True)
+    names = {name for payload in payloads for name in (payload or {}).get("notified", ())}
+    outbox = OutboxMessage.objects.filter(
+        plan=plan, event=events.REVIEW_REQUESTED.name, recipient__isnull=False)
+    return {
+        *get_user_model().objects.filter(username__in=names).values_list("pk", flat=True),
+        *outbox.values_list("recipient_id", flat=True),
+        *Review.objects.filter(plan=plan).values_list("reviewer_id", flat=True),
+    }
 
 
 @transaction.atomic

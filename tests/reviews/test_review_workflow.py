@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth.models import Group
 
 from audit.models import AuditEntry
+from notifications.models import OutboxMessage
 from plans.models import PlanStatus
 from plans.services import plan_submit
 from reviews import services
@@ -331,6 +332,34 @@ def test_asking_again_whoever_was_asked_notifies_no_one_again(client, author, re
     assert len(sent) == 2
     assert plan.review_requests.count() == 2
     assert actions(plan).count("review.requested") == 2
+
+
+def test_asking_a_group_again_notifies_only_who_joined_it_since(client, author, reviewer,
+                                                                reviewer2):
+    plan = submitted_plan(author)
+    group = Group.objects.create(name="Security")
+    group.user_set.add(reviewer)
+    services.review_request(actor=author, plan=plan, groups=[group])
+    newcomer = ReviewerFactory(username="nora")
+    group.user_set.add(newcomer, reviewer2)
+    services.review_start(actor=reviewer2, plan=plan)  # reviewing already: nothing to ask
+    client.force_login(author)
+    response = client.post(f"/reviews/plan/{plan.pk}/request/", {"group": group.pk},
+                           follow=True)
+    assert "Review requested." in response.content.decode()
+    asked = OutboxMessage.objects.filter(plan=plan, event="review.requested")
+    assert sorted({m.recipient.username for m in asked}) == ["nora", reviewer.username]
+    assert asked.filter(recipient=newcomer).count() == asked.filter(recipient=reviewer).count()
+    entry = AuditEntry.objects.filter(plan=plan, action="review.requested").latest("pk")
+    assert entry.payload["groups_asked_again"] == ["Security"]
+    assert entry.payload["notified"] == ["nora"]
+    assert plan.review_requests.count() == 1  # the group's one request
+    # Everyone in it heard of it now: asking again asks no one.
+    rows = asked.count()
+    response = client.post(f"/reviews/plan/{plan.pk}/request/", {"group": group.pk},
+                           follow=True)
+    assert "Already requested: no one new was asked or notified." in response.content.decode()
+    assert asked.count() == rows
 
 
 def test_request_form_offers_only_groups_with_a_reviewer(client, author, reviewer):
