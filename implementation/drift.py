@@ -112,6 +112,19 @@ def _planned_for_text(content_hash: str, content: str) -> tuple[PlannedFile, ...
     )
 
 
+@lru_cache(maxsize=256)
+def _steps_for_text(content_hash: str, content: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    document, _ = parse_plan_with_warnings(content)
+    return tuple((step.title, tuple(action.text for action in step.actions))
+                 for step in document.steps)
+
+
+def revision_steps(revision) -> list[tuple[str, tuple[str, ...]]]:
+    """Each step of this revision's text as (title, its actions' texts), read as the importer
+    reads plans (so as the plan's rows were written from it), cached by its content hash."""
+    return list(_steps_for_text(revision.content_hash, revision.content))
+
+
 def planned_files(revision) -> list[PlannedFile]:
     """The files (or globs) each step of this revision lists, cached by its content hash."""
     return list(_planned_for_text(revision.content_hash, revision.content))

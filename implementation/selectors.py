@@ -14,9 +14,15 @@ from django.db.models import Count
 
 from plans import permissions
 from plans.models import APPROVED_STATES, Plan, PlanEditor, PlanStatus
-from reviews.certificate import ApprovedRevision, CertificateRecord, approved_revisions
+from reviews.certificate import (
+    AMENDMENT_STATES,
+    ApprovedRevision,
+    CertificateRecord,
+    approved_revisions,
+)
 from reviews.models import Review
 
+from .drift import revision_steps
 from .models import CriterionCheck, DriftReport, ProgressReport, Verification
 
 #: Where the panel is shown at all: once the plan has been approved (an amendment under review
@@ -107,9 +113,16 @@ def implementation_record(plan: Plan, *, criteria: bool = True) -> Implementatio
     history = approved_revisions(plan)  # two
     if not history:
         return None
-    steps = [StepProgress(number=n, title=s.title, actions=s.action_count)
-             for n, s in enumerate(plan.steps.annotate(action_count=Count("actions"))
-                                   .order_by("position", "id"), start=1)]
+    if plan.status in AMENDMENT_STATES:
+        # An amendment is under review, sent back or withdrawn: the plan's rows are its steps,
+        # but the work goes on (and is reported) against the approved revision's.
+        steps = [StepProgress(number=n, title=title, actions=len(actions))
+                 for n, (title, actions) in enumerate(revision_steps(history[-1].revision),
+                                                      start=1)]
+    else:
+        steps = [StepProgress(number=n, title=s.title, actions=s.action_count)
+                 for n, s in enumerate(plan.steps.annotate(action_count=Count("actions"))
+                                       .order_by("position", "id"), start=1)]
     by_number = {step.number: step for step in steps}
     reports = list(ProgressReport.objects.filter(plan=plan).select_related("reported_by")
                    .defer("reported_by__password"))

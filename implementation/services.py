@@ -29,7 +29,7 @@ from plans.models import (
     status_phrase,
 )
 from plans.services import apply_document, read_content, revision_snapshot
-from reviews.certificate import approved_revisions
+from reviews.certificate import AMENDMENT_STATES, approved_revisions, standing_approval
 
 from . import drift, events
 from .models import CriterionCheck, DriftReport, Outcome, ProgressReport, Verification
@@ -115,26 +115,50 @@ def implementation_finish(*, actor, plan: Plan) -> Plan:
     return plan
 
 
+def _approved_steps(plan: Plan, approved: PlanRevision | None
+                    ) -> list[tuple[PlanStep | None, str, list[str]]]:
+    """The steps a progress report numbers, as (row, title, action texts): the approved
+    revision's. Approved or being implemented, the plan's rows are that revision's, and the
+    report keeps its row. While an amendment is under review, sent back or withdrawn, the rows
+    are the amendment's: the steps are read from the approved revision's own text (``approved``,
+    given then), and no row is the approved step (the report keeps the step's number and title,
+    as any report does)."""
+    if approved is None:
+        rows = PlanStep.objects.filter(plan=plan).prefetch_related("actions")
+        return [(row, row.title, [action.text for action in row.actions.all()]) for row in rows]
+    return [(None, title, list(actions))
+            for title, actions in drift.revision_steps(approved)]
+
+
 @transaction.atomic
 def progress_report(*, actor, plan: Plan, step: int, action: int | None = None,
                     note: str = "", commit: str = "") -> ProgressReport:
     """Mark step ``step`` (1-based), or its action ``action`` (1-based), done, with an optional
-    note and commit SHA. The first report on an approved plan starts its implementation."""
+    note and commit SHA. The first report on an approved plan starts its implementation.
+
+    While an amendment of the plan is under review, sent back or withdrawn, the approval before
+    it stands and the work goes on against it: reports are taken, numbered against the approved
+    revision's steps (not the amendment's), and leave the plan's status to the amendment's
+    review."""
     plan = _lock(plan)
     _require(permissions.can_implement(plan, actor), NOT_IMPLEMENTER)
-    _state(plan, (PlanStatus.APPROVED, PlanStatus.IMPLEMENTING), "take progress reports "
-                                                                 "(only while implementing)")
-    steps = list(PlanStep.objects.filter(plan=plan).prefetch_related("actions"))
+    amending = plan.status in AMENDMENT_STATES and standing_approval(plan) is not None
+    if not amending:
+        _state(plan, (PlanStatus.APPROVED, PlanStatus.IMPLEMENTING),
+               "take progress reports (only an approved plan can, also while an amendment of "
+               "it is reviewed)")
+    revision = approved_revision(plan)
+    steps = _approved_steps(plan, revision if amending else None)
     if not 1 <= int(step) <= len(steps):
-        raise ValidationError(f"There is no step {step}: the plan has {len(steps)} step(s).")
-    row = steps[int(step) - 1]
-    actions = list(row.actions.all())
+        whose = "the approved revision" if amending else "the plan"
+        raise ValidationError(f"There is no step {step}: {whose} has {len(steps)} step(s).")
+    row, title, actions = steps[int(step) - 1]
     action_text = ""
     if action is not None:
         if not 1 <= int(action) <= len(actions):
             raise ValidationError(f"Step {step} has no action {action}: it has "
                                   f"{len(actions)} action(s).")
-        action_text = actions[int(action) - 1].text
+        action_text = actions[int(action) - 1]
     note = (note or "").strip()
     if len(note) > MAX_NOTE:
         raise ValidationError(f"Keep the note under {MAX_NOTE} characters.")
@@ -144,11 +168,10 @@ def progress_report(*, actor, plan: Plan, step: int, action: int | None = None,
     if plan.status == PlanStatus.APPROVED:
         _start(plan, actor)
     report = ProgressReport.objects.create(
-        plan=plan, step=row, step_number=int(step), step_title=row.title,
+        plan=plan, step=row, step_number=int(step), step_title=title,
         action_number=int(action) if action is not None else None, action_text=action_text,
         note=note, commit=commit.lower(), reported_by=actor,
     )
-    revision = approved_revision(plan)
     log(events.PROGRESS_REPORTED, actor=actor, obj=report, plan=plan,
         revision_hash=revision.content_hash if revision else "",
         payload={"step": report.step_number, "action": report.action_number,
