@@ -12,7 +12,6 @@ from django.utils.http import parse_etags
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
@@ -23,8 +22,7 @@ from plans import permissions as plan_permissions
 from plans import selectors as plan_selectors
 from plans import services as plan_services
 from plans.markdown import export_plan
-from plans.models import Plan, PlanRevision, PlanStatus, status_phrase
-from reviews import conversation
+from plans.models import Plan, PlanStatus, status_phrase
 from reviews import services as review_services
 from reviews.models import Comment, Concern, Review
 
@@ -264,29 +262,6 @@ def _feedback_item(plan: Plan, kind: str, pk: int) -> dict:
     return next(item for item in presenters.feedback_data(plan)[kind] if item["id"] == pk)
 
 
-def _check_section(plan: Plan, data: dict) -> None:
-    """A new thread's ``section`` must be one of its revision's sections: the service would
-    keep any other title as the anchor of a comment on the whole plan. (An unknown revision is
-    left to the service, which says so.)"""
-    section = data["section"]
-    if not section or data.get("parent"):
-        return
-    revisions = PlanRevision.objects.filter(plan=plan)
-    revision = (revisions.filter(number=data["revision"]) if data.get("revision")
-                else revisions.order_by("-number")).first()
-    if revision is None and data.get("revision"):
-        return
-    if revision is None:
-        raise ValidationError({"section": [
-            f"Plan {plan.pk} has no revision yet, so no sections: leave section out to "
-            "comment on the whole plan, or name a step."]})
-    titles = list(conversation.outline(revision).sections)
-    if section.lower() not in {title.lower() for title in titles}:
-        raise ValidationError({"section": [
-            f"Revision {revision.number} has no section “{section}”; its sections: "
-            f"{'; '.join(titles) or 'none'} (or leave section out: the whole plan)."]})
-
-
 class PlanCommentsView(ApiView):
     @extend_schema(responses=s.CommentOut(many=True),
                    summary="The plan's comments, each with its section or step")
@@ -299,7 +274,6 @@ class PlanCommentsView(ApiView):
     def post(self, request, pk: int):
         plan = _viewable_plan(request, pk)
         data = _valid(s.CommentIn, request.data)
-        _check_section(plan, data)
         parent = None
         if data.get("parent"):
             parent = Comment.objects.filter(pk=data["parent"]).first()

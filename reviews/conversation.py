@@ -139,8 +139,14 @@ def _build(text: str) -> Outline:
 
 def outline(revision) -> Outline:
     """The revision's blocks, sections and steps; cached by its content hash."""
-    key = f"reviews:outline:v{RENDER_VERSION}:{OUTLINE_VERSION}:{revision.content_hash}"
-    return shared_cache.cached(key, lambda: _build(revision.content), CACHE_SECONDS)
+    return outline_of(revision.content, revision.content_hash)
+
+
+def outline_of(text: str, content_hash: str) -> Outline:
+    """The outline of a plan's text (a revision's, or a draft's as it would be frozen), cached
+    by its SHA-256 ``content_hash``."""
+    key = f"reviews:outline:v{RENDER_VERSION}:{OUTLINE_VERSION}:{content_hash}"
+    return shared_cache.cached(key, lambda: _build(text), CACHE_SECONDS)
 
 
 _BLOCK_TEMPLATE = "reviews/includes/conversation_block.html"

@@ -7,15 +7,27 @@ from django.contrib.auth.models import Group
 from accounts.roles import REVIEWERS
 from plans import markdown, schema
 
+from . import conversation
 from .models import Answer, Decision
 
-# What a comment or concern can be on: the plan's '##' sections the author writes.
+# The template's '##' sections the author writes, by key (what api/presenters names a stored key
+# by). A comment's or concern's menu offers the revision's own sections instead (section_menu):
+# real plans follow the template loosely.
 SECTIONS = [
     ("", "Whole plan"),
     *((section.key, section.heading) for section in schema.top_level()
       if section.kind not in schema.REVIEWER_KINDS),
 ]
 SECTION_LABELS = dict(SECTIONS)
+
+
+def section_menu(revision) -> list[str]:
+    """What a comment or concern on ``revision`` can be on, besides the whole plan: its '##'
+    sections in document order, less the template's furniture the app shows as its own UI (the
+    outline is cached by the revision's text, so the menu costs no query once it is read)."""
+    return [title for title in conversation.outline(revision).sections
+            if title.lower() not in conversation.FURNITURE_SECTIONS]
+
 
 # A step's number on a plan: no plan has more steps than its text has bytes, so a number past
 # that is no step (and could not be sent to the database as an OFFSET).

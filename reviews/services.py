@@ -30,6 +30,7 @@ from notifications.models import OutboxMessage, ReminderKind
 from notifications.services import notify_plan_event, remind_once
 from plans import permissions as plan_permissions
 from plans.models import Plan, PlanEditor, PlanRevision, PlanStatus, PlanStep
+from plans.services import revision_snapshot
 
 from . import conversation, events, permissions, policy
 from .models import (
@@ -393,11 +394,16 @@ def concern_raise(*, actor, plan: Plan, title: str, body: str = "", section: str
     title = (title or "").strip()
     if not title:
         raise ValidationError("Name the concern.")
+    # A concern is on the plan as it stands: its section is one of the current revision's (a
+    # draft never submitted has none to check it on: the section is a label).
+    revision = policy.current_revision(plan)
+    section = (section or "").strip()
+    if section:
+        section = _section_title(plan, revision, section)
     concern = Concern.objects.create(
         plan=plan, raised_by=actor, title=title[:200], body=(body or "").strip(),
-        section=(section or "")[:100], step=_step_of(plan, step),
+        section=section[:100], step=_step_of(plan, step),
     )
-    revision = policy.current_revision(plan)
     log(events.CONCERN_RAISED, actor=actor, obj=concern, plan=plan,
         revision_hash=revision.content_hash if revision else "",
         payload={"title": concern.title, "section": concern.section, "step": concern.step_id})
@@ -456,16 +462,38 @@ def _nth_step(plan: Plan, number: int) -> PlanStep | None:
     return steps[number - 1:number].first()
 
 
+def _section_title(plan: Plan, revision: PlanRevision | None, section: str) -> str:
+    """The own spelling of the section titled ``section`` (whatever its case) in ``revision``,
+    or, with none (a draft never submitted), in the plan's text as it stands. A title it does
+    not have is refused, naming the ones it has: filed on the plan as a whole instead, the
+    comment or concern would silently lose what it is about."""
+    if revision is None:
+        outline, what = conversation.outline_of(*revision_snapshot(plan)), "This draft"
+    else:
+        outline, what = conversation.outline(revision), f"Revision {revision.number}"
+    title = next((t for t in outline.sections if t.lower() == section.lower()), None)
+    if title is None:
+        raise ValidationError({"section": [
+            f"{what} has no section “{section}”; its sections: "
+            f"{'; '.join(outline.sections) or 'none'} (or leave section out: the whole plan)."]})
+    return title
+
+
 def _anchor(plan: Plan, *, revision: int | None, section: str, step_number: int | None,
             line_from: int | None, line_to: int | None) -> dict:
     """The anchor's fields: the revision, its lines (a range, a step's or a section's) and their
-    text. No revision yet (a draft never submitted): the comment is on the plan as a whole."""
+    text; a section the revision does not have is refused (_section_title). No revision yet (a
+    draft never submitted): the comment is on the plan as a whole, under one of its sections as
+    it stands, or on one of its steps."""
     revisions = PlanRevision.objects.filter(plan=plan)
     chosen = (revisions.filter(number=revision) if revision else
               revisions.order_by("-number")).first()
     if revision and chosen is None:
         raise ValidationError(f"This plan has no revision {revision}.")
-    fields = {"section": (section or "")[:100]}
+    section = (section or "").strip()
+    if chosen is None and section:
+        section = _section_title(plan, None, section)
+    fields = {"section": section[:100]}
     if chosen is None and (line_from or line_to):
         raise ValidationError("This plan has no revision yet, so no lines to comment on: "
                               "comment on the whole plan, a section or a step.")
@@ -477,6 +505,8 @@ def _anchor(plan: Plan, *, revision: int | None, section: str, step_number: int 
     if chosen is None or not (line_from or step_number or section):
         return fields
     outline = conversation.outline(chosen)
+    title = _section_title(plan, chosen, section) if section else ""
+    fields["section"] = title[:100]
     lines = conversation.lines_of(chosen.content)
     if line_from or line_to:
         line_from, line_to = line_from or line_to, line_to or line_from
@@ -492,11 +522,7 @@ def _anchor(plan: Plan, *, revision: int | None, section: str, step_number: int 
             raise ValidationError(f"Revision {chosen.number} has no step {step_number}.")
         line_from, line_to, _title = outline.steps[step_number]
     else:
-        match = next((t for t in outline.sections if t.lower() == section.strip().lower()), None)
-        if match is None:  # a section the revision does not have: on the plan as a whole
-            return fields
-        line_from, line_to = outline.sections[match]
-        fields["section"] = match[:100]
+        line_from, line_to = outline.sections[title]
     if not fields["section"]:
         fields["section"] = conversation.section_of(outline, line_from)[0][:100]
     text = "\n".join(lines[line_from - 1:line_to])

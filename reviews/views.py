@@ -31,13 +31,13 @@ from plans.models import Plan, PlanStep, RiskLevel, status_phrase
 from . import permissions, selectors, services
 from .certificate import Certificate, approval_certificate, approval_sections
 from .forms import (
-    SECTION_LABELS,
     AnswerForm,
     CommentBodyForm,
     CommentForm,
     ConcernForm,
     DecisionForm,
     RequestForm,
+    section_menu,
 )
 from .models import Answer, ChecklistItem, Comment, Concern, Decision, Review
 
@@ -134,7 +134,10 @@ def _review_page(request: HttpRequest, pk: int, decision_form: DecisionForm | No
         # Bound only when a refused decision is shown again; the template writes out the empty
         # form's inputs itself (cheaper than a widget template per input).
         "decision_form": decision_form or DecisionForm(initial={"revision": page.revision.number}),
-        "decisions": Decision.choices, "sections": SECTION_LABELS,
+        "decisions": Decision.choices,
+        # The concern form's sections: the plan's as it stands (the service checks it on that).
+        "sections": section_menu(page.revision if page.is_current else page.current)
+                    if page.can_raise_concern else [],
         "missing": missing[:REFUSAL_ITEMS], "missing_more": len(missing[REFUSAL_ITEMS:]),
     }, status=status)  # fmt: skip
 
@@ -229,8 +232,13 @@ def review_rerequest(request: HttpRequest, plan_id: int, user_id: int) -> HttpRe
 
 
 # --- concerns and comments ------------------------------------------------------------------------
+def _concern_form_url(request, plan_id, **_):
+    """Back to the page the concern form was on (the review page), where its error shows."""
+    return _next_url(request, reverse("plans:detail", args=[plan_id]))
+
+
 @require_POST
-@service_errors(_plan_url)
+@service_errors(_concern_form_url)
 def concern_raise(request: HttpRequest, plan_id: int) -> HttpResponse:
     plan = get_object_or_404(Plan, pk=plan_id)
     form = ConcernForm(request.POST)

@@ -88,9 +88,11 @@ def test_a_comment_on_a_section_the_revision_lacks_is_refused_with_its_sections(
     response = api_reviewer.post(f"/api/v1/plans/{plan.pk}/comments",
                                  {"body": "Hm.", "section": "Nonexistent section"}, format="json")
     problem = _problem(response, 400)
-    assert list(problem["errors"]) == ["section"]
+    # The service's refusal (reviews/services.py _section_title), keyed on the field; its
+    # detail is the message alone, as for every domain error.
+    assert problem["errors"] == {"section": [problem["detail"]]}
     assert problem["detail"].startswith(
-        "section: Revision 1 has no section “Nonexistent section”; its sections: ")
+        "Revision 1 has no section “Nonexistent section”; its sections: ")
     assert "Problem Statement" in problem["detail"]
     assert not Comment.objects.exists()
 
@@ -104,14 +106,22 @@ def test_a_comment_on_a_section_it_has_is_anchored_there_whatever_the_case(api_r
     assert response.json()["lines"] is not None
 
 
-def test_a_section_on_a_draft_without_revisions_is_refused(api_author, author):
+def test_a_section_on_a_draft_without_revisions_is_a_label_on_the_whole_plan(api_author,
+                                                                            author):
+    """As through the browser and the service (tests/reviews/test_section_anchors.py): a draft
+    never submitted has no lines to anchor on yet, but its sections as they stand."""
     plan = ready_plan(author=author)
+    response = api_author.post(f"/api/v1/plans/{plan.pk}/comments",
+                               {"body": "Hm.", "section": "problem statement"}, format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["section"] == "Problem Statement"
+    assert response.json()["lines"] is None
     problem = _problem(api_author.post(f"/api/v1/plans/{plan.pk}/comments",
-                                       {"body": "Hm.", "section": "Problem Statement"},
+                                       {"body": "Hm.", "section": "Nonexistent"},
                                        format="json"), 400)
-    assert problem["detail"] == (f"section: Plan {plan.pk} has no revision yet, so no sections: "
-                                 "leave section out to comment on the whole plan, or name a step.")
-    assert not Comment.objects.exists()
+    assert problem["errors"] == {"section": [problem["detail"]]}
+    assert problem["detail"].startswith("This draft has no section “Nonexistent”; its sections: ")
+    assert Comment.objects.count() == 1
 
 
 # --- messages that say what is expected -----------------------------------------------------------
