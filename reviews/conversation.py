@@ -15,6 +15,7 @@ import hashlib
 import re
 import uuid
 from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.template.loader import get_template, render_to_string
@@ -54,6 +55,12 @@ class Outline:
     sections: dict[str, tuple[int, int]] = field(default_factory=dict)  # title -> lines
     #: position (1..n, the plan's PlanStep positions) -> (first line, last line, heading text)
     steps: dict[int, tuple[int, int, str]] = field(default_factory=dict)
+
+    @property
+    def commentable(self) -> list[str]:
+        """The sections a comment or concern can be on: the '##' sections in document order,
+        less the template's furniture the app shows as its own UI."""
+        return [title for title in self.sections if title.lower() not in FURNITURE_SECTIONS]
 
 
 def lines_of(text: str) -> list[str]:
@@ -138,15 +145,16 @@ def _build(text: str) -> Outline:
 
 
 def outline(revision) -> Outline:
-    """The revision's blocks, sections and steps; cached by its content hash."""
-    return outline_of(revision.content, revision.content_hash)
+    """The revision's blocks, sections and steps; cached by its content hash (its text is read
+    only when the cache misses: a revision loaded without it costs no query then)."""
+    return outline_of(revision.content_hash, lambda: revision.content)
 
 
-def outline_of(text: str, content_hash: str) -> Outline:
+def outline_of(content_hash: str, text: Callable[[], str]) -> Outline:
     """The outline of a plan's text (a revision's, or a draft's as it would be frozen), cached
-    by its SHA-256 ``content_hash``."""
+    by its SHA-256 ``content_hash``; ``text()`` is called on a miss."""
     key = f"reviews:outline:v{RENDER_VERSION}:{OUTLINE_VERSION}:{content_hash}"
-    return shared_cache.cached(key, lambda: _build(text), CACHE_SECONDS)
+    return shared_cache.cached(key, lambda: _build(text()), CACHE_SECONDS)
 
 
 _BLOCK_TEMPLATE = "reviews/includes/conversation_block.html"

@@ -7,26 +7,17 @@ from django.contrib.auth.models import Group
 from accounts.roles import REVIEWERS
 from plans import markdown, schema
 
-from . import conversation
 from .models import Answer, Decision
 
 # The template's '##' sections the author writes, by key (what api/presenters names a stored key
-# by). A comment's or concern's menu offers the revision's own sections instead (section_menu):
-# real plans follow the template loosely.
+# by). A comment's or concern's menu offers the revision's own sections instead (its outline's
+# commentable sections): real plans follow the template loosely.
 SECTIONS = [
     ("", "Whole plan"),
     *((section.key, section.heading) for section in schema.top_level()
       if section.kind not in schema.REVIEWER_KINDS),
 ]
 SECTION_LABELS = dict(SECTIONS)
-
-
-def section_menu(revision) -> list[str]:
-    """What a comment or concern on ``revision`` can be on, besides the whole plan: its '##'
-    sections in document order, less the template's furniture the app shows as its own UI (the
-    outline is cached by the revision's text, so the menu costs no query once it is read)."""
-    return [title for title in conversation.outline(revision).sections
-            if title.lower() not in conversation.FURNITURE_SECTIONS]
 
 
 # A step's number on a plan: no plan has more steps than its text has bytes, so a number past

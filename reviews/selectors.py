@@ -630,8 +630,7 @@ def _conversation(plan: Plan, number: int | None) -> Conversation:
         plan=plan, revision=shown, revisions=revisions, blocks=blocks, general=general,
         document=_document(fragments, blocks),
         steps=outline.steps if outline else {},
-        sections=[t for t in (outline.sections if outline else {})
-                  if t.lower() not in conversation.FURNITURE_SECTIONS],
+        sections=outline.commentable if outline else [],
         can_comment=False, thread_count=len(threads), threads=threads,
         editors=policy.editor_ids(plan),
     )

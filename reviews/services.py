@@ -394,8 +394,8 @@ def concern_raise(*, actor, plan: Plan, title: str, body: str = "", section: str
     title = (title or "").strip()
     if not title:
         raise ValidationError("Name the concern.")
-    # A concern is on the plan as it stands: its section is one of the current revision's (a
-    # draft never submitted has none to check it on: the section is a label).
+    # A concern is on the plan as it stands: its section is one of the current revision's (of a
+    # draft never submitted: of its text as it stands).
     revision = policy.current_revision(plan)
     section = (section or "").strip()
     if section:
@@ -468,14 +468,17 @@ def _section_title(plan: Plan, revision: PlanRevision | None, section: str) -> s
     not have is refused, naming the ones it has: filed on the plan as a whole instead, the
     comment or concern would silently lose what it is about."""
     if revision is None:
-        outline, what = conversation.outline_of(*revision_snapshot(plan)), "This draft"
+        text, content_hash = revision_snapshot(plan)
+        outline = conversation.outline_of(content_hash, lambda: text)
+        what = "This draft"
     else:
         outline, what = conversation.outline(revision), f"Revision {revision.number}"
-    title = next((t for t in outline.sections if t.lower() == section.lower()), None)
+    sections = outline.commentable  # (the checklist and approval are the app's own forms)
+    title = next((t for t in sections if t.lower() == section.lower()), None)
     if title is None:
         raise ValidationError({"section": [
             f"{what} has no section “{section}”; its sections: "
-            f"{'; '.join(outline.sections) or 'none'} (or leave section out: the whole plan)."]})
+            f"{'; '.join(sections) or 'none'} (or leave section out: the whole plan)."]})
     return title
 
 

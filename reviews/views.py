@@ -28,7 +28,7 @@ from plans import permissions as plan_permissions
 from plans import services as plan_services
 from plans.models import Plan, PlanStep, RiskLevel, status_phrase
 
-from . import permissions, selectors, services
+from . import conversation, permissions, selectors, services
 from .certificate import Certificate, approval_certificate, approval_sections
 from .forms import (
     AnswerForm,
@@ -37,7 +37,6 @@ from .forms import (
     ConcernForm,
     DecisionForm,
     RequestForm,
-    section_menu,
 )
 from .models import Answer, ChecklistItem, Comment, Concern, Decision, Review
 
@@ -136,8 +135,8 @@ def _review_page(request: HttpRequest, pk: int, decision_form: DecisionForm | No
         "decision_form": decision_form or DecisionForm(initial={"revision": page.revision.number}),
         "decisions": Decision.choices,
         # The concern form's sections: the plan's as it stands (the service checks it on that).
-        "sections": section_menu(page.revision if page.is_current else page.current)
-                    if page.can_raise_concern else [],
+        "sections": conversation.outline(page.revision if page.is_current else page.current)
+                    .commentable if page.can_raise_concern else [],
         "missing": missing[:REFUSAL_ITEMS], "missing_more": len(missing[REFUSAL_ITEMS:]),
     }, status=status)  # fmt: skip
 

@@ -15,7 +15,7 @@ from tests.factories import (
     StepFileFactory,
     ready_plan,
 )
-from tests.reviewkit import answer_all, items_of
+from tests.reviewkit import answer_all, items_of, resubmit
 
 pytestmark = pytest.mark.django_db
 
@@ -110,3 +110,20 @@ def test_review_page_renders_the_revision_once_then_from_the_cache(client, autho
     second = client.get(f"/reviews/{review.pk}/")
     assert second.status_code == 200 and renderer.call_count == 0
     assert "A unique problem for the cache test." in second.content.decode()
+
+
+def test_a_review_of_an_earlier_revision_costs_what_a_current_one_does(client, author,
+                                                                      reviewer):
+    """Its concern form offers the current revision's sections: read from the cached outline,
+    not from that revision's text (loaded without it)."""
+    plan = ready_plan(author=author)
+    plan_submit(actor=author, plan=plan)
+    earlier = services.review_start(actor=reviewer, plan=plan)
+    plan = resubmit(plan, author, plan.problem_statement, "A newer problem statement.")
+    current = services.review_start(actor=reviewer, plan=plan)
+    assert current.pk != earlier.pk
+    client.force_login(reviewer)
+    for review in (earlier, current):
+        client.get(f"/reviews/{review.pk}/")  # warm caches
+    assert (count(client, f"/reviews/{earlier.pk}/") == count(client, f"/reviews/{current.pk}/")
+            <= REVIEW_PAGE_MAX_QUERIES)
