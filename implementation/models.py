@@ -16,8 +16,8 @@ class ProgressReport(models.Model):
 
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="progress_reports")
     # The plan's row for the step; empty for a report made while an amendment was reviewed (the
-    # rows were then the amendment's, the step the approved revision's) or on a step since
-    # deleted. The number and title below are what the report is about.
+    # rows were then the amendment's, the step the approved revision's: the report links none)
+    # or on a step since deleted. The number and title below are what the report is about.
     step = models.ForeignKey(PlanStep, on_delete=models.SET_NULL, null=True, blank=True,
                              related_name="+")
     step_number = models.PositiveIntegerField(help_text="1-based, as the plan numbers steps.")

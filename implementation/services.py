@@ -115,19 +115,18 @@ def implementation_finish(*, actor, plan: Plan) -> Plan:
     return plan
 
 
-def _approved_steps(plan: Plan, approved: PlanRevision | None
-                    ) -> list[tuple[PlanStep | None, str, list[str]]]:
-    """The steps a progress report numbers, as (row, title, action texts): the approved
-    revision's. Approved or being implemented, the plan's rows are that revision's, and the
-    report keeps its row. While an amendment is under review, sent back or withdrawn, the rows
-    are the amendment's: the steps are read from the approved revision's own text (``approved``,
-    given then), and no row is the approved step (the report keeps the step's number and title,
-    as any report does)."""
-    if approved is None:
-        rows = PlanStep.objects.filter(plan=plan).prefetch_related("actions")
-        return [(row, row.title, [action.text for action in row.actions.all()]) for row in rows]
-    return [(None, title, list(actions))
-            for title, actions in drift.revision_steps(approved)]
+def _live_steps(plan: Plan) -> list[tuple[PlanStep | None, str, list[str]]]:
+    """The steps a report numbers when no amendment is in the way, as (row, title, action
+    texts): the plan's rows, which are its approved revision's."""
+    rows = PlanStep.objects.filter(plan=plan).prefetch_related("actions")
+    return [(row, row.title, [action.text for action in row.actions.all()]) for row in rows]
+
+
+def _steps_of(revision: PlanRevision) -> list[tuple[PlanStep | None, str, list[str]]]:
+    """The steps of ``revision``'s own text, as _live_steps gives them, with no row: while an
+    amendment is reviewed the plan's rows are the amendment's, and the report does not link
+    one (it keeps the step's number and title, as any report does)."""
+    return [(None, title, list(actions)) for title, actions in drift.revision_steps(revision)]
 
 
 @transaction.atomic
@@ -142,15 +141,17 @@ def progress_report(*, actor, plan: Plan, step: int, action: int | None = None,
     review."""
     plan = _lock(plan)
     _require(permissions.can_implement(plan, actor), NOT_IMPLEMENTER)
-    amending = plan.status in AMENDMENT_STATES and standing_approval(plan) is not None
-    if not amending:
+    standing = standing_approval(plan) if plan.status in AMENDMENT_STATES else None
+    if standing is None:
         _state(plan, (PlanStatus.APPROVED, PlanStatus.IMPLEMENTING),
-               "take progress reports (only an approved plan can, also while an amendment of "
-               "it is reviewed)")
-    revision = approved_revision(plan)
-    steps = _approved_steps(plan, revision if amending else None)
+               "take progress reports (only while it is approved or being implemented, or "
+               "while an amendment of it is reviewed)")
+        revision, steps = approved_revision(plan), _live_steps(plan)
+    else:  # the approval that stands, with its text
+        revision = PlanRevision.objects.get(pk=standing.revision.pk)
+        steps = _steps_of(revision)
     if not 1 <= int(step) <= len(steps):
-        whose = "the approved revision" if amending else "the plan"
+        whose = "the plan" if standing is None else "the approved revision"
         raise ValidationError(f"There is no step {step}: {whose} has {len(steps)} step(s).")
     row, title, actions = steps[int(step) - 1]
     action_text = ""

@@ -274,7 +274,8 @@ def build_server(*, settings: Callable[[], Settings] = Settings.resolve,
     ) -> ProgressResult:
         """Mark a step of the approved plan (or one of its actions) done, with an optional note
         and commit. The first report starts the implementation (IMPLEMENTING). While an
-        amendment of the plan is under review, number steps as the approved revision has them."""
+        amendment of the plan is under review (or sent back, or withdrawn), number steps as the
+        approved revision has them."""
 
         def operation(api, config):
             sha = drift.commit_of(commit, folder) if commit else ""
