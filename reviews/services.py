@@ -730,7 +730,8 @@ def review_request(*, actor, plan: Plan, users=(), groups=()) -> list[ReviewRequ
     log(events.REVIEW_REQUESTED, actor=actor, obj=plan, plan=plan,
         payload={"users": [u.get_username() for u in users], "groups": [g.name for g in groups],
                  "groups_asked_again": [g.name for g in again],
-                 "notified": sorted(u.get_username() for u in recipients.values())})
+                 "notified": sorted(u.get_username() for u in recipients.values()),
+                 "notified_ids": sorted(recipients)})
     notify_plan_event(event=events.REVIEW_REQUESTED, plan=plan, actor=actor,
                       revision=policy.current_revision(plan), recipients=list(recipients.values()))
     return created + list(existing.filter(group__in=again))
@@ -738,15 +739,14 @@ def review_request(*, actor, plan: Plan, users=(), groups=()) -> list[ReviewRequ
 
 def _notified_of_requests(plan: Plan) -> set[int]:
     """The ids of who was notified of a request to review ``plan`` (each request's audit entry
-    names them; the outbox has a row per recipient and channel, for entries older than that),
-    or has reviewed it."""
+    has them; for entries older than that, the outbox's rows: one per recipient and channel,
+    none for someone who turned both off), or has reviewed it."""
     payloads = AuditEntry.objects.filter(
         plan=plan, action=events.REVIEW_REQUESTED.name).values_list("payload", flat=True)
-    names = {name for payload in payloads for name in (payload or {}).get("notified", ())}
     outbox = OutboxMessage.objects.filter(
         plan=plan, event=events.REVIEW_REQUESTED.name, recipient__isnull=False)
     return {
-        *get_user_model().objects.filter(username__in=names).values_list("pk", flat=True),
+        *(pk for payload in payloads for pk in (payload or {}).get("notified_ids", ())),
         *outbox.values_list("recipient_id", flat=True),
         *Review.objects.filter(plan=plan).values_list("reviewer_id", flat=True),
     }

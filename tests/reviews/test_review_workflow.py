@@ -352,9 +352,11 @@ def test_asking_a_group_again_notifies_only_who_joined_it_since(client, author, 
     assert asked.filter(recipient=newcomer).count() == asked.filter(recipient=reviewer).count()
     entry = AuditEntry.objects.filter(plan=plan, action="review.requested").latest("pk")
     assert entry.payload["groups_asked_again"] == ["Security"]
-    assert entry.payload["notified"] == ["nora"]
+    assert (entry.payload["notified"], entry.payload["notified_ids"]) == (["nora"], [newcomer.pk])
     assert plan.review_requests.count() == 1  # the group's one request
-    # Everyone in it heard of it now: asking again asks no one.
+    # Everyone in it heard of it now: asking again asks no one (a renamed member included).
+    newcomer.username = "nora.k"
+    newcomer.save()
     rows = asked.count()
     response = client.post(f"/reviews/plan/{plan.pk}/request/", {"group": group.pk},
                            follow=True)
