@@ -60,7 +60,7 @@ class PlanFieldsIn(InputSerializer):
 
 def _given(value) -> bool:
     """A create's value that puts something in the plan: text that is not blank, a date, a
-    step, or a section with text."""
+    step, or a section with text (None, a blank text, an empty list or dict: nothing)."""
     if isinstance(value, dict):
         return any(map(_given, value.values()))
     if isinstance(value, str):
@@ -77,11 +77,15 @@ class PlanCreateIn(PlanFieldsIn):
             raise serializers.ValidationError(
                 "Send either the plan as Markdown or its fields, not both.")
         # Nothing at all, or only empty values ({"created_on": null}, {"title": ""}): no plan to
-        # make (the web import refuses an empty paste, the editor a plan without a title).
+        # make (the web import refuses an empty paste).
         if not any(_given(value) for value in attrs.values()):
             raise serializers.ValidationError({"markdown": [
                 "Markdown is required: send the plan's text (or the plan as fields: title, "
                 "sections, steps)."]})
+        # As fields, a plan has a title, as the editor requires (a text's comes from its heading).
+        if "markdown" not in attrs and not _given(attrs.get("title")):
+            raise serializers.ValidationError({"title": [
+                "Give the plan a title (or send the plan as Markdown)."]})
         return attrs
 
 

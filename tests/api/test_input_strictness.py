@@ -69,6 +69,15 @@ def test_a_plan_without_markdown_is_refused(api_author, body):
     assert not Plan.objects.exists()
 
 
+@pytest.mark.parametrize("body", [{"created_on": "2025-01-02"},
+                                  {"title": " ", "sections": {"problem_statement": "Slow."}}])
+def test_a_plan_made_of_fields_needs_a_title(api_author, body):
+    problem = _problem(api_author.post("/api/v1/plans", body, format="json"), 400)
+    assert problem["errors"] == {"title": ["Give the plan a title (or send the plan as "
+                                           "Markdown)."]}
+    assert not Plan.objects.exists()
+
+
 def test_revise_with_whitespace_only_markdown_is_refused(api_author, author):
     plan = ready_plan(author=author)
     problem = _problem(api_author.post(f"/api/v1/plans/{plan.pk}/revise",
