@@ -68,6 +68,7 @@ __all__ = [
     "parse_plan_with_warnings",
     "parse_risk",
     "patch_source",
+    "read_back",
     "render_plan",
     "step_lines",
 ]
@@ -381,6 +382,9 @@ class _Spans:
     review_checklist: tuple[int, int] | None = None
     headings: dict = field(default_factory=dict)  # '###' prose key -> its heading line's start
     end: int = 0  # where a new section goes (before the closing note)
+    # A code block never closed: (where its code starts, the line that would close it). What an
+    # edit adds from there on would be code, so the export closes the block first (_Edits).
+    open_fence: tuple[int, str] | None = None
 
 
 @dataclass
@@ -407,8 +411,8 @@ class _Parser:
             self.offsets.append(position)
             position += len(line) + 1
         self.warnings: list[Finding] = []
-        self.code = self._in_code()
         self.spans = _Spans(end=len(text))
+        self.code = self._in_code()
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -435,6 +439,9 @@ class _Parser:
         if fence:
             self.warn(opened, f"a code block opened here ({fence}) is never closed; everything "
                               "after it reads as code")
+            opener = self.lines[opened]
+            indent = opener[: len(opener) - len(opener.lstrip(" "))]
+            self.spans.open_fence = (self.line_end(opened), indent + fence)
         return flags
 
     def heading(self, index: int) -> tuple[int, str] | None:
@@ -1260,9 +1267,17 @@ def _render_item(item, style: _Item | None) -> str:
 
 
 class _Edits:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, open_fence: tuple[int, str] | None = None) -> None:
         self.text = text
         self.edits: list[tuple[int, int, str]] = []
+        self.open_fence = open_fence  # _Spans.open_fence of the text
+
+    def _closed(self, start: int, new: str) -> str:
+        """``new``, written at ``start`` inside the text's unclosed code block, after a line
+        closing that block (the opener's own marker), so that it does not read as code."""
+        at_line_start = start == 0 or self.text[start - 1] == "\n"
+        close = ("" if at_line_start else "\n") + self.open_fence[1]
+        return close + ("" if new.startswith("\n") else "\n") + new
 
     def replace(self, span: tuple[int, int], new: str) -> None:
         self.edits.append((span[0], span[1], new))
@@ -1281,10 +1296,13 @@ class _Edits:
             text = source.removeprefix(bom)
             position_in, newline = _source_positions(text)
         out, done, position = [bom], 0, 0  # (done: where the last edit ended in self.text)
+        fence = self.open_fence
         for start, end, new in sorted(self.edits, key=lambda e: (e[0], e[1])):
             if start < done:  # overlapping: the later edit is inside one already made
                 continue
             done = end
+            if fence is not None and new and start >= fence[0]:  # the first text written there
+                new, fence = self._closed(start, new), None
             if position_in is not None:
                 start, end, new = position_in(start), position_in(end), new.replace("\n", newline)
             out += [text[position:start], new]
@@ -1376,12 +1394,45 @@ def patch_source(source: str, doc: PlanDocument) -> str:
     return _source_edits(source, doc).apply()
 
 
+def read_back(text: str, doc: PlanDocument) -> tuple[list[str], ImportReport]:
+    """What of ``doc`` its text (patch_source's, for an imported plan) does not read back as,
+    named as the editor labels it ("Step 2: objective", "Testing strategy: unit testing"),
+    and the text's import report: one parse. Compared as the writer compares, so what it
+    takes for unchanged is no disagreement."""
+    parsed = _parse(text)
+    back = parsed.document
+    problems = []
+    if not _same_value(back.title, doc.title):
+        problems.append("Title")
+    if (created_date(back.created) or "") != (created_date(doc.created) or ""):
+        problems.append("Created date")
+    for key in schema.prose_keys():
+        if not _same_value(back.sections.get(key, ""), doc.sections.get(key, "")):
+            section = schema.get(key)
+            parent = f"{schema.get(section.parent).label}: " if section.parent else ""
+            problems.append(parent + (section.label.lower() if parent else section.label))
+    written, read = _stored_steps(doc.steps), parsed.stored_steps
+    if len(written) != len(read):
+        problems.append(f"Steps ({len(written)} entered, {len(read)} in the text)")
+    names = ("title", *(_FIELD_LABELS[name].lower() for name in _STEP_SCALARS[1:]))
+    for number, (entered, found) in enumerate(zip(written, read, strict=False), start=1):
+        wrong = [name for name, a, b in zip(names, entered[0], found[0], strict=True) if a != b]
+        wrong += [_FIELD_LABELS[name].lower() for name, a, b
+                  in zip(_LIST_FIELDS, entered[1:], found[1:], strict=True) if a != b]
+        if wrong:
+            problems.append(f"Step {number}: {', '.join(wrong)}")
+    if [_item_key(i) for i in back.success_criteria] != [_item_key(i)
+                                                        for i in doc.success_criteria]:
+        problems.append(schema.get("success_criteria").label)
+    return problems, parsed.report
+
+
 def _source_edits(source: str, doc: PlanDocument) -> _Edits:
     """patch_source's edits, in the normalised source (export_plan makes them in the source
     as given)."""
     parsed = _parsed_source(source)
     old, raw, spans = parsed.document, parsed.raw, parsed.spans
-    edits = _Edits(normalise_text(source))
+    edits = _Edits(normalise_text(source), spans.open_fence)
     level = spans.level
 
     if not _same_value(old.title, doc.title):
@@ -1396,6 +1447,9 @@ def _source_edits(source: str, doc: PlanDocument) -> _Edits:
             edits.insert(spans.header_end, ("\n\n" if spans.header_end else "")
                          + f"*Created: {doc.created}*" + ("" if spans.header_end else "\n\n"))
 
+    # The steps' edits first: what they add at the end of the last step must come before a
+    # section added at the same place (a text ending right after its last step).
+    _patch_steps(edits, parsed, doc)
     top = schema.top_level()
     for key in schema.prose_keys():
         new = doc.sections.get(key, "")
@@ -1421,7 +1475,6 @@ def _source_edits(source: str, doc: PlanDocument) -> _Edits:
     if not _same_value(old.review_checklist, doc.review_checklist) and spans.review_checklist:
         edits.replace(spans.review_checklist, doc.review_checklist)
 
-    _patch_steps(edits, parsed, doc)
     _patch_items(edits, raw.success_criteria, doc.success_criteria, spans.criteria,
                  spans.criteria_end, old.success_criteria)
     if spans.criteria_end is None and doc.success_criteria:
@@ -1444,6 +1497,18 @@ def _section_insert_point(spans: _Spans, top: list[schema.Section], section) -> 
     return next((spans.blocks[k][0] for k in later if k in spans.blocks), spans.end)
 
 
+def _insert_objective(edits: _Edits, span: _StepSpans, value: str) -> None:
+    """A new objective goes where the template has it: first, on the line under the step's
+    heading (not at the step's end, which may be after its notes or inside a code block). A
+    blank line keeps the line that followed the heading from reading as more of it, unless
+    that line is blank or another field."""
+    at = edits.text.find("\n", span.start)
+    at = len(edits.text) if at < 0 else at
+    following = edits.text[at + 1:].split("\n", 1)[0] if at < len(edits.text) else ""
+    gap = "\n" if following.strip() and not _BOLD_FIELD_RE.match(following) else ""
+    edits.insert(at, f"\n**{_FIELD_LABELS['objective']}**: {value}{gap}")
+
+
 def _patch_steps(edits: _Edits, parsed: _Parsed, doc: PlanDocument) -> None:
     if parsed.stored_steps == _stored_steps(doc.steps):
         return
@@ -1463,6 +1528,8 @@ def _patch_steps(edits: _Edits, parsed: _Parsed, doc: PlanDocument) -> None:
                 value = (risk_level(value) or value).capitalize()
             if name in span.fields:
                 edits.replace(span.fields[name], value)
+            elif name == "objective" and value.strip():
+                _insert_objective(edits, span, value)
             elif value.strip():
                 edits.insert(span.content_end, f"\n**{_FIELD_LABELS[name]}**: {value}")
         for name in _LIST_FIELDS:

@@ -25,11 +25,14 @@ from .markdown import (
     content_hash_text,
     created_date,
     decode_plan,
+    document_from_plan,
     estimate_hours,
     export_plan,
     normalise_text,
     parse_plan_with_warnings,
     parse_risk,
+    patch_source,
+    read_back,
 )
 from .models import (
     Plan,
@@ -356,12 +359,33 @@ def plan_update(*, actor, plan: Plan, fields: dict | None = None, steps: list[di
         _write_steps(plan=current, steps=steps)
     if success_criteria is not None:
         _write_criteria(plan=current, items=success_criteria)
+    if current.source is not None:
+        _rewrite_source(current)
     _record_editor(current, actor)
     log(events.PLAN_EDITED, actor=actor, obj=current, plan=current,
         payload={"fields": changed, "steps": None if steps is None else len(steps),
                  "success_criteria": None if success_criteria is None
                  else len(success_criteria)})
     return current
+
+
+def _rewrite_source(plan: Plan) -> None:
+    """After an edit of an imported plan, whose text (its revision, export and hash) is its
+    source with the edited fields rewritten in place: that text must read back as the fields,
+    or the page and the reviewed text would disagree; such an edit is refused, in the caller's
+    transaction, so nothing is saved. The import report then describes that text (its warnings
+    and their lines), not the text as first imported."""
+    read_content(plan)  # the content just written, in one statement
+    document = document_from_plan(plan)
+    problems, report = read_back(patch_source(plan.source, document), document)
+    if problems:
+        raise ValidationError(
+            "This edit cannot be written into the plan's Markdown so that it reads back as "
+            f"entered: {'; '.join(problems)}. Nothing was saved. Look for a code block left "
+            "open (```) or a heading line in what you entered: they take in the text after "
+            "them.")
+    plan.import_report = report.as_dict()
+    plan.save(update_fields=["import_report"])
 
 
 def edit_refusal_reason(plan: Plan, actor) -> str:
