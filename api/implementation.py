@@ -4,7 +4,6 @@ the browser uses (implementation.services); errors are problem details like ever
 
 from __future__ import annotations
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -17,7 +16,7 @@ from plans.models import Plan
 from .base import ApiView
 from .fields import CommitField, InputSerializer, TextField
 from .serializers import SHA256, MarkdownField, PlanOut
-from .views import _plan_response, _valid, _viewable_plan
+from .views import _plan_response, _valid, _viewable_plan, plan_or_404
 
 
 # --- input ----------------------------------------------------------------------------------------
@@ -174,7 +173,7 @@ class StartView(ApiView):
     @extend_schema(request=None, responses=PlanOut,
                    summary="Start implementing an approved plan (author, co-author)")
     def post(self, request, pk: int):
-        impl.implementation_start(actor=request.user, plan=get_object_or_404(Plan, pk=pk))
+        impl.implementation_start(actor=request.user, plan=plan_or_404(pk))
         return _plan_response(request, pk)
 
 
@@ -182,7 +181,7 @@ class FinishView(ApiView):
     @extend_schema(request=None, responses=PlanOut,
                    summary="Say the implementation is done (author, co-author)")
     def post(self, request, pk: int):
-        impl.implementation_finish(actor=request.user, plan=get_object_or_404(Plan, pk=pk))
+        impl.implementation_finish(actor=request.user, plan=plan_or_404(pk))
         return _plan_response(request, pk)
 
 
@@ -190,7 +189,7 @@ class ProgressView(ApiView):
     @extend_schema(request=ProgressIn, responses={201: ProgressOut},
                    summary="Mark a step (or one of its actions) done, with a note and commit")
     def post(self, request, pk: int):
-        plan = get_object_or_404(Plan, pk=pk)
+        plan = plan_or_404(pk)
         data = _valid(ProgressIn, request.data)
         report = impl.progress_report(actor=request.user, plan=plan, step=data["step"],
                                       action=data.get("action"), note=data["note"],
@@ -203,7 +202,7 @@ class DriftView(ApiView):
                    summary="Upload the changed files; answers the drift report against the "
                            "approved revision (kept per run)")
     def post(self, request, pk: int):
-        plan = get_object_or_404(Plan, pk=pk)
+        plan = plan_or_404(pk)
         data = _valid(DriftIn, request.data)
         report = impl.drift_report_upload(actor=request.user, plan=plan, changed=data["files"],
                                           base=data["base"], head=data["head"],
@@ -217,7 +216,7 @@ class AmendView(ApiView):
     @extend_schema(request=AmendIn, responses=PlanOut,
                    summary="Submit an amendment of an approved plan for review")
     def post(self, request, pk: int):
-        plan = get_object_or_404(Plan, pk=pk)
+        plan = plan_or_404(pk)
         data = _valid(AmendIn, request.data)
         impl.amendment_submit(actor=request.user, plan=plan, text=data["markdown"])
         return _plan_response(request, pk)
@@ -228,7 +227,7 @@ class VerificationView(ApiView):
                    summary="Post-implementation review: VERIFIED or SENT_BACK (a reviewer who "
                            "is not the author)")
     def post(self, request, pk: int):
-        plan = get_object_or_404(Plan, pk=pk)
+        plan = plan_or_404(pk)
         data = _valid(VerificationIn, request.data)
         verification = impl.verification_decide(
             actor=request.user, plan=plan, outcome=data["outcome"], comment=data["comment"],

@@ -31,9 +31,19 @@ from . import serializers as s
 from .base import ApiView
 from .media import MarkdownRenderer
 
+NO_SUCH_PLAN = "No such plan."
+
+
+def plan_or_404(pk: int, queryset=None) -> Plan:
+    """The plan, or a 404 that says so in words (every plan endpoint answers alike)."""
+    try:
+        return (queryset if queryset is not None else Plan.objects).get(pk=pk)
+    except Plan.DoesNotExist:
+        raise Http404(NO_SUCH_PLAN) from None
+
 
 def _viewable_plan(request, pk: int, queryset=None) -> Plan:
-    plan = get_object_or_404(queryset if queryset is not None else Plan.objects.all(), pk=pk)
+    plan = plan_or_404(pk, queryset)
     if not plan_permissions.can_view(plan, request.user):
         raise PermissionDenied("You cannot see this plan.")
     return plan
@@ -132,7 +142,7 @@ class PlanDetailView(ApiView):
         query (the ETag's) and answers 304 with no body."""
         etag = presenters.plan_etag(pk)
         if etag is None:
-            raise Http404("No such plan.")
+            raise Http404(NO_SUCH_PLAN)
         _viewable_plan(request, pk, Plan.objects.only("id", "author_id", "status"))
         wanted = parse_etags(request.headers.get("If-None-Match", ""))
         if etag in wanted or "*" in wanted:
@@ -142,7 +152,7 @@ class PlanDetailView(ApiView):
     @extend_schema(request=s.PlanUpdateIn, responses=s.PlanOut,
                    summary="Update a draft (or a plan sent back) from structured fields")
     def patch(self, request, pk: int):
-        plan = get_object_or_404(Plan, pk=pk)
+        plan = plan_or_404(pk)
         data = _valid(s.PlanUpdateIn, request.data)
         _editable_state(plan, request.user)
         plan_services.plan_update(
@@ -159,7 +169,7 @@ class PlanReviseView(ApiView):
     @extend_schema(request=s.MarkdownIn, responses=s.PlanOut,
                    summary="Replace a draft's (or sent-back plan's) content with new Markdown")
     def post(self, request, pk: int):
-        plan = get_object_or_404(Plan, pk=pk)
+        plan = plan_or_404(pk)
         data = _valid(s.MarkdownIn, request.data)
         _editable_state(plan, request.user)
         plan_services.plan_import_markdown(actor=request.user, text=data["markdown"], plan=plan)
@@ -170,7 +180,7 @@ class PlanSubmitView(ApiView):
     @extend_schema(request=None, responses=s.PlanOut,
                    summary="Submit for review (409 if already under review or decided)")
     def post(self, request, pk: int):
-        plan = get_object_or_404(Plan, pk=pk)
+        plan = plan_or_404(pk)
         _editable_state(plan, request.user)
         plan_services.plan_submit(actor=request.user, plan=plan)
         return _plan_response(request, pk)
@@ -180,7 +190,7 @@ class PlanWithdrawView(ApiView):
     @extend_schema(request=None, responses=s.PlanOut,
                    summary="Withdraw a plan under review back to draft")
     def post(self, request, pk: int):
-        plan = get_object_or_404(Plan, pk=pk)
+        plan = plan_or_404(pk)
         if plan.status != PlanStatus.PENDING_REVIEW:
             raise Conflict(f"This plan {status_phrase(plan.status)}, not under review: "
                            "there is nothing to withdraw.")
@@ -219,7 +229,7 @@ class PlanReviewsView(ApiView):
     @extend_schema(request=None, responses={201: s.ReviewOut},
                    summary="Start (or return) my review of the current revision")
     def post(self, request, pk: int):
-        plan = get_object_or_404(Plan, pk=pk)
+        plan = plan_or_404(pk)
         review = review_services.review_start(actor=request.user, plan=plan)
         return Response(s.ReviewOut(presenters.review_data(review.pk)).data,
                         status=status.HTTP_201_CREATED)
@@ -333,7 +343,7 @@ class PlanConcernsView(ApiView):
     @extend_schema(request=s.ConcernIn, responses={201: s.ConcernOut},
                    summary="Raise a blocking concern (reviewers of the plan, admins)")
     def post(self, request, pk: int):
-        plan = get_object_or_404(Plan, pk=pk)
+        plan = plan_or_404(pk)
         data = _valid(s.ConcernIn, request.data)
         concern = review_services.concern_raise(actor=request.user, plan=plan, **data)
         return Response(s.ConcernOut(_feedback_item(plan, "concerns", concern.pk)).data,

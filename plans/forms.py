@@ -275,6 +275,11 @@ class BaseStepFormSet(forms.BaseFormSet):
     A plan with no steps saves as a draft; submitting it is refused by
     Plan.missing_for_submission ("At least one implementation step")."""
 
+    # Django's own asks the user to file a bug report: a page cut short, or a stale one, is not.
+    default_error_messages = {
+        "missing_management_form": "The form was incomplete: reload the page and try again.",
+    }
+
     def _construct_form(self, i, **kwargs):
         return super()._construct_form(i, empty_permitted=True, **kwargs)
 

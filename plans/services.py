@@ -189,9 +189,11 @@ def _checked(row, where: str, exclude) -> None:
 def _editable(fields: dict) -> dict:
     """``fields``, if the editor may set them all: title, created date, every prose section of
     the schema and the review checklist."""
-    unknown = set(fields) - {"title", "created_on", "review_checklist", *schema.prose_keys()}
+    editable = ["title", "created_on", "review_checklist", *schema.prose_keys()]
+    unknown = set(fields) - set(editable)
     if unknown:
-        raise ValidationError(f"Not editable here: {', '.join(sorted(unknown))}.")
+        raise ValidationError(f"Not editable here: {', '.join(sorted(unknown))}. "
+                              f"Editable: {', '.join(editable)}.")
     return fields
 
 

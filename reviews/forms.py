@@ -27,11 +27,26 @@ MAX_STEP_NUMBER = markdown.MAX_BYTES
 MAX_ID = 2**63 - 1
 
 
+#: What a page sent with a revision number that is none (the hidden field, tampered or cut).
+NO_REVISION = "The page sent no revision number the plan has: reload the review"
+#: An answer's checklist item or choice missing or not one of the choices.
+NO_ANSWER = "Answer yes, no or N/A for a checklist item."
+NOTE_MAX = 5000
+CONCERN_TITLE_MAX = 200  # Concern.title's max_length
+
+
 class AnswerForm(forms.Form):
-    item = forms.IntegerField()
-    answer = forms.ChoiceField(choices=Answer.choices)
-    note = forms.CharField(required=False, max_length=5000)
-    revision = forms.IntegerField(required=False)
+    """Each field says its own problem (the view joins them): a note too long is not a
+    missing answer."""
+
+    item = forms.IntegerField(error_messages={"required": NO_ANSWER, "invalid": NO_ANSWER})
+    answer = forms.ChoiceField(choices=Answer.choices, error_messages={
+        "required": NO_ANSWER, "invalid_choice": NO_ANSWER})
+    note = forms.CharField(required=False, max_length=NOTE_MAX, error_messages={
+        "max_length": f"A note can be at most {NOTE_MAX:,} characters "
+                      "(this one has %(show_value)s)."})
+    revision = forms.IntegerField(required=False, error_messages={
+        "invalid": f"{NO_REVISION} and answer again."})
 
 
 class DecisionForm(forms.Form):
@@ -42,10 +57,12 @@ class DecisionForm(forms.Form):
     )
     comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}),
                               max_length=20000)
+    # Required: the page always sends the number it showed, and the decision service checks
+    # the plan has not changed since only when it is given.
     revision = forms.IntegerField(
-        required=False, widget=forms.HiddenInput,
-        error_messages={"invalid": "The page sent no revision number the plan has: reload the "
-                                   "review and decide again."})
+        widget=forms.HiddenInput,
+        error_messages={"invalid": f"{NO_REVISION} and decide again.",
+                        "required": f"{NO_REVISION} and decide again."})
 
     def clean(self):
         # A hidden field shows no errors of its own: the form says them, above its choices.
@@ -55,10 +72,16 @@ class DecisionForm(forms.Form):
 
 
 class ConcernForm(forms.Form):
-    title = forms.CharField(max_length=200)
+    title = forms.CharField(max_length=CONCERN_TITLE_MAX, error_messages={
+        "required": "Name the concern.",
+        "max_length": f"A concern's title can be at most {CONCERN_TITLE_MAX} characters "
+                      "(this one has %(show_value)s): put the detail in its text."})
     body = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
     section = forms.CharField(required=False, max_length=100)
-    step = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)  # a PlanStep's id
+    step = forms.IntegerField(  # a PlanStep's id
+        required=False, min_value=1, max_value=MAX_ID,
+        error_messages=dict.fromkeys(("invalid", "min_value", "max_value"),
+                                     "That step is not part of this plan."))
 
 
 class CommentForm(forms.Form):

@@ -2,6 +2,8 @@
 
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 
@@ -258,6 +260,10 @@ class ReviewRequest(models.Model):
         return f"{self.user or self.group} for {self.plan}"
 
 
+#: The most approvals a policy may ask for: more would leave plans unapprovable by any team.
+MAX_APPROVALS = 20
+
+
 class ReviewPolicy(models.Model):
     """How many approvals a plan needs, from whom; stricter when any step is High risk.
 
@@ -265,8 +271,14 @@ class ReviewPolicy(models.Model):
     """
 
     name = models.CharField(max_length=100, default="Default")
-    min_approvals = models.PositiveIntegerField(default=1)
-    high_risk_min_approvals = models.PositiveIntegerField(default=2)
+    min_approvals = models.PositiveIntegerField(
+        default=1, validators=[MinValueValidator(1), MaxValueValidator(MAX_APPROVALS)],
+        help_text=f"At least 1 (a plan is never approved unreviewed), at most {MAX_APPROVALS}.",
+    )
+    high_risk_min_approvals = models.PositiveIntegerField(
+        default=2, validators=[MinValueValidator(1), MaxValueValidator(MAX_APPROVALS)],
+        help_text="When any step is High risk; no fewer than the ordinary minimum.",
+    )
     required_groups = models.ManyToManyField(Group, blank=True, related_name="+")
     high_risk_required_groups = models.ManyToManyField(Group, blank=True, related_name="+")
     updated_at = models.DateTimeField(auto_now=True)
@@ -276,3 +288,12 @@ class ReviewPolicy(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self):
+        # High risk only ever raises the bar (policy.requirements): a lower number here would
+        # be ignored, and the admin would believe high-risk plans need fewer approvals.
+        low, high = self.min_approvals, self.high_risk_min_approvals
+        if low is not None and high is not None and high < low:
+            raise ValidationError({"high_risk_min_approvals": (
+                f"A high-risk plan needs at least as many approvals as any plan: {low} or more "
+                f"(it is {high}).")})

@@ -54,6 +54,12 @@ def _concern_back(request, pk, **_):
     return reverse("plans:detail", args=[plan_id]) if plan_id else "/"
 
 
+def _form_errors(form) -> str:
+    """A refused form's errors in one message, each field's own (they name the problem), each
+    said once (an answer with neither item nor choice is one problem)."""
+    return " ".join(dict.fromkeys(e for errors in form.errors.values() for e in errors))
+
+
 def _next_url(request: HttpRequest, default: str) -> str:
     """The form's `next` when it points back into this site; otherwise `default`."""
     target = request.POST.get("next", "")
@@ -153,7 +159,7 @@ def review_answer(request: HttpRequest, pk: int) -> HttpResponse:
     review = get_object_or_404(Review, pk=pk)
     form = AnswerForm(request.POST)
     if not form.is_valid():
-        raise ValidationError("Answer yes, no or N/A for a checklist item.")
+        raise ValidationError(_form_errors(form))
     row = services.review_answer(
         actor=request.user, review=review, item=form.cleaned_data["item"],
         answer=form.cleaned_data["answer"], note=form.cleaned_data["note"],
@@ -187,7 +193,7 @@ def review_decide(request: HttpRequest, pk: int) -> HttpResponse:
     fixable = not request.htmx and permissions.owns_review(review, request.user)
     if not form.is_valid():
         if not fixable:
-            raise ValidationError("Choose approve, needs revision or reject.")
+            raise ValidationError(_form_errors(form))
         return _review_page(request, pk, form, status=400)
     try:
         review = services.review_decide(
@@ -242,7 +248,7 @@ def concern_raise(request: HttpRequest, plan_id: int) -> HttpResponse:
     plan = get_object_or_404(Plan, pk=plan_id)
     form = ConcernForm(request.POST)
     if not form.is_valid():
-        raise ValidationError("Name the concern.")
+        raise ValidationError(_form_errors(form))
     services.concern_raise(actor=request.user, plan=plan, **form.cleaned_data)
     messages.success(request, "Concern raised; the plan cannot be approved while it is open.")
     return redirect(_next_url(request, plan.get_absolute_url()))

@@ -52,10 +52,20 @@ def _positive_float(value: str) -> float:
     return number
 
 
-def _plan_id(value: str) -> int:
-    if not value.isdigit() or int(value) < 1:
-        raise argparse.ArgumentTypeError(f"not a plan id: {value!r}")
-    return int(value)
+def _positive_int(what: str):
+    """An argument type for a 1-based number; its error names what the number is."""
+
+    def parse(value: str) -> int:
+        if not value.isdigit() or int(value) < 1:
+            raise argparse.ArgumentTypeError(f"not {what}: {value!r}")
+        return int(value)
+
+    return parse
+
+
+_plan_id = _positive_int("a plan id")
+_step_number = _positive_int("a step number")
+_action_number = _positive_int("an action number")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -111,8 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("progress", parents=[common],
                             help="mark a step (or one of its actions) of an approved plan done")
     p.add_argument("plan", metavar="ID", help="the plan's id, or a plan file submitted before")
-    p.add_argument("step", type=_plan_id, metavar="STEP", help="the step's number (1-based)")
-    p.add_argument("--action", type=_plan_id, metavar="N",
+    p.add_argument("step", type=_step_number, metavar="STEP", help="the step's number (1-based)")
+    p.add_argument("--action", type=_action_number, metavar="N",
                    help="only action N of the step (1-based); default: the whole step")
     p.add_argument("--note", default="", help="what was done, in a line")
     p.add_argument("--commit", default="", metavar="SHA",

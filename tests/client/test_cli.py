@@ -20,6 +20,8 @@ from tests.client.fake_plangate import BASE
     (("submit", "docs/plan.md", "--timeout", "5"), "--timeout only makes sense with --wait"),
     (("submit", "docs/plan.md", "--wait", "--timeout", "soon"), "not a number"),
     (("submit", "docs/plan.md", "--plan", "seven"), "not a plan id"),
+    (("progress", "18", "0"), "argument STEP: not a step number: '0'"),
+    (("progress", "18", "1", "--action", "0"), "argument --action: not an action number"),
     (("submit", "docs/plan.md", "--plan", "3", "--new"), "exclude each other"),
     (("submit", "missing.md"), "missing.md: no such file"),
     (("verify", "missing.md"), "missing.md: no such file"),

@@ -50,8 +50,8 @@ def test_deciding_someone_elses_review_is_forbidden(client, author, reviewer, re
     review = services.review_start(actor=reviewer, plan=plan)
     answer_all(review, reviewer)
     client.force_login(reviewer2)
-    response = client.post(f"/reviews/{review.pk}/decide/", {"decision": "APPROVED"},
-                           HTTP_HX_REQUEST="true")
+    response = client.post(f"/reviews/{review.pk}/decide/",  # as the page sends it
+                           {"decision": "APPROVED", "revision": 1}, HTTP_HX_REQUEST="true")
     assert response.status_code == 403
     assert response.content.decode() == "This is not your review."
     review.refresh_from_db()
@@ -107,8 +107,8 @@ def test_decision_on_a_stale_revision_is_a_conflict(client, author, reviewer):
     assert response.content.decode().startswith("This plan changed, reload.")
     assert "stale" in response.content.decode()
     # In the browser: a message and back to the review page.
-    response = client.post(f"/reviews/{review.pk}/decide/", {"decision": "APPROVED"},
-                           follow=True)
+    response = client.post(f"/reviews/{review.pk}/decide/",
+                           {"decision": "APPROVED", "revision": 1}, follow=True)
     assert response.redirect_chain[-1][0] == f"/reviews/{review.pk}/"
     assert "This plan changed, reload." in response.content.decode()
     review.refresh_from_db()

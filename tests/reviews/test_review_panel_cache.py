@@ -237,7 +237,7 @@ def test_a_changed_policy_shows_on_the_next_view():
     client = signed_in(author)
     assert "Approvals: 0 of 1" in kept(client, plan)
     row = policy.active_policy()
-    row.min_approvals = 3
+    row.min_approvals = row.high_risk_min_approvals = 3  # high risk never asks for fewer
     services.policy_save(actor=admin, policy=row, required_groups=[],
                          high_risk_required_groups=[], changed_fields=["min_approvals"],
                          created=False)
