@@ -260,7 +260,8 @@ def test_carried_answers_are_confirmed_with_the_keyboard(pages, alice, reviewer)
         page.keyboard.press("Enter")
     expect(page.locator("#checklist-count")).to_contain_text("14 to confirm")
     expect(row).to_contain_text("From revision 1, unchanged section · confirmed")
-    assert active(page)["id"] == f"answer-{target.pk}-yes"
+    # Focus moves once the swapped row has settled: waited for, not read at once.
+    expect(page.locator(f"#answer-{target.pk}-yes")).to_be_focused()
     assert ChecklistAnswer.objects.get(review=review, item=target).confirmed
     assert pages.errors == []
 
