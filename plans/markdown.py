@@ -1424,6 +1424,8 @@ def read_back(text: str, doc: PlanDocument) -> tuple[list[str], ImportReport]:
     if [_item_key(i) for i in back.success_criteria] != [_item_key(i)
                                                         for i in doc.success_criteria]:
         problems.append(schema.get("success_criteria").label)
+    if not _same_value(back.review_checklist, doc.review_checklist):
+        problems.append(schema.get("review_checklist").label)
     return problems, parsed.report
 
 
@@ -1472,9 +1474,6 @@ def _source_edits(source: str, doc: PlanDocument) -> _Edits:
             at = _section_insert_point(spans, top, section)
             _patch_section_text(edits, spans.sections.get(key), new, section.heading, at, level)
 
-    if not _same_value(old.review_checklist, doc.review_checklist) and spans.review_checklist:
-        edits.replace(spans.review_checklist, doc.review_checklist)
-
     _patch_items(edits, raw.success_criteria, doc.success_criteria, spans.criteria,
                  spans.criteria_end, old.success_criteria)
     if spans.criteria_end is None and doc.success_criteria:
@@ -1482,6 +1481,12 @@ def _source_edits(source: str, doc: PlanDocument) -> _Edits:
         at = _section_insert_point(spans, top, section)
         items = "\n".join(_render_checklist(doc.success_criteria))
         edits.insert(at, _block_text(edits.text, at, f"{'#' * level} {section.heading}\n{items}"))
+    # As a prose section: rewritten in place, emptied under its heading, or (a text without
+    # one) added before the Approval; after the criteria, which may be added at the same place.
+    if not _same_value(old.review_checklist, doc.review_checklist):
+        section = schema.get("review_checklist")
+        _patch_section_text(edits, spans.review_checklist, doc.review_checklist,
+                            section.heading, _section_insert_point(spans, top, section), level)
     return edits
 
 
