@@ -106,3 +106,22 @@ document.addEventListener("htmx:afterSettle", () => {
     if (target) target.focus({ preventScroll: true });
   }
 });
+
+// --- A form is posted once: a double click (or Enter pressed twice) on "Save" or "Submit" does
+// not make two drafts or two decisions. GET forms (filters, search) and htmx forms are left
+// alone. Going back to the page (the browser's back-forward cache) lets it be sent again.
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (event.defaultPrevented || form.method !== "post" || form.matches("[hx-post]")) return;
+  if (form.dataset.sending) {
+    event.preventDefault();
+    return;
+  }
+  form.dataset.sending = "1";
+});
+
+window.addEventListener("pageshow", () => {
+  document.querySelectorAll("form[data-sending]").forEach((form) => {
+    delete form.dataset.sending;
+  });
+});

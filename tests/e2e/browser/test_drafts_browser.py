@@ -2,10 +2,14 @@
 unsaved-changes warning (static/js/editor.js): leaving with typed text asks first, saving does
 not."""
 
+import re
+import time
 from urllib.parse import urlparse
 
 import pytest
+from playwright.sync_api import expect
 
+from plans import services
 from plans.models import Plan
 from tests.e2e.browser.test_csp_browser import Violations
 
@@ -97,3 +101,29 @@ def test_the_new_pages_run_under_the_csp(browser, live_server, author, caplog):
     assert admin.locator("tr.audit-group ul.audit-group-entries li").count() > 5
     admin.context.close()
     assert violations.console == [] and violations.errors == []
+
+
+def test_a_second_click_on_save_while_it_is_saving_makes_no_second_draft(
+        signed_in_page, author, monkeypatch):
+    """static/js/plangate.js: a form is posted once, however quickly its button is clicked again
+    (here the server takes a moment to save, as a busy one does)."""
+    create = services.plan_create
+
+    def slow_create(**kwargs):
+        time.sleep(0.4)
+        return create(**kwargs)
+
+    monkeypatch.setattr(services, "plan_create", slow_create)
+    page = signed_in_page
+    page.goto("/plans/new/")
+    page.fill("#id_title", "Clicked twice")
+    # Both clicks in the page, the second while the first POST is being answered.
+    page.evaluate("""() => {
+      const save = document.querySelector("button.primary[name=save]");
+      save.click();
+      setTimeout(() => save.click(), 100);
+    }""")
+    expect(page).to_have_url(re.compile(r".*/plans/\d+/$"))
+    page.wait_for_timeout(800)  # a second POST, had one been sent, has been answered
+    assert list(Plan.objects.values_list("title", flat=True)) == ["Clicked twice"]
+    assert page.locator("h1").inner_text().endswith("Clicked twice")
