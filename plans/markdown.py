@@ -382,9 +382,10 @@ class _Spans:
     review_checklist: tuple[int, int] | None = None
     headings: dict = field(default_factory=dict)  # '###' prose key -> its heading line's start
     end: int = 0  # where a new section goes (before the closing note)
-    # A code block never closed: (where its code starts, the line that would close it). What an
-    # edit adds from there on would be code, so the export closes the block first (_Edits).
-    open_fence: tuple[int, str] | None = None
+    # A code block never closed: (where its code starts, the line that would close it, where
+    # its opening line starts). What an edit adds from there on would be code, so the export
+    # closes the block first (_Edits).
+    open_fence: tuple[int, str, int] | None = None
 
 
 @dataclass
@@ -441,7 +442,7 @@ class _Parser:
                               "after it reads as code")
             opener = self.lines[opened]
             indent = opener[: len(opener) - len(opener.lstrip(" "))]
-            self.spans.open_fence = (self.line_end(opened), indent + fence)
+            self.spans.open_fence = (self.line_end(opened), indent + fence, self.offsets[opened])
         return flags
 
     def heading(self, index: int) -> tuple[int, str] | None:
@@ -1205,9 +1206,10 @@ def _render_file(change: FileChange, bullet: str = "-") -> str:
     return f"{bullet} `{change.path}` - {change.description}"
 
 
-def _render_step(number: int, step: Step, level: int = 3) -> list[str]:
+def _render_step(number: int, step: Step, level: int = 3, prefix: str | None = None) -> list[str]:
+    """The step's lines; ``prefix``: its heading's text before the title ("Step 2: ")."""
     return [
-        f"{'#' * level} Step {number}: {step.title}",
+        f"{'#' * level} {f'Step {number}: ' if prefix is None else prefix}{step.title}",
         f"**Objective**: {step.objective}",
         "**Actions**:",
         *_render_checklist(step.actions),
@@ -1267,7 +1269,7 @@ def _render_item(item, style: _Item | None) -> str:
 
 
 class _Edits:
-    def __init__(self, text: str, open_fence: tuple[int, str] | None = None) -> None:
+    def __init__(self, text: str, open_fence: tuple[int, str, int] | None = None) -> None:
         self.text = text
         self.edits: list[tuple[int, int, str]] = []
         self.open_fence = open_fence  # _Spans.open_fence of the text
@@ -1276,8 +1278,7 @@ class _Edits:
         """``new``, written at ``start`` inside the text's unclosed code block, after a line
         closing that block (the opener's own marker), so that it does not read as code."""
         at_line_start = start == 0 or self.text[start - 1] == "\n"
-        close = ("" if at_line_start else "\n") + self.open_fence[1]
-        return close + ("" if new.startswith("\n") else "\n") + new
+        return _after_closer(at_line_start, self.open_fence[1], new)
 
     def replace(self, span: tuple[int, int], new: str) -> None:
         self.edits.append((span[0], span[1], new))
@@ -1296,18 +1297,38 @@ class _Edits:
             text = source.removeprefix(bom)
             position_in, newline = _source_positions(text)
         out, done, position = [bom], 0, 0  # (done: where the last edit ended in self.text)
-        fence = self.open_fence
+        fence, rescan = self.open_fence, False
+        edited, at = [], 0  # self.text as edited so far (up to ``at``), for a rescan
         for start, end, new in sorted(self.edits, key=lambda e: (e[0], e[1])):
             if start < done:  # overlapping: the later edit is inside one already made
                 continue
             done = end
-            if fence is not None and new and start >= fence[0]:  # the first text written there
+            if fence is not None and start < fence[0] and end > fence[2]:
+                # The edit rewrites (or removes) the opener's line: whether what follows is
+                # still code is for the edited text to say, not the source.
+                fence, rescan = None, True
+            elif rescan and new:
+                before = "".join(edited) + self.text[at:start]
+                still_open = _Parser(before).spans.open_fence
+                if still_open is not None:
+                    new = _after_closer(not before or before.endswith("\n"), still_open[1], new)
+            elif fence is not None and new and start >= fence[0]:  # the first text written there
                 new, fence = self._closed(start, new), None
+            if self.open_fence is not None:
+                edited += [self.text[at:start], new]
+                at = end
             if position_in is not None:
                 start, end, new = position_in(start), position_in(end), new.replace("\n", newline)
             out += [text[position:start], new]
             position = end
         return "".join([*out, text[position:]])
+
+
+def _after_closer(at_line_start: bool, marker: str, new: str) -> str:
+    """``new``, written inside a code block (at a line's start or not), after a line closing
+    that block with ``marker``."""
+    close = ("" if at_line_start else "\n") + marker
+    return close + ("" if new.startswith("\n") else "\n") + new
 
 
 def _source_positions(text: str):
@@ -1402,12 +1423,22 @@ def read_back(text: str, doc: PlanDocument) -> tuple[list[str], ImportReport]:
     parsed = _parse(text)
     back = parsed.document
     problems = []
+
+    def same_text(found: str, entered: str) -> bool:
+        # A value whose code block runs to its end (never closed) reads back with the line
+        # closing it that the writer puts before what an edit adds after it: the same text.
+        if _same_value(found, entered):
+            return True
+        still_open = _Parser(entered).spans.open_fence if "`" in entered or "~" in entered \
+            else None
+        return still_open is not None and _same_value(found, entered + "\n" + still_open[1])
+
     if not _same_value(back.title, doc.title):
         problems.append("Title")
     if (created_date(back.created) or "") != (created_date(doc.created) or ""):
         problems.append("Created date")
     for key in schema.prose_keys():
-        if not _same_value(back.sections.get(key, ""), doc.sections.get(key, "")):
+        if not same_text(back.sections.get(key, ""), doc.sections.get(key, "")):
             section = schema.get(key)
             parent = f"{schema.get(section.parent).label}: " if section.parent else ""
             problems.append(parent + (section.label.lower() if parent else section.label))
@@ -1416,7 +1447,9 @@ def read_back(text: str, doc: PlanDocument) -> tuple[list[str], ImportReport]:
         problems.append(f"Steps ({len(written)} entered, {len(read)} in the text)")
     names = ("title", *(_FIELD_LABELS[name].lower() for name in _STEP_SCALARS[1:]))
     for number, (entered, found) in enumerate(zip(written, read, strict=False), start=1):
-        wrong = [name for name, a, b in zip(names, entered[0], found[0], strict=True) if a != b]
+        wrong = [name + _paragraph_note(getattr(doc.steps[number - 1], name))
+                 if name in ("objective", "dependencies") else name
+                 for name, a, b in zip(names, entered[0], found[0], strict=True) if a != b]
         wrong += [_FIELD_LABELS[name].lower() for name, a, b
                   in zip(_LIST_FIELDS, entered[1:], found[1:], strict=True) if a != b]
         if wrong:
@@ -1424,24 +1457,40 @@ def read_back(text: str, doc: PlanDocument) -> tuple[list[str], ImportReport]:
     if [_item_key(i) for i in back.success_criteria] != [_item_key(i)
                                                         for i in doc.success_criteria]:
         problems.append(schema.get("success_criteria").label)
-    if not _same_value(back.review_checklist, doc.review_checklist):
+    if not same_text(back.review_checklist, doc.review_checklist):
         problems.append(schema.get("review_checklist").label)
     return problems, parsed.report
+
+
+def _paragraph_note(value: str) -> str:
+    """Why a step's objective or dependencies cannot read back, when it is for its shape: in
+    the Markdown each is one paragraph after its label, so a blank line or a list ends it."""
+    rest = _norm(value).split("\n")[1:]
+    if any(not line.strip() or _ITEM_RE.match(line.strip()) for line in rest):
+        return (" (in the Markdown it is one paragraph after its label: write it without "
+                "blank lines or '- ' lists)")
+    return ""
 
 
 def _source_edits(source: str, doc: PlanDocument) -> _Edits:
     """patch_source's edits, in the normalised source (export_plan makes them in the source
     as given)."""
     parsed = _parsed_source(source)
-    old, raw, spans = parsed.document, parsed.raw, parsed.spans
+    old, spans = parsed.document, parsed.spans
     edits = _Edits(normalise_text(source), spans.open_fence)
     level = spans.level
 
     if not _same_value(old.title, doc.title):
+        # A title that itself begins "Plan: " would lose that to the parser in a heading with
+        # nothing before it: it is written after the template's "Implementation Plan - ".
+        guarded = f"Implementation Plan - {doc.title}" if _H1_TITLE_RE.match(doc.title) \
+            else doc.title
         if spans.title is not None:
-            edits.replace(spans.title, doc.title)
+            line_start = edits.text.rfind("\n", 0, spans.title[0]) + 1
+            prefixed = edits.text[line_start:spans.title[0]].strip("# \t")
+            edits.replace(spans.title, doc.title if prefixed else guarded)
         elif doc.title.strip():
-            edits.insert(0, f"# {doc.title}\n\n")
+            edits.insert(0, f"# {guarded}\n\n")
     if (created_date(old.created) or "") != (created_date(doc.created) or ""):
         if spans.created is not None:
             edits.replace(spans.created, doc.created)
@@ -1452,42 +1501,53 @@ def _source_edits(source: str, doc: PlanDocument) -> _Edits:
     # The steps' edits first: what they add at the end of the last step must come before a
     # section added at the same place (a text ending right after its last step).
     _patch_steps(edits, parsed, doc)
+    # The sections in the template's order: what is added at one place keeps that order.
     top = schema.top_level()
-    for key in schema.prose_keys():
-        new = doc.sections.get(key, "")
-        if _same_value(old.sections.get(key, ""), new):
-            continue
-        section = schema.get(key)
-        if section.parent and section.parent in spans.blocks:
-            siblings = schema.get(section.parent).children()
-            later = [s.key for s in siblings[siblings.index(section) + 1:]]
-            at = next((spans.headings[k] for k in later if k in spans.headings),
-                      _block_content_end(edits.text, spans.blocks[section.parent]))
-            _patch_section_text(edits, spans.sections.get(key), new, section.heading, at,
-                                level + 1)
-        elif section.parent:
-            parent = schema.get(section.parent)
-            at = _section_insert_point(spans, top, parent)
-            block = f"{'#' * level} {parent.heading}\n{'#' * (level + 1)} {section.heading}\n{new}"
+    for group in top:
+        if group.kind == schema.CRITERIA:
+            _patch_criteria(edits, parsed, doc, top)
+        elif group.kind == schema.REVIEW_CHECKLIST and not _same_value(
+                old.review_checklist, doc.review_checklist):
+            # As a prose section: rewritten in place, emptied under its heading, or (a text
+            # without one) added before the Approval.
+            _patch_section_text(edits, spans.review_checklist, doc.review_checklist,
+                                group.heading, _section_insert_point(spans, top, group), level)
+        added = []  # the subsections of a group the text lacks: under one heading, added
+        for section in schema.prose():
+            key, new = section.key, doc.sections.get(section.key, "")
+            if group.key not in (key, section.parent) or _same_value(
+                    old.sections.get(key, ""), new):
+                continue
+            if section.parent and section.parent in spans.blocks:
+                siblings = group.children()
+                later = [s.key for s in siblings[siblings.index(section) + 1:]]
+                at = next((spans.headings[k] for k in later if k in spans.headings),
+                          _block_content_end(edits.text, spans.blocks[section.parent]))
+                _patch_section_text(edits, spans.sections.get(key), new, section.heading, at,
+                                    level + 1)
+            elif section.parent:
+                added.append(f"{'#' * (level + 1)} {section.heading}\n{new}")
+            else:
+                at = _section_insert_point(spans, top, section)
+                _patch_section_text(edits, spans.sections.get(key), new, section.heading, at,
+                                    level)
+        if added:
+            at = _section_insert_point(spans, top, group)
+            block = f"{'#' * level} {group.heading}\n" + "\n\n".join(added)
             edits.insert(at, _block_text(edits.text, at, block))
-        else:
-            at = _section_insert_point(spans, top, section)
-            _patch_section_text(edits, spans.sections.get(key), new, section.heading, at, level)
+    return edits
 
-    _patch_items(edits, raw.success_criteria, doc.success_criteria, spans.criteria,
-                 spans.criteria_end, old.success_criteria)
+
+def _patch_criteria(edits: _Edits, parsed: _Parsed, doc: PlanDocument, top: list) -> None:
+    spans = parsed.spans
+    _patch_items(edits, parsed.raw.success_criteria, doc.success_criteria, spans.criteria,
+                 spans.criteria_end, parsed.document.success_criteria)
     if spans.criteria_end is None and doc.success_criteria:
         section = schema.get("success_criteria")
         at = _section_insert_point(spans, top, section)
         items = "\n".join(_render_checklist(doc.success_criteria))
-        edits.insert(at, _block_text(edits.text, at, f"{'#' * level} {section.heading}\n{items}"))
-    # As a prose section: rewritten in place, emptied under its heading, or (a text without
-    # one) added before the Approval; after the criteria, which may be added at the same place.
-    if not _same_value(old.review_checklist, doc.review_checklist):
-        section = schema.get("review_checklist")
-        _patch_section_text(edits, spans.review_checklist, doc.review_checklist,
-                            section.heading, _section_insert_point(spans, top, section), level)
-    return edits
+        edits.insert(at, _block_text(edits.text, at,
+                                     f"{'#' * spans.level} {section.heading}\n{items}"))
 
 
 def _block_content_end(text: str, block: tuple[int, int]) -> int:
@@ -1514,6 +1574,32 @@ def _insert_objective(edits: _Edits, span: _StepSpans, value: str) -> None:
     edits.insert(at, f"\n**{_FIELD_LABELS['objective']}**: {value}{gap}")
 
 
+def _step_prefix(written: str | None, number: int) -> str | None:
+    """A new step's heading text before its title, in the style of the last step's as
+    ``written`` ("Phase 2: " gives "Phase 3: "); none when the steps are not numbered (a number
+    on one heading would leave the others out of the steps). None: the template's."""
+    if written is None:
+        return None
+    if not written.strip():
+        return ""
+    prefix = re.sub(r"\d+(?:\.\d+)*", str(number), written, count=1)
+    return prefix if prefix[-1].isspace() else prefix + (": " if prefix[-1].isalnum() else " ")
+
+
+def _patch_step_title(edits: _Edits, span: _StepSpans, title: str, number: int) -> None:
+    """The step's new title after its heading's number, as written; the title a step without
+    one reads as ("Step 3") leaves the bare number ("### Step 3")."""
+    prefix = span.title_prefix
+    start, end = span.title
+    if prefix.strip() and _norm(title) == f"Step {number}":
+        bare = prefix.rstrip().rstrip(":-–—").rstrip()
+        edits.replace((start - (len(prefix) - len(bare)), end), "")
+    elif prefix.strip() and not prefix[-1].isspace():  # "### Step 3": no separator to follow
+        edits.replace((start, end), (": " if prefix[-1].isalnum() else " ") + title)
+    else:
+        edits.replace((start, end), title)
+
+
 def _patch_steps(edits: _Edits, parsed: _Parsed, doc: PlanDocument) -> None:
     if parsed.stored_steps == _stored_steps(doc.steps):
         return
@@ -1523,7 +1609,7 @@ def _patch_steps(edits: _Edits, parsed: _Parsed, doc: PlanDocument) -> None:
         span = spans.steps[index]
         stored_before, stored_after = _stored_step(before), _stored_step(after)
         if stored_before[0] != stored_after[0] and span.title is not None:
-            edits.replace(span.title, after.title)
+            _patch_step_title(edits, span, after.title, index + 1)
         for position, name in enumerate(("objective", "dependencies", "estimate", "risk"),
                                         start=1):
             if stored_before[position] == stored_after[position]:
@@ -1548,8 +1634,10 @@ def _patch_steps(edits: _Edits, parsed: _Parsed, doc: PlanDocument) -> None:
     added = doc.steps[len(base):]
     if added:
         step_level = spans.steps[-1].level if spans.steps else spans.level + 1
+        style = spans.steps[-1].title_prefix if spans.steps else None
         lines = [line for number, step in enumerate(added, start=len(base) + 1)
-                 for line in _render_step(number, step, step_level)]
+                 for line in _render_step(number, step, step_level,
+                                          _step_prefix(style, number))]
         at = spans.steps[-1].content_end if spans.steps else spans.steps_end
         block = "\n".join(lines).rstrip("\n")
         if at is None:  # no steps section at all
