@@ -1586,60 +1586,126 @@ def _step_prefix(written: str | None, number: int) -> str | None:
     return prefix if prefix[-1].isspace() else prefix + (": " if prefix[-1].isalnum() else " ")
 
 
-def _patch_step_title(edits: _Edits, span: _StepSpans, title: str, number: int) -> None:
-    """The step's new title after its heading's number, as written; the title a step without
-    one reads as ("Step 3") leaves the bare number ("### Step 3")."""
-    prefix = span.title_prefix
-    start, end = span.title
-    if prefix.strip() and _norm(title) == f"Step {number}":
-        bare = prefix.rstrip().rstrip(":-–—").rstrip()
-        edits.replace((start - (len(prefix) - len(bare)), end), "")
-    elif prefix.strip() and not prefix[-1].isspace():  # "### Step 3": no separator to follow
-        edits.replace((start, end), (": " if prefix[-1].isalnum() else " ") + title)
-    else:
-        edits.replace((start, end), title)
+def _renumbered(prefix: str, number: int, old_number: int) -> str:
+    """A step heading's text before its title (``prefix``) for the step now at ``number``: its
+    number changed when it numbered the step by its place (``old_number``), else as written
+    (a count of its own: "Phase 2.1")."""
+    match = re.search(r"\d+(?:\.\d+)*", prefix)
+    if match is None or match[0] != str(old_number):
+        return prefix
+    return prefix[:match.start()] + str(number) + prefix[match.end():]
+
+
+def _step_heading(prefix: str, title: str, number: int) -> str:
+    """A step heading's text: ``prefix`` (its number as written) and ``title``; the title a
+    step without one reads as ("Step 3") leaves the bare number ("### Step 3")."""
+    if prefix.strip() and (not title or _norm(title) == f"Step {number}"):
+        return prefix.rstrip().rstrip(":-–—").rstrip()
+    if prefix.strip() and not prefix[-1].isspace():  # "### Step 3": no separator to follow
+        return prefix + (": " if prefix[-1].isalnum() else " ") + title
+    return prefix + title
+
+
+def _heading_span(span: _StepSpans) -> tuple[int, int]:
+    """Where a step heading's text (its number and title) is."""
+    return span.title[0] - len(span.title_prefix), span.title[1]
+
+
+def _align_steps(old: list[Step], new: list[Step]) -> list[int | None]:
+    """For each step of ``new`` (the steps as edited), the index of the step of ``old`` (the
+    text's) it is, or None for a step the edit added. By preference: the same step unchanged
+    (perhaps moved); else the one with the same notes (what a step's text holds besides its
+    fields, which the editor keeps with the step); else the same title; else the one at the
+    same place (a step edited where it is)."""
+    rules = (lambda step: (_stored_steps([step])[0], _norm(step.notes)),
+             lambda step: _norm(step.notes) or None,
+             lambda step: _stored_step(step)[0])
+    free = list(range(len(old)))
+    matched: list[int | None] = [None] * len(new)
+    for rule in rules:
+        old_keys = [rule(step) for step in old]
+        for j, step in enumerate(new):
+            key = rule(step) if matched[j] is None else None
+            found = next((i for i in free if old_keys[i] == key), None) if key else None
+            if found is not None:
+                matched[j] = found
+                free.remove(found)
+    for j in range(len(new)):
+        if matched[j] is None and j in free:
+            matched[j] = j
+            free.remove(j)
+    return matched
+
+
+def _staying(indexes: list[int]) -> set[int]:
+    """The most of ``indexes`` (the text's steps, in their new order) that keep their order:
+    those stay where they are written; the others move."""
+    runs: list[list[int]] = []  # runs[k]: the longest increasing run ending at indexes[k]
+    for k, value in enumerate(indexes):
+        before = max((runs[m] for m in range(k) if indexes[m] < value), key=len, default=[])
+        runs.append([*before, value])
+    return set(max(runs, key=len, default=[]))
+
+
+def _patch_step(edits: _Edits, span: _StepSpans, before: Step, after: Step, number: int,
+                old_number: int) -> None:
+    """Step ``before`` of the text, now ``after`` at ``number``: only what changed rewritten."""
+    stored_before, stored_after = _stored_step(before), _stored_step(after)
+    if span.title is not None:
+        prefix = _renumbered(span.title_prefix, number, old_number)
+        retitled = stored_before[0] != stored_after[0]
+        if retitled or prefix != span.title_prefix:
+            title = after.title if retitled else edits.text[span.title[0]:span.title[1]]
+            edits.replace(_heading_span(span), _step_heading(prefix, title, number))
+    for position, name in enumerate(("objective", "dependencies", "estimate", "risk"), start=1):
+        if stored_before[position] == stored_after[position]:
+            continue
+        value = getattr(after, name)
+        if name == "risk":
+            value = (risk_level(value) or value).capitalize()
+        if name in span.fields:
+            edits.replace(span.fields[name], value)
+        elif name == "objective" and value.strip():
+            _insert_objective(edits, span, value)
+        elif value.strip():
+            edits.insert(span.content_end, f"\n**{_FIELD_LABELS[name]}**: {value}")
+    for name in _LIST_FIELDS:
+        label = f"**{_FIELD_LABELS[name]}**:"
+        end = span.field_line.get(name, span.content_end)
+        _patch_items(edits, getattr(before, name), getattr(after, name),
+                     span.items.get(name, []), end, getattr(before, name),
+                     "" if name in span.field_line else label)
+
+
+def _moved_step(text: str, span: _StepSpans, number: int, old_number: int) -> str:
+    """A step's lines as written (to its last non-blank one), for the place it moved to: its
+    heading renumbered."""
+    if span.title is None:
+        return text[span.start:span.content_end]
+    start, end = _heading_span(span)
+    prefix = _renumbered(span.title_prefix, number, old_number)
+    heading = _step_heading(prefix, text[span.title[0]:end], number)
+    return text[span.start:start] + heading + text[end:span.content_end]
 
 
 def _patch_steps(edits: _Edits, parsed: _Parsed, doc: PlanDocument) -> None:
+    """The steps as edited. Each step of the text is matched with the step it now is
+    (_align_steps): those that keep their order are rewritten where they are, only in what
+    changed; a removed step's lines go; a moved one's lines go where it now is (written again
+    from its fields if it changed too), as do added steps, each after the step before it."""
     if parsed.stored_steps == _stored_steps(doc.steps):
         return
     raw, spans = parsed.raw, parsed.spans
-    base = raw.steps
-    for index, (before, after) in enumerate(zip(base, doc.steps, strict=False)):
-        span = spans.steps[index]
-        stored_before, stored_after = _stored_step(before), _stored_step(after)
-        if stored_before[0] != stored_after[0] and span.title is not None:
-            _patch_step_title(edits, span, after.title, index + 1)
-        for position, name in enumerate(("objective", "dependencies", "estimate", "risk"),
-                                        start=1):
-            if stored_before[position] == stored_after[position]:
-                continue
-            value = getattr(after, name)
-            if name == "risk":
-                value = (risk_level(value) or value).capitalize()
-            if name in span.fields:
-                edits.replace(span.fields[name], value)
-            elif name == "objective" and value.strip():
-                _insert_objective(edits, span, value)
-            elif value.strip():
-                edits.insert(span.content_end, f"\n**{_FIELD_LABELS[name]}**: {value}")
-        for name in _LIST_FIELDS:
-            label = f"**{_FIELD_LABELS[name]}**:"
-            end = span.field_line.get(name, span.content_end)
-            _patch_items(edits, getattr(before, name), getattr(after, name),
-                         span.items.get(name, []), end, getattr(before, name),
-                         "" if name in span.field_line else label)
-    for span in spans.steps[len(doc.steps):]:
-        edits.replace((span.start, span.end), "")
-    added = doc.steps[len(base):]
-    if added:
-        step_level = spans.steps[-1].level if spans.steps else spans.level + 1
-        style = spans.steps[-1].title_prefix if spans.steps else None
-        lines = [line for number, step in enumerate(added, start=len(base) + 1)
-                 for line in _render_step(number, step, step_level,
-                                          _step_prefix(style, number))]
-        at = spans.steps[-1].content_end if spans.steps else spans.steps_end
-        block = "\n".join(lines).rstrip("\n")
+    level = spans.steps[-1].level if spans.steps else spans.level + 1
+    style = spans.steps[-1].title_prefix if spans.steps else None
+
+    def rendered(number: int, step: Step) -> str:
+        return "\n".join(_render_step(number, step, level, _step_prefix(style, number))) \
+            .rstrip("\n")
+
+    if not spans.steps:
+        block = "\n\n".join(rendered(n, step) for n, step in enumerate(doc.steps, start=1))
+        at = spans.steps_end
         if at is None:  # no steps section at all
             at = _section_insert_point(spans, schema.top_level(),
                                        schema.get("implementation_steps"))
@@ -1647,6 +1713,32 @@ def _patch_steps(edits: _Edits, parsed: _Parsed, doc: PlanDocument) -> None:
             edits.insert(at, _block_text(edits.text, at, heading + block))
         else:
             edits.insert(at, "\n\n" + block)
+        return
+    matched = _align_steps(raw.steps, doc.steps)
+    staying = _staying([i for i in matched if i is not None])
+    for i, span in enumerate(spans.steps):
+        if i not in staying:  # removed, or written again where it moved to
+            edits.replace((span.start, span.end), "")
+    after, first = None, []  # the last step left in place so far; what goes before the first
+    for number, (step, i) in enumerate(zip(doc.steps, matched, strict=True), start=1):
+        if i in staying:
+            span = spans.steps[i]
+            if first:
+                edits.insert(span.start, "\n\n".join(first) + "\n\n")
+                first = []
+            _patch_step(edits, span, raw.steps[i], step, number, i + 1)
+            after = span
+            continue
+        if i is not None and _stored_steps([raw.steps[i]]) == _stored_steps([step]):
+            block = _moved_step(edits.text, spans.steps[i], number, i + 1)
+        else:
+            block = rendered(number, step)
+        if after is None:
+            first.append(block)
+        else:
+            edits.insert(after.content_end, "\n\n" + block)
+    if first:  # no step stayed: where the first one was
+        edits.insert(spans.steps[0].start, "\n\n".join(first) + "\n\n")
 
 
 # --- public: document <-> models -------------------------------------------------------------
