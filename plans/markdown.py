@@ -664,9 +664,18 @@ class _Parser:
             following = [i for i in body if i > start]
             nxt = starts[number] if number < len(starts) else None
             lines = [i for i in following if nxt is None or i < nxt]
-            doc.steps.append(self.parse_step(number, start, level, lines))
+            # Among numbered steps, a heading of theirs that is not numbered is not a step: it
+            # and what follows it are this step's text as written, never its fields.
+            folded = next((i for i, h in subs if h[0] == level and start < i
+                           and (nxt is None or i < nxt)), None)
+            if folded is not None:
+                self.warn(folded, f"'{self.lines[folded].strip()}' is not numbered as the other "
+                                  f"steps are, so it is not a step: it and the lines after it "
+                                  f"are kept as text of step {number}")
+            doc.steps.append(self.parse_step(number, start, level, lines, folded))
 
-    def parse_step(self, number: int, heading: int, level: int, indexes: list[int]) -> Step:
+    def parse_step(self, number: int, heading: int, level: int, indexes: list[int],
+                   folded: int | None = None) -> Step:
         text = self.heading(heading)[1]
         start, end = self.heading_text_span(heading)
         match = _STEP_RE.match(text.strip())
@@ -689,13 +698,16 @@ class _Parser:
         notes: list[int] = []
         current: str | None = None  # the known field whose lines we are reading
         seen: set[str] = set()
-        has_actions_field = any(self.field_name(i) == "actions" for i in indexes)
+        has_actions_field = any(self.field_name(i) == "actions" for i in indexes
+                                if folded is None or i < folded)
         previous_blank = True
         for i in indexes:
             line = self.lines[i]
             name = self.field_name(i)
             h = self.heading(i)
-            if h is not None and _STEP_FIELDS.get(heading_key(h[1])) in _LIST_FIELDS \
+            if folded is not None and i >= folded:
+                notes.append(i)
+            elif h is not None and _STEP_FIELDS.get(heading_key(h[1])) in _LIST_FIELDS \
                     and _STEP_FIELDS[heading_key(h[1])] not in seen:
                 name = _STEP_FIELDS[heading_key(h[1])]  # '#### Files to modify' as a label
                 seen.add(name)
@@ -1426,12 +1438,15 @@ def read_back(text: str, doc: PlanDocument) -> tuple[list[str], ImportReport]:
 
     def same_text(found: str, entered: str) -> bool:
         # A value whose code block runs to its end (never closed) reads back with the line
-        # closing it that the writer puts before what an edit adds after it: the same text.
+        # closing it that the writer puts before what an edit adds after it (after the blank
+        # lines that ended the value, which the block then holds): the same text.
         if _same_value(found, entered):
             return True
         still_open = _Parser(entered).spans.open_fence if "`" in entered or "~" in entered \
             else None
-        return still_open is not None and _same_value(found, entered + "\n" + still_open[1])
+        closer = "\n" + still_open[1] if still_open is not None else None
+        return closer is not None and found.endswith(closer) \
+            and _same_value(found[:-len(closer)].rstrip(), entered)
 
     if not _same_value(back.title, doc.title):
         problems.append("Title")
@@ -1444,7 +1459,11 @@ def read_back(text: str, doc: PlanDocument) -> tuple[list[str], ImportReport]:
             problems.append(parent + (section.label.lower() if parent else section.label))
     written, read = _stored_steps(doc.steps), parsed.stored_steps
     if len(written) != len(read):
-        problems.append(f"Steps ({len(written)} entered, {len(read)} in the text)")
+        numbered = [s.title for s in doc.steps if _STEP_RE.match(_norm(s.title))]
+        hint = (f": a step heading beginning with a number, as '{numbered[0]}' does, makes "
+                "it the only step of a plan whose other step headings have none; begin the "
+                "title with a word") if numbered and len(read) < len(written) else ""
+        problems.append(f"Steps ({len(written)} entered, {len(read)} in the text{hint})")
     names = ("title", *(_FIELD_LABELS[name].lower() for name in _STEP_SCALARS[1:]))
     for number, (entered, found) in enumerate(zip(written, read, strict=False), start=1):
         wrong = [name + _paragraph_note(getattr(doc.steps[number - 1], name))

@@ -21,6 +21,8 @@
     });
     window.addEventListener("beforeunload", function (event) {
       if (!changed) { return undefined; }
+      // Should the user stay, the form they sent (Log out, say) can be sent again.
+      if (window.plangateAllowResending) { window.plangateAllowResending(); }
       event.preventDefault();
       event.returnValue = "";  // older browsers need a value to show the dialog
       return "";

@@ -108,20 +108,29 @@ document.addEventListener("htmx:afterSettle", () => {
 });
 
 // --- A form is posted once: a double click (or Enter pressed twice) on "Save" or "Submit" does
-// not make two drafts or two decisions. GET forms (filters, search) and htmx forms are left
-// alone. Going back to the page (the browser's back-forward cache) lets it be sent again.
+// not make two drafts or two decisions. GET forms (filters, search), htmx forms and posts into
+// another window are left alone. The form can be sent again once the page is shown anew (the
+// browser's back-forward cache), when a "Leave site?" question kept the user here
+// (static/js/editor.js), and after RESEND_AFTER_MS in any case (the user stopped the load).
+const RESEND_AFTER_MS = 10000;
+
 document.addEventListener("submit", (event) => {
   const form = event.target;
-  if (event.defaultPrevented || form.method !== "post" || form.matches("[hx-post]")) return;
+  const target = (event.submitter && event.submitter.formTarget) || form.target;
+  if (event.defaultPrevented || form.method !== "post" || form.matches("[hx-post]")
+      || (target && target !== "_self")) return;
   if (form.dataset.sending) {
     event.preventDefault();
     return;
   }
   form.dataset.sending = "1";
+  setTimeout(() => { delete form.dataset.sending; }, RESEND_AFTER_MS);
 });
 
-window.addEventListener("pageshow", () => {
+function allowResending() {
   document.querySelectorAll("form[data-sending]").forEach((form) => {
     delete form.dataset.sending;
   });
-});
+}
+window.plangateAllowResending = allowResending;
+window.addEventListener("pageshow", allowResending);

@@ -84,7 +84,7 @@ def test_removing_the_first_step_removes_its_own_text_and_keeps_the_next_ones(au
 
 
 def test_removing_a_middle_step_keeps_the_steps_around_it(author):
-    plan, text = edited(author, lambda steps: [steps[0], steps[2]])
+    _, text = edited(author, lambda steps: [steps[0], steps[2]])
     assert TABLE not in text
     assert BUCKET in step_text(text, "Add a token bucket")
     assert "### Step 2: Document the limits" in text
@@ -104,7 +104,7 @@ def test_moving_a_step_down_takes_its_text_with_it(author):
 
 
 def test_moving_the_last_step_first(author):
-    plan, text = edited(author, lambda steps: [steps[2], steps[0], steps[1]])
+    _, text = edited(author, lambda steps: [steps[2], steps[0], steps[1]])
     assert text.index("### Step 1: Document the limits") < text.index(
         "### Step 2: Add a token bucket") < text.index("### Step 3: Wire into sender")
     assert TABLE in step_text(text, "Wire into sender")
@@ -115,7 +115,7 @@ def test_a_step_moved_and_changed_is_written_from_its_fields_with_its_notes(auth
         moved = {**steps[0], "estimate": "3 hours"}
         return [steps[1], steps[2], moved]
 
-    plan, text = edited(author, reorder)
+    _, text = edited(author, reorder)
     bucket = step_text(text, "Add a token bucket")
     assert "### Step 3: Add a token bucket" in text
     assert "**Estimated Time**: 3 hours" in bucket and BUCKET in bucket
@@ -123,7 +123,7 @@ def test_a_step_moved_and_changed_is_written_from_its_fields_with_its_notes(auth
 
 
 def test_a_step_added_between_two_goes_there(author):
-    plan, text = edited(author, lambda steps: [steps[0], new_step("Load test"), *steps[1:]])
+    _, text = edited(author, lambda steps: [steps[0], new_step("Load test"), *steps[1:]])
     assert [s.title for s in parse_plan(text).steps] == [
         "Add a token bucket", "Load test", "Wire into sender", "Document the limits"]
     assert "### Step 2: Load test" in text and "### Step 3: Wire into sender" in text

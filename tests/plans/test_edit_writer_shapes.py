@@ -7,7 +7,7 @@ import pytest
 
 from core.errors import ValidationError
 from plans import services
-from plans.markdown import export_plan, parse_plan
+from plans.markdown import export_plan, parse_plan, parse_plan_with_warnings
 from plans.models import Plan
 
 pytestmark = pytest.mark.django_db
@@ -156,6 +156,12 @@ def test_a_section_added_after_an_open_fence_it_does_not_touch_closes_it_first(a
         "+```", "+## Review Checklist", "+- [ ] Checked"]
 
 
+def test_an_open_fence_followed_by_blank_lines_does_not_block_a_section_added_after_it(author):
+    text = OPEN_IN_ROLLBACK + "\n"
+    exported = save(author, text, fields={"review_checklist": "- [ ] Checked"})
+    assert changed_lines(text, exported)[-3:] == ["+```", "+## Review Checklist", "+- [ ] Checked"]
+
+
 # --- 3. unnumbered step headings ---------------------------------------------------------------
 
 UNNUMBERED = """# Move to Postgres
@@ -172,6 +178,26 @@ UNNUMBERED = """# Move to Postgres
 **Estimated Time**: 4 hours
 **Risk Level**: Medium
 """
+
+
+def test_a_number_first_title_among_unnumbered_steps_is_refused_saying_why(author):
+    plan = services.plan_import_markdown(actor=author, text=UNNUMBERED)
+    with pytest.raises(ValidationError, match="begin the title with a word"):
+        services.plan_update(actor=author, plan=plan,
+                             steps=[*rows(plan), new_step("3 retries")])
+    assert Plan.objects.get(pk=plan.pk).source == UNNUMBERED  # nothing saved
+
+
+def test_an_unnumbered_heading_among_numbered_steps_is_their_text_and_says_so():
+    text = ("# T\n\n## Implementation Steps\n\n### Step 1: A\n**Objective**: first\n"
+            "**Estimated Time**: 1 hour\n\n### Step Two - B\n**Objective**: second\n"
+            "**Risk Level**: High\n")
+    document, report = parse_plan_with_warnings(text)
+    [step] = document.steps
+    assert (step.objective, step.estimate, step.risk) == ("first", "1 hour", "")
+    assert step.notes.startswith("### Step Two - B\n**Objective**: second")
+    assert any(w.line == 9 and "'### Step Two - B' is not numbered" in w.message
+               for w in report.warnings)
 
 
 def test_a_step_added_to_unnumbered_steps_is_written_without_a_number(author):

@@ -127,3 +127,22 @@ def test_a_second_click_on_save_while_it_is_saving_makes_no_second_draft(
     page.wait_for_timeout(800)  # a second POST, had one been sent, has been answered
     assert list(Plan.objects.values_list("title", flat=True)) == ["Clicked twice"]
     assert page.locator("h1").inner_text().endswith("Clicked twice")
+
+
+def test_staying_on_the_editor_after_leave_site_lets_the_form_be_sent_again(signed_in_page):
+    """A form sent once (static/js/plangate.js) can be sent again when the user chose to stay."""
+    page = signed_in_page
+    dialogs = []
+
+    def on_dialog(dialog):
+        dialogs.append(dialog.type)
+        dialog.dismiss()  # "Stay on page"
+
+    page.on("dialog", on_dialog)
+    page.goto("/plans/new/")
+    page.fill("#id_title", "Half-written plan")
+    for _ in range(2):
+        page.click("form.inline button", no_wait_after=True)  # Log out
+        page.wait_for_timeout(500)
+    assert dialogs == ["beforeunload", "beforeunload"]
+    assert page.url.endswith("/plans/new/")
