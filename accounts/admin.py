@@ -7,6 +7,7 @@ only by services are shown read-only; admin actions call those services.
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db import connections, models, router, transaction
@@ -85,7 +86,21 @@ class ActionSelectionMixin:
         return super().response_action(request, queryset)
 
 
-class PlangateModelAdmin(ActionSelectionMixin, RolePermissionsMixin, admin.ModelAdmin):
+class HugeIdLookupMixin:
+    """A changelist filtered by an id no 64-bit column holds (`?plan_id=99999999999999999999`)
+    is a bad lookup, as `?plan_id=abc` is (Django's "?e=1" page), never a 500: the ORM answers
+    such an int compared with an integer field without a query, but not one compared with a
+    foreign key, and SQLite's driver cannot even send it (OverflowError)."""
+
+    def get_changelist_instance(self, request):
+        try:
+            return super().get_changelist_instance(request)  # it runs the page's queries
+        except OverflowError as exc:
+            raise IncorrectLookupParameters(exc) from exc
+
+
+class PlangateModelAdmin(HugeIdLookupMixin, ActionSelectionMixin, RolePermissionsMixin,
+                         admin.ModelAdmin):
     list_per_page = 50
 
 
@@ -187,7 +202,7 @@ def roles(user) -> str:
     return ", ".join(group.name for group in user.groups.all())
 
 
-class UserAdmin(ActionSelectionMixin, RolePermissionsMixin, DjangoUserAdmin):
+class UserAdmin(HugeIdLookupMixin, ActionSelectionMixin, RolePermissionsMixin, DjangoUserAdmin):
     """Group membership changes made here are audited (audit.signals.groups_changed).
 
     Users who appear in the audit trail cannot be deleted (the entries protect them): deactivate

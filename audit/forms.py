@@ -8,7 +8,8 @@ from .actions import ACTIONS
 class AuditFilterForm(forms.Form):
     """The filters of the audit pages and exports; all optional, dates inclusive (UTC)."""
 
-    plan = forms.IntegerField(required=False, min_value=1, label="Plan id")
+    # At most a 64-bit id column's largest: a larger int cannot even be sent to the database.
+    plan = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1, label="Plan id")
     actor = forms.CharField(required=False, max_length=150, label="Actor (username)")
     action = forms.ChoiceField(required=False, choices=[("", "Any action")], widget=QuickSelect)
     date_from = forms.DateField(

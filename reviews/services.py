@@ -19,7 +19,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
-from accounts.roles import is_admin
+from accounts.roles import REVIEWERS, is_admin, is_reviewer
 from audit.log import append, log, new_entry
 from audit.models import AuditEntry
 from core.cache import SharedValue
@@ -154,8 +154,13 @@ def review_start(*, actor, plan: Plan) -> Review:
     if revision is not None:
         revision.plan = plan  # what the audit entry names (str(review))
     editors = None if revision is None else {actor.pk} if revision.actor_edits else set()
-    _require(policy.may_review(plan, actor, editor_ids=editors),
-             "You cannot review this plan (its author and editors never review it).")
+    if not policy.may_review(plan, actor, editor_ids=editors):
+        # Say why: most often the actor is in no reviewer role at all.
+        raise NotAllowed(
+            "Only reviewers review plans: you are not one (ask an admin to add you to the "
+            f"{REVIEWERS} group)." if not (actor.is_active and is_reviewer(actor)) else
+            "You cannot review this plan: you are its author or one of its editors, and they "
+            "never review it.")
     if plan.status != PlanStatus.PENDING_REVIEW:
         raise Conflict(NOT_UNDER_REVIEW)
     # The actor's latest review of this plan: of the current revision (then it is returned), or

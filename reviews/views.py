@@ -31,6 +31,7 @@ from plans.models import Plan, PlanStep, RiskLevel, status_phrase
 from . import conversation, permissions, selectors, services
 from .certificate import Certificate, approval_certificate, approval_sections
 from .forms import (
+    MAX_ID,
     AnswerForm,
     CommentBodyForm,
     CommentForm,
@@ -370,6 +371,8 @@ def thread_reopen(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @admin_required
 def plan_timeline(request: HttpRequest, plan_id: int) -> HttpResponse:
+    if plan_id > MAX_ID:  # no plan, nor entry, has it (SQLite's driver cannot even send it)
+        raise Http404("No such plan and no audit entries for it.")
     plan = Plan.objects.filter(pk=plan_id).first()  # the plan may have been deleted since
     entries = list(audit_selectors.plan_timeline(plan_id))
     if plan is None and not entries:

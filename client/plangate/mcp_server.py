@@ -3,8 +3,8 @@
 An agent in Claude Code, Cursor or any MCP client submits its plan, waits for the human
 decision, reads the feedback and checks the approval with these tools instead of shell commands.
 Relative paths are resolved against the server's working directory (MCP clients start it in the
-project folder). The tools are plain functions: the SDK runs them in a worker thread, so a
-bounded wait does not stall the connection.
+project folder), and a plan file outside that folder is refused. The tools are plain functions:
+the SDK runs them in a worker thread, so a bounded wait does not stall the connection.
 """
 
 # No `from __future__ import annotations`: the SDK reads the tools' signatures at runtime.
@@ -159,7 +159,21 @@ def build_server(*, settings: Callable[[], Settings] = Settings.resolve,
         if markdown:
             return markdown, None
         file = base / path
-        return read_plan_file(file), PlanMemory(file, config.url)
+        return read_plan_file(inside_project(path)), PlanMemory(file, config.url)
+
+    def inside_project(path: str) -> Path:
+        """The file `path` names, refused unless it is in the project folder once resolved
+        (`..`, absolute paths and symlinks followed): the model must not make the server
+        read, and upload, any other file this user can read."""
+        root = base.resolve()
+        try:
+            file = (base / path).resolve()
+        except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop (Python < 3.13)
+            raise UsageError(f"{path}: cannot read it ({exc})") from None
+        if not file.is_relative_to(root):
+            raise UsageError(f"{path} is outside the project folder ({root}): the tools read "
+                             f"only plan files inside it")
+        return file
 
     @server.tool()
     def submit_plan(path: PathArg = "", markdown: MarkdownArg = "",
