@@ -1385,11 +1385,29 @@ def _patch_items(edits: _Edits, old: list, new: list, spans: list[_Item], end: i
     added = new[len(old):]
     if added:
         style = spans[-1] if spans else None
-        lines = "\n".join(_render_item(item, style) for item in added)
+        lines = "\n".join(_render_item(item, _next_style(style, n))
+                          for n, item in enumerate(added, start=1))
         if spans:
             edits.insert(spans[-1].end, "\n" + lines)
         elif end is not None:
-            edits.insert(end, ("\n" + label_line if label_line else "") + "\n" + lines)
+            label = _gap_after(edits.text, end) + "\n" + label_line if label_line else ""
+            edits.insert(end, label + "\n" + lines)
+
+
+def _next_style(style: _Item | None, n: int) -> _Item | None:
+    """The style of the ``n``-th item added after ``style``'s: a numbered list counts on
+    ("2." is followed by "3.")."""
+    number = re.fullmatch(r"(\d{1,9})([.)])", style.bullet) if style is not None else None
+    if number is None:
+        return style
+    return replace(style, bullet=f"{int(number[1]) + n}{number[2]}")
+
+
+def _gap_after(text: str, at: int) -> str:
+    """A blank line to write at ``at`` (a line's end) before a new field, when that line is a
+    list item or a table row: a line right under it would read as more of it on GitHub."""
+    line = text[text.rfind("\n", 0, at) + 1:at].strip()
+    return "\n" if _ITEM_RE.match(line) or line.startswith("|") else ""
 
 
 def _patch_section_text(edits: _Edits, span: tuple[int, int] | None, new: str, heading: str,
@@ -1676,6 +1694,7 @@ def _patch_step(edits: _Edits, span: _StepSpans, before: Step, after: Step, numb
         if retitled or prefix != span.title_prefix:
             title = after.title if retitled else edits.text[span.title[0]:span.title[1]]
             edits.replace(_heading_span(span), _step_heading(prefix, title, number))
+    added = False  # a field added at the step's end (after a blank line, if it ends in a list)
     for position, name in enumerate(("objective", "dependencies", "estimate", "risk"), start=1):
         if stored_before[position] == stored_after[position]:
             continue
@@ -1687,7 +1706,9 @@ def _patch_step(edits: _Edits, span: _StepSpans, before: Step, after: Step, numb
         elif name == "objective" and value.strip():
             _insert_objective(edits, span, value)
         elif value.strip():
-            edits.insert(span.content_end, f"\n**{_FIELD_LABELS[name]}**: {value}")
+            edits.insert(span.content_end, _gap_after(edits.text, span.content_end) * (not added)
+                         + f"\n**{_FIELD_LABELS[name]}**: {value}")
+            added = True
     for name in _LIST_FIELDS:
         label = f"**{_FIELD_LABELS[name]}**:"
         end = span.field_line.get(name, span.content_end)

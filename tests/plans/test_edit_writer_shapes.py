@@ -306,3 +306,41 @@ def test_sections_added_together_are_written_in_the_templates_order(author):
                      "+## Success Criteria", "+## Rollback Plan",
                      "+### If Implementation Fails"]
     assert exported.startswith(UNNUMBERED)
+
+
+# --- what an edit adds after a list -------------------------------------------------------------
+
+LISTS = """# Implementation Plan - Lists
+
+## Implementation Steps
+
+### Step 1: Prepare
+**Objective**: Get ready
+- [ ] a
+
+### Step 2: Tabulate
+**Objective**: Count things
+
+| what | how many |
+|---|---|
+| rows | 3 |
+
+## Success Criteria
+1. zero data loss
+2. downtime < 5 min
+"""
+
+
+def test_a_criterion_added_to_a_numbered_list_takes_the_next_number(author):
+    exported = save(author, LISTS, success_criteria=[
+        ("zero data loss", False), ("downtime < 5 min", False), ("alerts fire", False)])
+    assert changed_lines(LISTS, exported) == ["+3. alerts fire"]
+
+
+def test_a_field_added_under_a_list_item_or_a_table_row_is_set_off_by_a_blank_line(author):
+    def edit(steps):
+        return [{**steps[0], "estimate": "1 hour"}, {**steps[1], "risk": "high"}]
+
+    exported = save(author, LISTS, steps=edit)
+    assert "- [ ] a\n\n**Estimated Time**: 1 hour\n" in exported
+    assert "| rows | 3 |\n\n**Risk Level**: High\n" in exported
