@@ -235,6 +235,12 @@ class PlanOut(PlanSummaryOut):
     steps = StepOut(many=True)
 
 
+class PlanSubmitOut(PlanOut):
+    unchanged = serializers.BooleanField(help_text=(
+        "The new revision's text is exactly the previous revision's (resubmitted as is, e.g. "
+        "after being sent back: reviewers see nothing new, so say why in a comment)."))
+
+
 class StepRefOut(serializers.Serializer):
     id = serializers.IntegerField()
     number = serializers.IntegerField()

@@ -21,6 +21,7 @@ from core.errors import Conflict
 from plans import permissions as plan_permissions
 from plans import selectors as plan_selectors
 from plans import services as plan_services
+from plans.exports import export_disposition
 from plans.markdown import export_plan
 from plans.models import Plan, PlanStatus, status_phrase
 from reviews import services as review_services
@@ -177,13 +178,15 @@ class PlanReviseView(ApiView):
 
 
 class PlanSubmitView(ApiView):
-    @extend_schema(request=None, responses=s.PlanOut,
+    @extend_schema(request=None, responses=s.PlanSubmitOut,
                    summary="Submit for review (409 if already under review or decided)")
     def post(self, request, pk: int):
         plan = plan_or_404(pk)
         _editable_state(plan, request.user)
-        plan_services.plan_submit(actor=request.user, plan=plan)
-        return _plan_response(request, pk)
+        revision = plan_services.plan_submit(actor=request.user, plan=plan)
+        response = _plan_response(request, pk)
+        response.data["unchanged"] = plan_selectors.same_text_as_previous(revision)
+        return response
 
 
 class PlanWithdrawView(ApiView):
@@ -206,7 +209,9 @@ class PlanMarkdownView(ApiView):
     def get(self, request, pk: int):
         _viewable_plan(request, pk)
         plan = plan_selectors.plan_with_content(pk)
-        return Response(export_plan(plan), content_type="text/markdown; charset=utf-8")
+        response = Response(export_plan(plan), content_type="text/markdown; charset=utf-8")
+        response["Content-Disposition"] = export_disposition(plan)  # the web export's name
+        return response
 
 
 class PlanFeedbackView(ApiView):

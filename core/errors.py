@@ -28,4 +28,10 @@ def message_of(exc: Exception) -> str:
     return getattr(exc, "message", "") or str(exc) or "You cannot do that."
 
 
-__all__ = ["Conflict", "NotAllowed", "ValidationError", "message_of"]
+def echoed(value: str, limit: int = 60) -> str:
+    """A user-supplied value as a message repeats it: at most ``limit`` characters, cut with an
+    ellipsis (a 5,000-character name is not worth repeating whole)."""
+    return value if len(value) <= limit else value[:limit - 1] + "…"
+
+
+__all__ = ["Conflict", "NotAllowed", "ValidationError", "echoed", "message_of"]

@@ -355,6 +355,13 @@ def plan_revision(plan: Plan, number: int) -> PlanRevision:
     )
 
 
+def same_text_as_previous(revision: PlanRevision) -> bool:
+    """Whether ``revision`` froze exactly the text of the revision before it: the author
+    resubmitted as is (allowed; reviewers read nothing new, so the author should say why)."""
+    return PlanRevision.objects.filter(plan_id=revision.plan_id, number=revision.number - 1,
+                                       content_hash=revision.content_hash).exists()
+
+
 def plans_with_text(*, user, text_hash: str) -> list[Plan]:
     """The user's plans holding this Markdown (``text_hash`` is plans.services.
     text_revision_hash(text): line endings and a BOM aside): imported from it, or with a

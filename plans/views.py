@@ -20,7 +20,7 @@ from django.template.loader import render_to_string
 from django.urls import get_script_prefix
 from django.utils.html import conditional_escape as esc
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.text import capfirst, slugify
+from django.utils.text import capfirst
 from django.utils.timezone import get_current_timezone_name, localtime
 from django.utils.translation import get_language
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -36,6 +36,7 @@ from core.urls import pk_url
 from notifications.context_processors import layout_cache_keys
 
 from . import panels, permissions, selectors, services
+from .exports import export_disposition
 from .forms import (
     STEP_PREFIX,
     ImportForm,
@@ -433,8 +434,7 @@ def plan_template(request: HttpRequest) -> HttpResponse:
 def plan_export(request: HttpRequest, pk: int) -> HttpResponse:
     plan = selectors.plan_with_content(pk)
     response = HttpResponse(export_plan(plan), content_type="text/markdown; charset=utf-8")
-    filename = f"{slugify(plan.title) or f'plan-{plan.pk}'}.md"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Content-Disposition"] = export_disposition(plan)
     return response
 
 

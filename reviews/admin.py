@@ -7,6 +7,7 @@ requests are written by the review services: read-only here."""
 
 from django import forms
 from django.contrib import admin
+from django.db import models
 
 from accounts.admin import (
     PlangateModelAdmin,
@@ -18,6 +19,7 @@ from accounts.admin import (
 
 from . import services
 from .models import (
+    MAX_APPROVALS,
     ChecklistAnswer,
     ChecklistGroup,
     ChecklistItem,
@@ -99,6 +101,10 @@ class ReviewPolicyAdmin(ServiceAdminMixin, PlangateModelAdmin):
     list_display = ("name", "min_approvals", "high_risk_min_approvals", "updated_at")
     search_fields = ("name",)
     filter_horizontal = ("required_groups", "high_risk_required_groups")
+    # Both counts are PositiveIntegerFields whose validators ask for 1..MAX_APPROVALS: without
+    # this their form fields say "greater than or equal to 0" (and min="0") for -1.
+    formfield_overrides = {models.PositiveIntegerField: {"min_value": 1,
+                                                         "max_value": MAX_APPROVALS}}
 
     def save_model(self, request, obj, form, change):
         """Saved in save_related, by policy_save, with its groups (it sets them itself)."""

@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from accounts.roles import REVIEWERS
+from core.errors import echoed
 from plans import markdown, schema
 
 from .models import Answer, Decision
@@ -126,7 +127,7 @@ class RequestForm(forms.Form):
         users = list(get_user_model().objects.filter(username__in=names))
         unknown = sorted(set(names) - {u.get_username() for u in users})
         if unknown:
-            raise forms.ValidationError(f"No such user: {', '.join(unknown)}.")
+            raise forms.ValidationError(f"No such user: {echoed(', '.join(unknown))}.")
         # A group that is no choice has its own error already: that one says what is wrong.
         if not users and not data.get("group") and "group" not in self.errors:
             raise forms.ValidationError("Name a reviewer or pick a group.")

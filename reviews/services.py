@@ -24,7 +24,7 @@ from audit.log import append, log, new_entry
 from audit.models import AuditEntry
 from core.cache import SharedValue
 from core.compiled import CompiledQuery
-from core.errors import Conflict, NotAllowed, ValidationError
+from core.errors import Conflict, NotAllowed, ValidationError, echoed
 from notifications import events as notification_events
 from notifications.models import OutboxMessage, ReminderKind
 from notifications.services import notify_plan_event, remind_once
@@ -696,7 +696,7 @@ def review_request(*, actor, plan: Plan, users=(), groups=()) -> list[ReviewRequ
     if ineligible:
         raise ValidationError(
             "Cannot review this plan (not a reviewer, or its author or editor): "
-            + ", ".join(ineligible) + "."
+            + echoed(", ".join(ineligible)) + "."
         )
     existing = ReviewRequest.objects.filter(plan=plan)
     have_users = set(existing.exclude(user=None).values_list("user_id", flat=True))

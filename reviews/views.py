@@ -25,8 +25,9 @@ from core.errors import Conflict, ValidationError
 from core.http import service_errors
 from notifications.context_processors import layout_cache_keys
 from plans import permissions as plan_permissions
+from plans import selectors as plan_selectors
 from plans import services as plan_services
-from plans.models import Plan, PlanStep, RiskLevel, status_phrase
+from plans.models import Plan, PlanStatus, PlanStep, RiskLevel, status_phrase
 
 from . import conversation, permissions, selectors, services
 from .certificate import Certificate, approval_certificate, approval_sections
@@ -75,7 +76,14 @@ def _next_url(request: HttpRequest, default: str) -> str:
 @service_errors(_plan_url)
 def plan_submit(request: HttpRequest, plan_id: int) -> HttpResponse:
     plan = get_object_or_404(Plan, pk=plan_id)
+    sent_back = plan.status == PlanStatus.NEEDS_REVISION
     revision = plan_services.plan_submit(actor=request.user, plan=plan)
+    if sent_back and plan_selectors.same_text_as_previous(revision):
+        # Allowed (the author may answer in a comment), but the reviewers will see nothing new.
+        messages.success(request, f"Resubmitted unchanged: reviewers see the same text as "
+                                  f"revision {revision.number - 1}, which was sent back. Say "
+                                  "why in a comment.")
+        return redirect(plan)
     messages.success(request, f"Submitted for review as revision {revision.number}.")
     return redirect(plan)
 

@@ -142,6 +142,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def read_plan_text(path: str) -> str:
+    """A plan file's exact text; an empty or blank file is bad usage (exit 2), refused here
+    before any request (the server would only answer 400 for it)."""
+    text = gate.read_plan_file(path)
+    if not text.strip():
+        raise UsageError(f"{path} is empty")
+    return text
+
+
 class Command:
     """One invocation: its arguments, where its output goes and how it reaches the server."""
 
@@ -197,7 +206,7 @@ class Command:
         remembered = PlanMemory(Path(ref), settings.url).recall()
         if remembered is not None:
             return remembered
-        found = api.verify(gate.read_plan_file(ref)).get("plan")
+        found = api.verify(read_plan_text(ref)).get("plan")
         if not found:
             raise UsageError(f"{ref} is not the text of any plan on {settings.url}; pass the "
                              "plan id")
@@ -211,9 +220,7 @@ class Command:
             raise UsageError("--timeout only makes sense with --wait")
         if args.new and args.plan is not None:
             raise UsageError("--new and --plan exclude each other")
-        text = gate.read_plan_file(args.file)
-        if not text.strip():
-            raise UsageError(f"{args.file} is empty")
+        text = read_plan_text(args.file)
         settings = self.settings()
         memory = PlanMemory(Path(args.file), settings.url)
         interval = self.poll_interval()
@@ -286,7 +293,7 @@ class Command:
         return 0
 
     def verify(self) -> int:
-        text = gate.read_plan_file(self.args.file)
+        text = read_plan_text(self.args.file)
         settings = self.settings()
         plan_id = self.args.plan
         if plan_id is None:
