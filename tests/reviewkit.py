@@ -42,10 +42,16 @@ def answer_all(review: Review, actor, answer: str = "yes") -> None:
         services.review_answer(actor=actor, review=review, item=item, answer=answer)
 
 
-def approve(plan, reviewer) -> Review:
+def decide(plan, reviewer, decision: str, comment: str = "") -> Review:
+    """A full review: started, every checklist item answered, decided."""
     review = services.review_start(actor=reviewer, plan=plan)
     answer_all(review, reviewer)
-    return services.review_decide(actor=reviewer, review=review, decision="APPROVED")
+    return services.review_decide(actor=reviewer, review=review, decision=decision,
+                                  comment=comment)
+
+
+def approve(plan, reviewer) -> Review:
+    return decide(plan, reviewer, "APPROVED")
 
 
 def revise(plan, author, problem: str):

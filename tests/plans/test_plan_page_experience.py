@@ -15,7 +15,7 @@ from plans.markdown import export_plan
 from plans.models import Plan, PlanStatus
 from reviews import services as review_services
 from tests.factories import AuthorFactory
-from tests.reviewkit import answer_all, submitted_plan
+from tests.reviewkit import decide, submitted_plan
 
 pytestmark = pytest.mark.django_db
 
@@ -94,10 +94,7 @@ def test_a_withdrawn_plan_lists_nobody_as_reviewing(client, author, reviewer, re
 
 def rejected_plan(author, reviewer) -> Plan:
     plan = submitted_plan(author, title="Cache sessions in Redis")
-    review = review_services.review_start(actor=reviewer, plan=plan)
-    answer_all(review, reviewer)
-    review_services.review_decide(actor=reviewer, review=review, decision="REJECTED",
-                                  comment="Redis is not in our stack.")
+    decide(plan, reviewer, "REJECTED", "Redis is not in our stack.")
     plan.refresh_from_db()
     assert plan.status == PlanStatus.REJECTED
     return plan

@@ -5,9 +5,8 @@ import pytest
 from django.contrib.messages import get_messages
 
 from plans.models import PlanStatus
-from reviews import services
 from tests.api.conftest import token_client
-from tests.reviewkit import answer_all, revise, submitted_plan
+from tests.reviewkit import decide, revise, submitted_plan
 
 pytestmark = pytest.mark.django_db
 
@@ -17,10 +16,7 @@ UNCHANGED = ("Resubmitted unchanged: reviewers see the same text as revision 1, 
 
 def sent_back(author, reviewer):
     plan = submitted_plan(author)
-    review = services.review_start(actor=reviewer, plan=plan)
-    answer_all(review, reviewer)
-    services.review_decide(actor=reviewer, review=review, decision="NEEDS_REVISION",
-                           comment="More detail")
+    decide(plan, reviewer, "NEEDS_REVISION", "More detail")
     plan.refresh_from_db()
     assert plan.status == PlanStatus.NEEDS_REVISION
     return plan
