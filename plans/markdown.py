@@ -1379,9 +1379,10 @@ def _patch_items(edits: _Edits, old: list, new: list, spans: list[_Item], end: i
             edits.replace((spans[index].start, spans[index].end),
                           _render_item(item, spans[index]))
     for span in spans[len(new):]:
-        start = edits.text.rfind("\n", 0, span.start) + 1
-        stop = span.end + 1 if span.end < len(edits.text) else span.end
-        edits.replace((start, stop), "")
+        # The item's line with the line break before it: what is added at the end of the
+        # item's step or section (where this line ends) then still has a place to go.
+        start = max(0, edits.text.rfind("\n", 0, span.start))
+        edits.replace((start, span.end), "")
     added = new[len(old):]
     if added:
         style = spans[-1] if spans else None

@@ -137,3 +137,18 @@ def test_steps_numbered_their_own_way_keep_their_numbers(author):
     exported = export_plan(Plan.objects.get(pk=plan.pk))
     assert "### Phase 2.1: Wire into sender" in exported  # not a position: left as written
     assert "### Step 2: Document the limits" in exported
+
+
+def test_a_step_added_in_place_of_a_removed_one_gets_its_fields(author):
+    """The removed step's action lines go, and the new step's estimate and risk, written at
+    the end of that place, are not swallowed by their removal."""
+    text = ("# Import items\n\n## Implementation\n\n### 1. Service\n- Parse the file\n\n"
+            "### 2. Admin action\n- A form with a file field\n- Show how many were added\n\n"
+            "## Verification\n- Import a file\n")
+    plan = services.plan_import_markdown(actor=author, text=text)
+    steps = [rows(plan)[0], new_step("Document it", estimate="2 hours", risk="medium")]
+    services.plan_update(actor=author, plan=plan, steps=steps)
+    back = parse_plan(export_plan(Plan.objects.get(pk=plan.pk)))
+    assert [(s.title, s.estimate, s.risk, s.actions) for s in back.steps][1] == (
+        "Document it", "2 hours", "Medium", [])
+    assert "A form with a file field" not in export_plan(Plan.objects.get(pk=plan.pk))
