@@ -110,7 +110,11 @@ def submit(api: PlangateAPI, text: str, *, plan_id: int | None = None,
         submitted = api.submit_plan(plan_id)
         if memory is not None:
             memory.remember(plan_id)
-        return Submission(submitted, "revised" if status == "NEEDS_REVISION" else "resubmitted")
+        if status == "NEEDS_REVISION" and submitted.get("unchanged"):
+            note = (f"plan {plan_id} was resubmitted with the text it was sent back with: the "
+                    "reviewers read nothing new (say why in a comment on the plan)")
+        return Submission(submitted, "revised" if status == "NEEDS_REVISION" else "resubmitted",
+                          note)
 
     current = (plan.get("revision") or {}).get("sha256")
     same_text = current is not None and api.verify(text, plan_id)["sha256"] == current

@@ -167,7 +167,8 @@ class FakePlangate:
             if plan["status"] not in ("DRAFT", "NEEDS_REVISION"):
                 return problem(409, "This plan is already under review.")
             self._submit(plan_id)
-            return httpx.Response(200, json=plan)
+            unchanged = self.hashes[plan_id][-2:-1] == self.hashes[plan_id][-1:]
+            return httpx.Response(200, json={**plan, "unchanged": unchanged})
         if request.method == "POST" and action in ("start", "finish", "amend", "progress",
                                                     "drift"):
             return self._after_approval(plan_id, action, body)

@@ -130,6 +130,18 @@ def test_resubmitting_after_needs_revision_revises_the_same_plan(plangate, plan_
     assert fake.texts[1].endswith("- revert\n")
 
 
+def test_resubmitting_the_text_sent_back_says_the_reviewers_read_nothing_new(plangate,
+                                                                            plan_file, fake):
+    assert plangate("submit", plan_file).code == 0
+    fake.decide(1, "NEEDS_REVISION")
+    result = plangate("submit", plan_file)
+    assert result.code == 0 and "revised and resubmitted" in result.out
+    assert "the reviewers read nothing new" in result.err
+    fake.decide(1, "NEEDS_REVISION")  # a changed text says nothing of the kind
+    plan_file.write_text(PLAN + "\n## Rollback Plan\n- revert\n")
+    assert "nothing new" not in plangate("submit", plan_file).err
+
+
 def test_same_text_under_review_keeps_waiting_instead_of_failing(plangate, plan_file, fake):
     assert plangate("submit", plan_file, "--wait", "--timeout", "0").code == 5
     start = fake.polls  # the next submit reads the plan once, then waits
