@@ -1739,10 +1739,13 @@ def _patch_steps(edits: _Edits, parsed: _Parsed, doc: PlanDocument) -> None:
     raw, spans = parsed.raw, parsed.spans
     level = spans.steps[-1].level if spans.steps else spans.level + 1
     style = spans.steps[-1].title_prefix if spans.steps else None
+    # Steps numbered from elsewhere than 1 ("Step 9", "Step 10") go on counting from there.
+    written = re.search(r"\d+(?:\.\d+)*", style or "")
+    shift = int(written[0]) - len(spans.steps) if written and written[0].isdigit() else 0
 
     def rendered(number: int, step: Step) -> str:
-        return "\n".join(_render_step(number, step, level, _step_prefix(style, number))) \
-            .rstrip("\n")
+        prefix = _step_prefix(style, number + shift)
+        return "\n".join(_render_step(number, step, level, prefix)).rstrip("\n")
 
     if not spans.steps:
         block = "\n\n".join(rendered(n, step) for n, step in enumerate(doc.steps, start=1))

@@ -152,3 +152,13 @@ def test_a_step_added_in_place_of_a_removed_one_gets_its_fields(author):
     assert [(s.title, s.estimate, s.risk, s.actions) for s in back.steps][1] == (
         "Document it", "2 hours", "Medium", [])
     assert "A form with a file field" not in export_plan(Plan.objects.get(pk=plan.pk))
+
+
+def test_a_step_added_to_steps_numbered_from_elsewhere_counts_on_from_them(author):
+    text = PLAN.replace("Step 1: Add", "Step 9: Add").replace("Step 2: Wire", "Step 10: Wire") \
+        .replace("Step 3: Document", "Step 11: Document")
+    plan = services.plan_import_markdown(actor=author, text=text)
+    services.plan_update(actor=author, plan=plan, steps=[*rows(plan), new_step("Load test")])
+    exported = export_plan(Plan.objects.get(pk=plan.pk))
+    assert "### Step 12: Load test" in exported
+    assert "### Step 9: Add a token bucket" in exported  # numbers of their own: kept
