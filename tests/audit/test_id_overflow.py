@@ -2,6 +2,7 @@
 error or a 404 on the admins' pages, never a 500."""
 
 import pytest
+from django.db import connection
 
 from plans.services import plan_create
 
@@ -58,8 +59,12 @@ def test_the_admin_plan_list_of_a_huge_id_is_empty(admin_client, plan, huge):
 def test_the_admin_audit_list_of_a_huge_plan_id_is_a_bad_lookup(admin_client, plan, lookup,
                                                                  huge):
     response = admin_client.get("/admin/audit/auditentry/", {lookup: huge})
-    assert response.status_code == 302 and response.url.endswith("?e=1")  # as for "abc"
-    assert admin_client.get("/admin/audit/auditentry/", {lookup: "abc"}).url == response.url
+    if connection.vendor == "sqlite":  # its driver cannot send the int: a bad lookup, as "abc"
+        assert response.status_code == 302 and response.url.endswith("?e=1")
+        assert admin_client.get("/admin/audit/auditentry/", {lookup: "abc"}).url == response.url
+    else:  # PostgreSQL compares it (no row has it): an empty list
+        assert response.status_code == 200
+        assert list(response.context["cl"].result_list) == []
     listed = admin_client.get("/admin/audit/auditentry/", {lookup: plan.pk}).context["cl"]
     assert {entry.plan_id for entry in listed.result_list} == {plan.pk}
 
