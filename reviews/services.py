@@ -245,6 +245,8 @@ def unconfirmed_answers(review: Review) -> list[ChecklistAnswer]:
 #: items with links instead of naming them).
 APPROVAL_INCOMPLETE = "approval_incomplete"
 UNANSWERED, ANSWERED_NO = "unanswered", "answered No"
+EMPTY_CHECKLIST = ("This review's checklist has no items, so there is nothing to approve "
+                   "against: an admin must add items to it (Admin → Checklist templates) first.")
 
 
 def missing_for_approval(review: Review) -> tuple[list[tuple[ChecklistItem, str]], int]:
@@ -310,6 +312,8 @@ def review_decide(*, actor, review: Review, decision: str, comment: str = "",
         missing, total = missing_for_approval(review)
         if missing:
             raise ValidationError(approval_refusal(missing, total), code=APPROVAL_INCOMPLETE)
+        if not total:  # a checklist without items: nothing was checked, so nothing approves
+            raise ValidationError(EMPTY_CHECKLIST)
     elif not comment:
         raise ValidationError(
             "Say what to change or why: a comment is required to ask for revision or reject."
@@ -851,7 +855,20 @@ def policy_save(*, actor, policy: ReviewPolicy, required_groups, high_risk_requi
     policy.high_risk_required_groups.set(high_risk_required_groups)
     _log_policy(actor=actor, row=policy, change="added" if created else "changed",
                 fields=changed_fields)
+    _settle_under_review(actor)
     return policy
+
+
+def _settle_under_review(actor) -> None:
+    """After the policy changed: a plan under review whose decisions now meet it moves on at
+    once (approved, say, once fewer approvals are required), as the next decision would have
+    moved it; its outcome's audit entry names the admin who changed the policy."""
+    for plan_id in Plan.objects.filter(status=PlanStatus.PENDING_REVIEW).order_by("pk") \
+            .values_list("pk", flat=True):
+        plan = _lock_plan(plan_id)
+        revision = policy.current_revision(plan)
+        if plan.status == PlanStatus.PENDING_REVIEW and revision is not None:
+            _apply_outcome(plan=plan, actor=actor, revision=revision)
 
 
 @transaction.atomic
@@ -861,6 +878,7 @@ def policy_delete(*, actor, policy: ReviewPolicy) -> None:
     _require(is_admin(actor), "Only admins change the review policy.")
     _log_policy(actor=actor, row=policy, change="deleted", fields=[])
     policy.delete()
+    _settle_under_review(actor)
 
 
 def _template_of(obj) -> ChecklistTemplate:

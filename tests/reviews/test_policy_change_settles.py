@@ -1,0 +1,48 @@
+"""A policy change settles the plans under review it decides: with fewer approvals required, a
+plan that has enough is approved at once (not at some later decision), audited under the admin
+who changed the policy; a stricter policy approves nothing and leaves the others waiting."""
+
+import pytest
+
+from audit.models import AuditEntry
+from plans.models import PlanStatus
+from reviews import policy, services
+from tests.reviewkit import approve, submitted_plan
+
+pytestmark = pytest.mark.django_db(transaction=True)  # the policy is a shared value on commit
+
+
+def set_min_approvals(admin_user, n: int) -> None:
+    row = policy.active_policy()
+    row.min_approvals = n
+    row.high_risk_min_approvals = max(n, row.high_risk_min_approvals)
+    services.policy_save(actor=admin_user, policy=row, required_groups=[],
+                         high_risk_required_groups=[], changed_fields=["min_approvals"],
+                         created=False)
+
+
+def test_lowering_the_approvals_required_approves_a_plan_that_has_them(author, reviewer,
+                                                                      admin_user):
+    set_min_approvals(admin_user, 2)
+    plan = submitted_plan(author)
+    waiting = submitted_plan(author, title="Not reviewed yet")
+    approve(plan, reviewer)
+    plan.refresh_from_db()
+    assert plan.status == PlanStatus.PENDING_REVIEW  # 1 of 2
+    set_min_approvals(admin_user, 1)
+    plan.refresh_from_db()
+    waiting.refresh_from_db()
+    assert plan.status == PlanStatus.APPROVED
+    assert waiting.status == PlanStatus.PENDING_REVIEW  # no approval: still waiting
+    approved = AuditEntry.objects.get(plan=plan, action="plan.approved")
+    assert approved.actor == admin_user and approved.payload["approvals"] == [
+        reviewer.get_username()]
+
+
+def test_a_stricter_policy_approves_nothing(author, reviewer, admin_user):
+    plan = submitted_plan(author)
+    set_min_approvals(admin_user, 3)
+    approve(plan, reviewer)
+    set_min_approvals(admin_user, 2)
+    plan.refresh_from_db()
+    assert plan.status == PlanStatus.PENDING_REVIEW
