@@ -59,7 +59,7 @@ class Shortfall(enum.Enum):
 MESSAGES = {
     (Shortfall.APPROVALS, 1): "needs 1 more approval",
     (Shortfall.APPROVALS, 2): "needs {count} more approvals",
-    (Shortfall.GROUP, 1): "needs 1 more approval from {group}",
+    (Shortfall.GROUP, 1): "needs an approval from {group}",  # (it may be one of the above)
     (Shortfall.CONCERNS, 1): "1 open concern to resolve",
     (Shortfall.CONCERNS, 2): "{count} open concerns to resolve",
 }

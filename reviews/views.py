@@ -29,7 +29,7 @@ from plans import selectors as plan_selectors
 from plans import services as plan_services
 from plans.models import Plan, PlanStatus, PlanStep, RiskLevel, status_phrase
 
-from . import conversation, permissions, selectors, services
+from . import conversation, permissions, policy, selectors, services
 from .certificate import Certificate, approval_certificate, approval_sections
 from .forms import (
     MAX_ID,
@@ -228,8 +228,13 @@ def review_decide(request: HttpRequest, pk: int) -> HttpResponse:
     # class while it refreshes, so under a threaded server another request's refresh could
     # restore it mid-way and this one would fail (bench/faults.py found it).
     status = Plan.objects.filter(pk=review.plan_id).values_list("status", flat=True).get()
+    waiting = ""
+    if status == PlanStatus.PENDING_REVIEW and review.decision == Decision.APPROVED:
+        # Approved, and yet under review: say what it waits for (an open concern, say).
+        missing = policy.evaluate_plan(Plan.objects.get(pk=review.plan_id)).missing
+        waiting = f" ({'; '.join(missing)})" if missing else ""
     messages.success(request, f"Decision recorded: {review.get_decision_display()}. "
-                              f"The plan {status_phrase(status)}.")
+                              f"The plan {status_phrase(status)}{waiting}.")
     return redirect(f"{reverse('reviews:review', args=[review.pk])}#main")
 
 

@@ -136,6 +136,15 @@ def test_a_recorded_decision_lands_on_the_message(client, started, reviewer):
     assert 'id="main"' in page and "Decision recorded: Approve" in page
 
 
+def test_an_approval_that_leaves_the_plan_waiting_says_what_for(client, started, reviewer):
+    services.concern_raise(actor=reviewer, plan=started.plan, title="Rate limits unclear")
+    answer_all(started, reviewer)
+    response = decide(client, started, decision="APPROVED")
+    page = client.get(response["Location"]).content.decode()
+    assert "Decision recorded: Approve. The plan is waiting for review (1 open concern to " \
+           "resolve)." in page
+
+
 def test_a_damaged_revision_number_is_said_in_the_card_and_nothing_is_decided(client, started):
     response = decide(client, started, decision="NEEDS_REVISION", comment="Fix it.",
                       revision="abc")

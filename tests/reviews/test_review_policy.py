@@ -56,7 +56,7 @@ def test_required_group_must_approve(author, reviewer, reviewer2, policy):
     plan = submitted_plan(author)
     approve(plan, reviewer)
     assert status_of(plan) == PlanStatus.PENDING_REVIEW
-    assert evaluate_plan(plan).missing == ["needs 1 more approval from Security"]
+    assert evaluate_plan(plan).missing == ["needs an approval from Security"]
     approve(plan, reviewer2)
     assert status_of(plan) == PlanStatus.APPROVED
 
@@ -86,7 +86,7 @@ def test_high_risk_required_groups(author, reviewer, policy):
     PlanStepFactory(plan=high, position=1, risk="high")
     plan_submit(actor=author, plan=high)
     approve(high, reviewer)
-    assert evaluate_plan(high).missing == ["needs 1 more approval from DBA"]
+    assert evaluate_plan(high).missing == ["needs an approval from DBA"]
 
 
 def test_rejection_wins_over_approvals(author, reviewer, reviewer2, policy):
@@ -243,7 +243,7 @@ def test_rewording_every_policy_message_changes_no_decision(
     assert decisions[-1] == (True, PlanStatus.APPROVED, PlanStatus.APPROVED)
     assert decisions[0] == (False, PlanStatus.PENDING_REVIEW, PlanStatus.PENDING_REVIEW)
     # The wording really changed (and no longer says "approval" anywhere).
-    assert as_written[0][3] == ("needs 1 more approval", "needs 1 more approval from Security")
+    assert as_written[0][3] == ("needs 1 more approval", "needs an approval from Security")
     assert all("approval" not in line for step in reworded for line in step[3])
     assert reworded[0][3] != as_written[0][3]
 

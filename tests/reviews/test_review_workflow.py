@@ -172,7 +172,7 @@ def test_panel_on_plan_page_shows_turn_and_whats_missing(client, author, reviewe
     client.force_login(author)
     page = client.get(f"/plans/{plan.pk}/").content.decode()
     assert "Needs 1 more approval" in page
-    assert "Needs 1 more approval from Security" in page
+    assert "Needs an approval from Security" in page
     assert "Withdraw from review" in page
     client.post(f"/reviews/plan/{plan.pk}/request/", {"usernames": "rita", "group": security.pk})
     page = client.get(f"/plans/{plan.pk}/").content.decode()
