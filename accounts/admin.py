@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from core.errors import Conflict, NotAllowed, ValidationError
 from core.http import user_message
 
+from . import services
 from .roles import is_admin
 
 
@@ -203,7 +204,8 @@ def roles(user) -> str:
 
 
 class UserAdmin(HugeIdLookupMixin, ActionSelectionMixin, RolePermissionsMixin, DjangoUserAdmin):
-    """Group membership changes made here are audited (audit.signals.groups_changed).
+    """Group membership changes made here are audited (audit.signals.groups_changed), and so
+    is unticking or ticking Active (accounts.services.account_active_changed).
 
     Users who appear in the audit trail cannot be deleted (the entries protect them): deactivate
     them instead.
@@ -215,6 +217,12 @@ class UserAdmin(HugeIdLookupMixin, ActionSelectionMixin, RolePermissionsMixin, D
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("groups")
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # The change form saves in one transaction (changeform_view): the entry joins it.
+        if change and "is_active" in form.changed_data:
+            services.account_active_changed(actor=request.user, user=obj)
 
 
 if admin.site.is_registered(User):

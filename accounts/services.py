@@ -1,4 +1,5 @@
-"""Writes a person makes to their own account: name and email, password.
+"""Writes a person makes to their own account: name and email, password; and an admin's
+activating or deactivating an account (Admin → Users, accounts/admin.py).
 
 accounts sits below audit, so it cannot write the audit trail itself: each service sends
 ``account_changed`` inside its transaction and the audit app, connected in AuditConfig.ready(),
@@ -11,8 +12,8 @@ from django.dispatch import Signal
 
 from core.errors import NotAllowed, ValidationError
 
-#: sent as account_changed.send(sender=User, actor=..., user=..., change="profile" | "password",
-#: fields=[names]) inside the service's transaction.
+#: sent as account_changed.send(sender=User, actor=..., user=..., change="profile" | "password"
+#: | "activated" | "deactivated", fields=[names]) inside the service's transaction.
 account_changed = Signal()
 
 PROFILE_FIELDS = ("first_name", "last_name", "email")
@@ -53,3 +54,12 @@ def password_change(*, actor, user, old_password: str, new_password: str) -> Non
     user.save(update_fields=["password"])
     account_changed.send(sender=type(user), actor=actor, user=user, change="password",
                          fields=["password"])
+
+
+def account_active_changed(*, actor, user) -> None:
+    """Record that ``actor`` (an admin) activated or deactivated ``user``, whose ``is_active``
+    was just saved: call it inside the transaction of that save (the admin's change form runs in
+    one), so the audit entry commits, or rolls back, with it."""
+    account_changed.send(sender=type(user), actor=actor, user=user,
+                         change="activated" if user.is_active else "deactivated",
+                         fields=["is_active"])

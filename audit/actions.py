@@ -20,9 +20,13 @@ GROUP_MEMBER_ADDED = "group.member_added"
 GROUP_MEMBER_REMOVED = "group.member_removed"
 ACCOUNT_PROFILE_CHANGED = "account.profile_changed"
 ACCOUNT_PASSWORD_CHANGED = "account.password_changed"
+ACCOUNT_ACTIVATED = "account.activated"  # an admin ticked Active (Admin → Users)
+ACCOUNT_DEACTIVATED = "account.deactivated"  # an admin unticked it: the user can no longer log in
 OWN_ACTIONS = {
     ACCOUNT_PROFILE_CHANGED: "Profile changed",
     ACCOUNT_PASSWORD_CHANGED: "Password changed",
+    ACCOUNT_ACTIVATED: "User activated",
+    ACCOUNT_DEACTIVATED: "User deactivated",
     AUTH_LOGIN_FAILED: "Login failed",
     GROUP_MEMBER_ADDED: "User added to group",
     GROUP_MEMBER_REMOVED: "User removed from group",

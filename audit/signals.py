@@ -6,6 +6,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from .actions import (
+    ACCOUNT_ACTIVATED,
+    ACCOUNT_DEACTIVATED,
     ACCOUNT_PASSWORD_CHANGED,
     ACCOUNT_PROFILE_CHANGED,
     AUTH_LOGIN_FAILED,
@@ -61,7 +63,9 @@ def groups_changed(sender, instance, action, reverse, model, pk_set, **kwargs):
 
 
 def account_changed(sender, actor, user, change, fields, **kwargs):
-    """accounts.services changed someone's own account (sent inside its transaction): which
-    fields changed, never their values (the trail is kept forever; a password never)."""
-    action = ACCOUNT_PASSWORD_CHANGED if change == "password" else ACCOUNT_PROFILE_CHANGED
+    """accounts.services changed someone's own account, or an admin (de)activated one (sent
+    inside its transaction): which fields changed, never their values (the trail is kept
+    forever; a password never)."""
+    action = {"password": ACCOUNT_PASSWORD_CHANGED, "activated": ACCOUNT_ACTIVATED,
+              "deactivated": ACCOUNT_DEACTIVATED}.get(change, ACCOUNT_PROFILE_CHANGED)
     log(action, actor=actor, obj=user, payload={"fields": list(fields)})

@@ -68,22 +68,23 @@ _INPUT_FORCED = {"input": {"disabled": ""}}
 
 
 def _local_image_src(src: str) -> str | None:
-    """``src`` when it points at this site (a relative URL or under MEDIA_URL), else None.
+    """``src`` when it points at an uploaded image (under MEDIA_URL), else None.
 
     An image from elsewhere would tell its host who reads the plan, and when (and breaks on a
-    closed network), so only uploaded and relative images are shown.
+    closed network); and an image on this site outside MEDIA_URL (``/notifications/25/open/``,
+    or a relative ``../open/``) would make every reader's browser GET that page. MEDIA_URL
+    serves only stored images (config/urls.py serve_media, deploy/Caddyfile), so only uploads
+    are shown.
     """
     url = _URL_IGNORED.sub("", src).strip()
-    media = settings.MEDIA_URL or ""
-    if "://" in media and url.startswith(media):
-        return url
+    media = settings.MEDIA_URL or ""  # "/media/" (Django prefixes a relative one) or a host's
     # markdown-it percent-encodes what it writes ("/\\host" becomes "/%5Chost"): judge the
-    # decoded form, so no spelling of "/\\host" or "//host" (which leave the site) gets through.
+    # decoded form, so no spelling of "/\\host", "//host" or ".." (a browser resolves
+    # "/media/../notifications/" to "/notifications/") gets through.
     decoded = _URL_IGNORED.sub("", unquote(url)).strip()
-    if "\\" in decoded or decoded.startswith("//"):
+    if not media or "\\" in decoded or ".." in urlsplit(decoded).path.split("/"):
         return None
-    parts = urlsplit(decoded)
-    return url if not parts.scheme and not parts.netloc else None
+    return url if url.startswith(media) and decoded.startswith(media) else None
 
 
 def _attribute_filter(element: str, attribute: str, value: str) -> str | None:
@@ -177,7 +178,7 @@ def diff_section_html(section) -> str:
     return render_markdown("\n".join(lines[1:] if section.heading else lines))
 
 
-RENDER_VERSION = 5  # bump when the renderer's output changes, to drop cached HTML
+RENDER_VERSION = 6  # bump when the renderer's output changes, to drop cached HTML
 CACHE_SECONDS = 60 * 60 * 24 * 7
 #: The plan's own texts as the schema had them at import; _plan_sources reads it when it runs.
 PLAN_PROSE_FIELDS = [*schema.prose_keys(), "review_checklist"]

@@ -377,6 +377,24 @@ def s_account_password_changed(author, reviewer, admin):
                 payload={"fields": ["password"]})
 
 
+def s_account_deactivated(author, reviewer, admin):
+    from accounts.services import account_active_changed
+
+    author.is_active = False
+    author.save(update_fields=["is_active"])
+    account_active_changed(actor=admin, user=author)
+    return dict(action="account.deactivated", actor=admin, plan=None, obj=author,
+                payload={"fields": ["is_active"]})
+
+
+def s_account_activated(author, reviewer, admin):
+    from accounts.services import account_active_changed
+
+    account_active_changed(actor=admin, user=author)  # (author.is_active: True)
+    return dict(action="account.activated", actor=admin, plan=None, obj=author,
+                payload={"fields": ["is_active"]})
+
+
 # --- after approval (implementation/services.py) --------------------------------------------------
 def _approved(author, reviewer):
     from tests.implementation.kit import approved_plan
@@ -498,7 +516,8 @@ SCENARIOS = [
     s_checklist_changed_service, s_notification_retried, s_webhook_changed_service,
     s_plan_reminder, s_plan_escalated, s_token_created, s_token_revoked, s_group_member_added,
     s_group_member_removed, s_plan_deleted, s_plan_archived, s_plan_unarchived,
-    s_account_profile_changed, s_account_password_changed,
+    s_account_profile_changed, s_account_password_changed, s_account_deactivated,
+    s_account_activated,
     s_plan_implementation_started, s_plan_implementation_finished, s_plan_verified,
     s_plan_sent_back_to_implementing, s_plan_criterion_checked, s_plan_progress_reported,
     s_plan_drift_reported, s_plan_amendment_submitted,
