@@ -580,7 +580,17 @@ def plan_submit(*, actor, plan: Plan) -> PlanRevision:
         payload={"from": previous_status, "to": plan.status, "revision": revision.number,
                  "previous_revision": previous_number,
                  "content_unchanged": unchanged})
+    if unchanged and previous_status == PlanStatus.DRAFT:
+        for settle in UNCHANGED_RESUBMISSION:
+            settle(plan=plan, revision=revision)
     return revision
+
+
+#: Called, in the submission's transaction, after a withdrawn plan's text is resubmitted
+#: unchanged (the approvals of that text still count): the reviews app approves the plan at
+#: once when they meet the policy (reviews/apps.py fills it), rather than at the next decision.
+#: (Not after a send-back: the reviewer who asked for changes reviews again.)
+UNCHANGED_RESUBMISSION: list = []
 
 
 @transaction.atomic

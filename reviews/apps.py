@@ -29,6 +29,13 @@ class ReviewsConfig(AppConfig):
                              cache_keys=reviews_tags.review_panel_cache_keys)
         plan_panels.register("policy", order=20, render=policy_tags.policy_preview_html)
 
+        # Resubmitted text whose approvals still meet the policy is approved at once.
+        from plans.services import UNCHANGED_RESUBMISSION
+
+        from .services import settle_resubmission
+
+        UNCHANGED_RESUBMISSION.append(settle_resubmission)
+
         # The cached active policy (reviews/policy.py) is read afresh after any change to it.
         from django.contrib.auth.models import Group
         from django.db.models.signals import m2m_changed, post_delete, post_save

@@ -770,6 +770,10 @@ def review_rerequest(*, actor, plan: Plan, reviewer) -> ReviewRequest:
              "Only the plan's author or an admin can ask for a review again.")
     if plan.status != PlanStatus.PENDING_REVIEW:
         raise Conflict(NOT_UNDER_REVIEW)
+    if not reviewer.is_active:
+        # A form error, not a 403: the author did nothing wrong, the button was just stale.
+        raise ValidationError(f"{reviewer.get_full_name() or reviewer.get_username()} is "
+                              "deactivated: ask someone else.")
     revision = policy.current_revision(plan)
     reviews = list(Review.objects.filter(plan=plan).select_related("reviewer")
                    .order_by("revision__number", "id"))
@@ -857,6 +861,15 @@ def policy_save(*, actor, policy: ReviewPolicy, required_groups, high_risk_requi
                 fields=changed_fields)
     _settle_under_review(actor)
     return policy
+
+
+def settle_resubmission(*, plan: Plan, revision: PlanRevision) -> None:
+    """Text resubmitted unchanged keeps the approvals it had (policy.py): when they meet the
+    policy, the plan is approved now (an entry of no one's: no one acted), not at the next
+    decision. One query when no approval of this text exists."""
+    if Review.objects.filter(plan=plan, decision=Decision.APPROVED,
+                             revision__content_hash=revision.content_hash).exists():
+        _apply_outcome(plan=plan, actor=None, revision=revision)
 
 
 def _settle_under_review(actor) -> None:

@@ -46,3 +46,38 @@ def test_a_stricter_policy_approves_nothing(author, reviewer, admin_user):
     set_min_approvals(admin_user, 2)
     plan.refresh_from_db()
     assert plan.status == PlanStatus.PENDING_REVIEW
+
+
+def test_text_resubmitted_unchanged_with_enough_approvals_is_approved_at_once(
+        author, reviewer, admin_user):
+    """Approvals of a text still count for the same text resubmitted (after a withdrawal,
+    say): when they meet the policy, the plan is approved at the resubmission."""
+    from plans.services import plan_submit, plan_withdraw
+
+    set_min_approvals(admin_user, 2)
+    plan = submitted_plan(author)
+    approve(plan, reviewer)
+    plan_withdraw(actor=author, plan=plan)
+    set_min_approvals(admin_user, 1)  # a draft: not settled by the change
+    plan.refresh_from_db()
+    assert plan.status == PlanStatus.DRAFT
+    plan_submit(actor=author, plan=plan)
+    plan.refresh_from_db()
+    assert plan.status == PlanStatus.APPROVED
+    approved = AuditEntry.objects.get(plan=plan, action="plan.approved")
+    assert approved.actor is None and approved.payload["revision"] == 2
+    assert approved.payload["approvals"] == [reviewer.get_username()]
+
+
+def test_text_resubmitted_unchanged_without_enough_approvals_waits(author, reviewer,
+                                                                  admin_user):
+    from plans.services import plan_submit, plan_withdraw
+
+    set_min_approvals(admin_user, 2)
+    plan = submitted_plan(author)
+    approve(plan, reviewer)
+    plan_withdraw(actor=author, plan=plan)
+    plan.refresh_from_db()
+    plan_submit(actor=author, plan=plan)
+    plan.refresh_from_db()
+    assert plan.status == PlanStatus.PENDING_REVIEW
