@@ -82,13 +82,15 @@ def can_request_reviewers(plan, user) -> bool:
 def rerequestable(plan, reviews, revision) -> list:
     """Reviewers the author may ask again: they reviewed this plan (``reviews``: its reviews,
     reviewers loaded) and have not decided on its current ``revision`` (a decision there is
-    final). In review order; only while the plan is under review."""
+    final). In review order; only while the plan is under review. Never a deactivated user:
+    they cannot review (reviews.services.review_rerequest says so if asked anyway)."""
     if plan.status != PlanStatus.PENDING_REVIEW or revision is None:
         return []
     decided = {r.reviewer_id for r in reviews if r.revision_id == revision.pk and r.decision}
     seen, users = set(), []
     for review in reviews:
-        if review.reviewer_id not in decided and review.reviewer_id not in seen:
+        if (review.reviewer_id not in decided and review.reviewer_id not in seen
+                and review.reviewer.is_active):
             seen.add(review.reviewer_id)
             users.append(review.reviewer)
     return users

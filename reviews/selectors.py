@@ -177,7 +177,9 @@ def whose_turn(plan: Plan, current: list[Review], requests, status) -> str:
     if plan.status != PlanStatus.PENDING_REVIEW:
         return ""
     decided = set(status.decisions) | {r.reviewer_id for r in status.kept_approvals}
-    waiting = [r.user.get_username() for r in requests if r.user and r.user_id not in decided]
+    # A deactivated reviewer cannot review: not waited for (nobody active left: "Any reviewer").
+    waiting = [r.user.get_username() for r in requests
+               if r.user and r.user.is_active and r.user_id not in decided]
     waiting += [f"the {r.group.name} group" for r in requests if r.group]
     if waiting:
         return "Reviewers: " + ", ".join(waiting)
