@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Count, Exists, F, OuterRef, Subquery, Window
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Window
 from django.utils import timezone
 
 from accounts.roles import ADMINS, AUTHORS, REVIEWERS, has_role, is_admin
@@ -238,8 +238,11 @@ def admin_part(user, queues: Queues, now) -> AdminPart:
 
 def failed_part(admin: AdminPart) -> None:
     """The newest failed deliveries and their number, in one query: read live, since the
-    worker marks a delivery failed without an audit entry (so without a new cache version)."""
-    rows = list(OutboxMessage.objects.filter(status=OutboxStatus.FAILED)
+    worker marks a delivery failed without an audit entry (so without a new cache version).
+    A delivery that failed and waits for its next try counts too: without a worker (embedded
+    mode) nothing retries it until an admin does."""
+    rows = list(OutboxMessage.objects.filter(Q(status=OutboxStatus.FAILED)
+                                             | Q(status=OutboxStatus.PENDING, attempts__gt=0))
                 .select_related("recipient", "plan", "endpoint")
                 .defer("body_text", "body_html", "payload", "plan__sections",
                        "plan__source", "plan__import_report", "plan__extra_sections",

@@ -67,6 +67,19 @@ def test_a_failed_delivery_shows_at_once_though_it_writes_no_audit_entry(client,
     assert "Undeliverable" in html and "SMTP refused" in html
 
 
+def test_a_delivery_that_failed_and_waits_to_be_tried_again_shows_too(client, admin_user):
+    plan_create(actor=admin_user, title="Anything")
+    OutboxMessage.objects.create(event="plan.submitted", channel=Channel.EMAIL,
+                                 status=OutboxStatus.PENDING, recipient=admin_user,
+                                 subject="Mail", attempts=1, last_error="No answer from 127.0.0.1")
+    OutboxMessage.objects.create(event="plan.submitted", channel=Channel.EMAIL,
+                                 status=OutboxStatus.PENDING, recipient=admin_user,
+                                 subject="Not tried yet")
+    html = get(client, admin_user)
+    assert "No answer from 127.0.0.1" in html and "1 attempt, to be tried again" in html
+    assert "Not tried yet" not in html and "None failed." not in html
+
+
 def test_an_admin_change_is_a_new_version(author, admin_user):
     """An admin's edit of a user (name, active flag) is no service: its history row counts."""
     plan_create(actor=author, title="Anything")
