@@ -859,7 +859,7 @@ def policy_save(*, actor, policy: ReviewPolicy, required_groups, high_risk_requi
     policy.high_risk_required_groups.set(high_risk_required_groups)
     _log_policy(actor=actor, row=policy, change="added" if created else "changed",
                 fields=changed_fields)
-    _settle_under_review(actor)
+    transaction.on_commit(partial(_settle_under_review, actor), robust=True)
     return policy
 
 
@@ -868,20 +868,40 @@ def settle_resubmission(*, plan: Plan, revision: PlanRevision) -> None:
     policy, the plan is approved now (an entry of no one's: no one acted), not at the next
     decision. One query when no approval of this text exists."""
     if Review.objects.filter(plan=plan, decision=Decision.APPROVED,
-                             revision__content_hash=revision.content_hash).exists():
+                             revision__content_hash=revision.content_hash).exists() \
+            and not _awaits_a_new_decision(plan, revision):
         _apply_outcome(plan=plan, actor=None, revision=revision)
 
 
+def _awaits_a_new_decision(plan: Plan, revision: PlanRevision) -> bool:
+    """The plan was sent back (or rejected) before, and nobody decided on ``revision`` yet: only
+    a decision settles it, never earlier approvals on their own (else withdrawing and
+    resubmitting, or a policy save, would approve it past the reviewer who sent it back)."""
+    decided = Review.objects.filter(plan=plan).exclude(decision="")
+    return decided.filter(decision__in=[Decision.NEEDS_REVISION, Decision.REJECTED]) \
+        .exclude(revision=revision).exists() and not decided.filter(revision=revision).exists()
+
+
 def _settle_under_review(actor) -> None:
-    """After the policy changed: a plan under review whose decisions now meet it moves on at
-    once (approved, say, once fewer approvals are required), as the next decision would have
-    moved it; its outcome's audit entry names the admin who changed the policy."""
-    for plan_id in Plan.objects.filter(status=PlanStatus.PENDING_REVIEW).order_by("pk") \
-            .values_list("pk", flat=True):
-        plan = _lock_plan(plan_id)
-        revision = policy.current_revision(plan)
-        if plan.status == PlanStatus.PENDING_REVIEW and revision is not None:
-            _apply_outcome(plan=plan, actor=actor, revision=revision)
+    """Once a policy change committed: a plan under review whose decisions now meet it moves on
+    (approved, say, once fewer approvals are required), as the next decision would have moved
+    it; its outcome's audit entry names the admin who changed the policy. Each plan in a
+    transaction of its own, taking its row and then the audit chain, as every write does (the
+    policy's own transaction held the chain: locking plans under it could deadlock); only
+    plans with an approval, the only ones it can approve."""
+    pending = (Plan.objects.filter(status=PlanStatus.PENDING_REVIEW,
+                                   reviews__decision=Decision.APPROVED)
+               .distinct().order_by("pk").values_list("pk", flat=True))
+    for plan_id in pending:
+        try:
+            with transaction.atomic():
+                plan = _lock_plan(plan_id)
+                revision = policy.current_revision(plan)
+                if plan.status == PlanStatus.PENDING_REVIEW and revision is not None \
+                        and not _awaits_a_new_decision(plan, revision):
+                    _apply_outcome(plan=plan, actor=actor, revision=revision)
+        except Conflict:
+            continue  # it changed meanwhile: its own next decision settles it
 
 
 @transaction.atomic
@@ -891,7 +911,7 @@ def policy_delete(*, actor, policy: ReviewPolicy) -> None:
     _require(is_admin(actor), "Only admins change the review policy.")
     _log_policy(actor=actor, row=policy, change="deleted", fields=[])
     policy.delete()
-    _settle_under_review(actor)
+    transaction.on_commit(partial(_settle_under_review, actor), robust=True)
 
 
 def _template_of(obj) -> ChecklistTemplate:

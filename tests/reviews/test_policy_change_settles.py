@@ -81,3 +81,34 @@ def test_text_resubmitted_unchanged_without_enough_approvals_waits(author, revie
     plan_submit(actor=author, plan=plan)
     plan.refresh_from_db()
     assert plan.status == PlanStatus.PENDING_REVIEW
+
+
+def test_a_send_back_is_never_bypassed_by_withdrawing_and_resubmitting(author, reviewer,
+                                                                       reviewer2, admin_user):
+    """Rob approves, Rita sends the text back: neither resubmitting it unchanged (then
+    withdrawing and resubmitting again) nor a policy save approves it on Rob's approval."""
+    from plans.services import plan_submit, plan_withdraw
+    from reviews.models import Decision
+    from tests.reviewkit import decide
+
+    plan = submitted_plan(author)
+    services.concern_raise(actor=reviewer2, plan=plan, title="Rate limits unclear")
+    approve(plan, reviewer)  # waits for the concern
+    decide(plan, reviewer2, Decision.NEEDS_REVISION, "Say how rate limits work.")
+    concern = plan.concerns.get()
+    services.concern_resolve(actor=reviewer2, concern=concern)
+    plan.refresh_from_db()
+    assert plan.status == PlanStatus.NEEDS_REVISION
+    plan_submit(actor=author, plan=plan)  # unchanged
+    plan.refresh_from_db()
+    plan_withdraw(actor=author, plan=plan)
+    plan.refresh_from_db()
+    plan_submit(actor=author, plan=plan)  # unchanged again, from a draft
+    plan.refresh_from_db()
+    assert plan.status == PlanStatus.PENDING_REVIEW
+    set_min_approvals(admin_user, 1)  # a save of the policy
+    plan.refresh_from_db()
+    assert plan.status == PlanStatus.PENDING_REVIEW
+    approve(plan, reviewer2)  # the reviewer who sent it back decides: that settles it
+    plan.refresh_from_db()
+    assert plan.status == PlanStatus.APPROVED
