@@ -34,17 +34,23 @@ def test_the_404_page_is_styled_and_links_home(signed_in_page, caplog):
     assert violations.console == [] and violations.errors == []
 
 
-def test_leaving_the_editor_with_unsaved_text_asks_first(signed_in_page, author):
-    page = signed_in_page
-    errors = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
+def stays_on_page(page) -> list[str]:
+    """The types of the dialogs the page shows, each answered "Stay on page"."""
     dialogs = []
 
     def on_dialog(dialog):
         dialogs.append(dialog.type)
-        dialog.dismiss()  # "Stay on page"
+        dialog.dismiss()
 
     page.on("dialog", on_dialog)
+    return dialogs
+
+
+def test_leaving_the_editor_with_unsaved_text_asks_first(signed_in_page, author):
+    page = signed_in_page
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    dialogs = stays_on_page(page)
     page.goto("/plans/new/")
     page.click("#id_title")
     page.keyboard.type("Half-written plan")
@@ -132,13 +138,7 @@ def test_a_second_click_on_save_while_it_is_saving_makes_no_second_draft(
 def test_staying_on_the_editor_after_leave_site_lets_the_form_be_sent_again(signed_in_page):
     """A form sent once (static/js/plangate.js) can be sent again when the user chose to stay."""
     page = signed_in_page
-    dialogs = []
-
-    def on_dialog(dialog):
-        dialogs.append(dialog.type)
-        dialog.dismiss()  # "Stay on page"
-
-    page.on("dialog", on_dialog)
+    dialogs = stays_on_page(page)
     page.goto("/plans/new/")
     page.fill("#id_title", "Half-written plan")
     for _ in range(2):
