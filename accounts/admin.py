@@ -9,7 +9,9 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group
 from django.db import connections, models, router, transaction
 from django.http import HttpResponseRedirect
 from django.urls import reverse
@@ -228,3 +230,13 @@ class UserAdmin(HugeIdLookupMixin, ActionSelectionMixin, RolePermissionsMixin, D
 if admin.site.is_registered(User):
     admin.site.unregister(User)
 admin.site.register(User, UserAdmin)
+
+
+class GroupAdmin(HugeIdLookupMixin, ActionSelectionMixin, DjangoGroupAdmin):
+    """Django's own (its model permissions, as before), answering a huge id in the query string
+    or a forged action selection as the user admin does: a bad lookup, never a 500."""
+
+
+if admin.site.is_registered(Group):
+    admin.site.unregister(Group)
+admin.site.register(Group, GroupAdmin)

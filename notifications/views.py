@@ -47,19 +47,24 @@ def _own_url(request, target: str) -> str | None:
 
 
 def _is_navigation(request) -> bool:
-    """Whether the browser asked for this as a page the user opens (a click on a link), not as
-    an image, script, frame or fetch some page made it load: the Fetch Metadata headers that
-    browsers send say so; without them (an old browser, a test client) it is taken as a click."""
+    """Whether the browser asked for this as a page the user opens (a click on a link of this
+    site, or a typed or bookmarked address), not as an image, script, frame or fetch some page
+    made it load, nor as a link on another site (anyone can put one there): the Fetch Metadata
+    headers that browsers send say so; without them (an old browser, a test client) it is taken
+    as a click."""
     dest = request.headers.get("Sec-Fetch-Dest")
     mode = request.headers.get("Sec-Fetch-Mode")
-    return dest in (None, "document") and mode in (None, "navigate")
+    site = request.headers.get("Sec-Fetch-Site")
+    return (dest in (None, "document") and mode in (None, "navigate")
+            and site in (None, "same-origin", "none"))
 
 
 @require_GET
 def open_notification(request, pk: int):
     """The inbox's link: opening a notification marks it read, then goes where it points
     (only ever a page of this site; the inbox otherwise). Only a click marks it read: an
-    ``<img src=".../open/">`` in someone's comment makes the reader's browser GET it too."""
+    ``<img src=".../open/">`` in someone's comment, or a link on another site, makes the
+    reader's browser GET it too (that still goes there: only the read mark is withheld)."""
     notification = get_object_or_404(Notification, pk=pk, recipient=request.user)
     if _is_navigation(request):
         services.notification_mark_read(actor=request.user, notification=notification)
