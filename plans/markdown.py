@@ -118,9 +118,12 @@ _DECISIONS = ("APPROVED", "NEEDS_REVISION", "NEEDS REVISION", "REJECTED")
 _HEADING_RE = re.compile(r"^(?P<indent>)(?P<hashes>#{1,6})(?:[ \t]+(?P<text>.*?))?[ \t]*$")
 _H1_TITLE_RE = re.compile(
     r"^(?:implementation[ \t]+plan|plan)[ \t]*(?:[-:–—|][ \t]*)(?P<title>\S.*)$", re.I)
+# A step's number and its one separator: "." or ")" against the number ("1.", "3)", "1.-" as
+# one), else one of ":.-)" or a dash after it ("Step 2:", "1 -"). Punctuation after that is the
+# title's ("### 1. - Fix" is titled "- Fix").
 _STEP_RE = re.compile(
-    r"^(?:(?:step|phase|stage|part|task|milestone)[ \t]*\d+(?:\.\d+)*|\d+(?:\.\d+)*[.)]?)"
-    r"(?=[ \t:.\-–—)]|$)[ \t]*[:.\-–—)]?[ \t]*", re.I)
+    r"^(?:(?:step|phase|stage|part|task|milestone)[ \t]*\d+(?:\.\d+)*|\d+(?:\.\d+)*)"
+    r"(?=[ \t:.\-–—)]|$)(?:[.)][:\-–—]?|[ \t]*[:.\-–—)])?[ \t]*", re.I)
 _NUMBER_PREFIX = re.compile(r"^(?:\d+(?:\.\d+)*[.)]?|[ivx]+\.)[ \t]+", re.I)
 _META_PRE = r"^(?:>[ \t]*)?(?:[-*+][ \t]+)?"
 _META_LABEL = r"(?P<label>created|date|status)"
@@ -1221,7 +1224,7 @@ def _render_file(change: FileChange, bullet: str = "-") -> str:
 def _render_step(number: int, step: Step, level: int = 3, prefix: str | None = None) -> list[str]:
     """The step's lines; ``prefix``: its heading's text before the title ("Step 2: ")."""
     return [
-        f"{'#' * level} {f'Step {number}: ' if prefix is None else prefix}{step.title}",
+        f"{'#' * level} {_separated(f'Step {number}: ' if prefix is None else prefix, step.title)}",
         f"**Objective**: {step.objective}",
         "**Actions**:",
         *_render_checklist(step.actions),
@@ -1639,9 +1642,21 @@ def _step_heading(prefix: str, title: str, number: int) -> str:
     step without one reads as ("Step 3") leaves the bare number ("### Step 3")."""
     if prefix.strip() and (not title or _norm(title) == f"Step {number}"):
         return prefix.rstrip().rstrip(":-–—").rstrip()
-    if prefix.strip() and not prefix[-1].isspace():  # "### Step 3": no separator to follow
-        return prefix + (": " if prefix[-1].isalnum() else " ") + title
-    return prefix + title
+    return _separated(prefix, title)
+
+
+def _separated(prefix: str, title: str) -> str:
+    """``prefix`` (a step's number as written, perhaps with its separator) and ``title`` as a
+    heading's text that reads back as ``title``: with a separator after the number when there
+    is none to follow ("### Step 3"), or when the title would read as one ("Step 3 " and
+    "- Fix" give "Step 3: - Fix", not "Step 3 - Fix", titled "Fix")."""
+    text = prefix + title
+    match = _STEP_RE.match(text)
+    if not prefix.strip() or (prefix[-1].isspace() and match is not None
+                              and text[match.end():].strip() == title.strip()):
+        return text
+    prefix = prefix.rstrip()
+    return prefix + (": " if prefix[-1].isalnum() else " ") + title
 
 
 def _heading_span(span: _StepSpans) -> tuple[int, int]:
